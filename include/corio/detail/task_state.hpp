@@ -1,0 +1,215 @@
+// corio/detail/task_state.hpp — the control block of a spawned task, and cancel scopes.
+//
+// A spawned task is a chain of coroutine frames (the root frame, the child it awaits, ...) run by
+// one loop. Its task_state records what the loop needs: which frame to resume, whether it is
+// queued, its cancellation scopes, who waits for it. Everything here is touched only on the
+// owning loop's thread.
+//
+// Cancellation model (Trio's cancel scopes, level-triggered):
+//  - A task has a stack of cancel_scopes; the bottom one (root_scope) is what cancel() cancels.
+//    wait_for pushes a scope with a deadline; a task_group pushes one around its body.
+//  - A task "has cancellation pending" when some scope on its stack is cancelled and no shielding
+//    scope sits between that scope and the top of the stack.
+//  - Every interruptible suspension point checks this before suspending (and throws
+//    cancelled_error instead), and while suspended leaves a cancel_hook that the scope fires.
+//    So once cancelled, every later suspension point throws again until the scope is left.
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "corio/detail/frame_allocator.hpp"
+#include "corio/detail/intrusive_list.hpp"
+
+namespace corio {
+class event_loop;
+}
+
+namespace corio::detail {
+
+class task_state;
+struct promise_base;
+
+/// Left by an interruptible suspension point while its task is suspended there.
+class cancel_hook {
+public:
+    /// Called at most once, with the hook already detached: must abandon the wait (unregister
+    /// timer, waiter, ...) and wake the task so that the suspension point throws cancelled_error.
+    virtual void on_cancel() noexcept = 0;
+
+protected:
+    ~cancel_hook() = default;
+};
+
+/// A cancellable region of one task. Entered and left in LIFO order on the task that owns it.
+class cancel_scope {
+public:
+    cancel_scope() noexcept = default;
+    explicit cancel_scope(bool shield) noexcept : shield_(shield) {}
+    cancel_scope(const cancel_scope&) = delete;
+    cancel_scope& operator=(const cancel_scope&) = delete;
+
+    /// Requests cancellation of everything inside the scope. Idempotent; allowed before entry and
+    /// after exit (then it only records the request).
+    void cancel() noexcept;
+    bool cancel_called() const noexcept { return cancelled_; }
+    bool active() const noexcept { return owner_ != nullptr; }
+
+    void enter(task_state& task) noexcept;
+    void exit() noexcept;
+
+private:
+    friend class task_state;
+    cancel_scope* parent_ = nullptr;  // enclosing scope of owner_; valid while active
+    task_state* owner_ = nullptr;     // the task this scope is entered in; null when not active
+    bool cancelled_ = false;
+    bool shield_ = false;             // blocks cancellation of enclosing scopes from reaching inside
+};
+
+/// Told synchronously when a task finishes (used by gather, task_group, task_set).
+class completion_observer {
+public:
+    virtual void on_task_done(task_state& task) noexcept = 0;
+
+protected:
+    ~completion_observer() = default;
+};
+
+/// A task suspended until another task finishes (co_await join_handle).
+class join_waiter : public list_node {
+public:
+    void set_waiter(task_state& waiter) noexcept { waiter_ = &waiter; }
+    task_state& waiter() const noexcept { return *waiter_; }
+
+private:
+    task_state* waiter_ = nullptr;
+};
+
+/// Returns true if e holds a cancelled_error.
+bool is_cancellation(const std::exception_ptr& e) noexcept;
+
+class task_state : public pooled, public list_node /* the loop's list of live tasks */ {
+public:
+    task_state(event_loop& loop, std::coroutine_handle<> root, promise_base& promise,
+               std::string name) noexcept;
+    task_state(const task_state&) = delete;
+    task_state& operator=(const task_state&) = delete;
+
+    // ---- reference counting (join handles + the loop while the task runs) ----
+    void add_ref() noexcept { ++refs_; }
+    void release() noexcept {
+        if (--refs_ == 0) destroy();
+    }
+
+    // ---- identity and result ----
+    event_loop& loop() const noexcept { return *loop_; }
+    const std::string& name() const noexcept { return name_; }
+    void set_name(std::string name) { name_ = std::move(name); }
+    bool done() const noexcept { return done_; }
+    bool finished_cancelled() const noexcept { return done_ && cancelled_; }
+    /// The task's error, or null; marks it as retrieved (so it is not reported as lost).
+    std::exception_ptr take_error() noexcept;
+    promise_base& promise() const noexcept { return *promise_; }
+
+    // ---- cancellation ----
+    void cancel() noexcept { root_scope_.cancel(); }
+    bool cancel_requested() const noexcept { return root_scope_.cancel_called(); }
+    bool cancel_pending() const noexcept {
+        for (const cancel_scope* s = scope_; s != nullptr; s = s->parent_) {
+            if (s->cancelled_) return true;
+            if (s->shield_) return false;
+        }
+        return false;
+    }
+
+    // ---- suspension protocol for leaf awaitables ----
+    /// Records where to resume and the hook cancellation should fire. Returns false (and records
+    /// nothing) if cancellation is pending: the caller must not suspend and must throw.
+    bool suspend(std::coroutine_handle<> at, cancel_hook* hook) noexcept {
+        if (cancel_pending()) return false;
+        resume_point_ = at;
+        hook_ = hook;
+        return true;
+    }
+    /// Records where to resume without a cancel hook (the wait cannot be interrupted).
+    void suspend_uninterruptible(std::coroutine_handle<> at) noexcept {
+        resume_point_ = at;
+        hook_ = nullptr;
+    }
+    /// Makes the task runnable; detaches its hook. Safe to call more than once.
+    inline void wake() noexcept;
+
+    // ---- completion ----
+    void add_waiter(join_waiter& w) noexcept { waiters_.push_back(w); }
+    void set_observer(completion_observer* o) noexcept { observer_ = o; }
+    void add_done_callback(std::function<void()> fn);
+
+    // ---- used by the loop ----
+    void run_step();                      // resumes the task (or finishes it if cancelled unstarted)
+    void complete() noexcept;             // the root frame reached final_suspend
+    void abandon() noexcept;              // loop teardown: destroy the unfinished frame
+    task_state* next_ready = nullptr;     // ready-queue link; valid iff queued_
+    bool queued_ = false;                 // invariant: in the loop's ready queue at most once
+
+private:
+    friend class cancel_scope;
+    ~task_state();
+    void destroy() noexcept;
+    void deliver_cancel() noexcept {
+        if (hook_ != nullptr && cancel_pending()) {
+            cancel_hook* h = hook_;
+            hook_ = nullptr;
+            h->on_cancel();
+        }
+    }
+
+    event_loop* loop_;
+    std::coroutine_handle<> root_;          // the spawned frame; owned, destroyed with this state
+    promise_base* promise_;                 // root_'s promise: holds the value or error
+    std::coroutine_handle<> resume_point_;  // innermost suspended frame: what run_step resumes
+    cancel_hook* hook_ = nullptr;           // non-null only while suspended interruptibly
+    cancel_scope root_scope_;               // always entered: the bottom of the scope stack
+    cancel_scope* scope_ = nullptr;         // innermost entered scope (root_scope_ once built)
+    intrusive_list<join_waiter> waiters_;   // tasks awaiting this one; woken on completion
+    completion_observer* observer_ = nullptr;
+    std::unique_ptr<std::vector<std::function<void()>>> callbacks_;  // done callbacks, if any
+    std::string name_;
+    std::uint32_t refs_ = 1;                // the loop's reference, until complete()
+    bool started_ = false;
+    bool done_ = false;
+    bool cancelled_ = false;                // finished by a cancelled_error
+    bool error_retrieved_ = false;          // someone looked at the error; if not, it is logged
+};
+
+inline void cancel_scope::cancel() noexcept {
+    if (cancelled_) return;
+    cancelled_ = true;
+    if (owner_ != nullptr) owner_->deliver_cancel();
+}
+
+inline void cancel_scope::enter(task_state& task) noexcept {
+    owner_ = &task;
+    parent_ = task.scope_;
+    task.scope_ = this;
+}
+
+inline void cancel_scope::exit() noexcept {
+    if (owner_ == nullptr) return;
+    // Normally this is the innermost scope. When a suspended frame chain is destroyed, outer
+    // frames' scopes may leave first; then unlink this scope from the middle of the stack.
+    cancel_scope** link = &owner_->scope_;
+    while (*link != this) link = &(*link)->parent_;
+    *link = parent_;
+    owner_ = nullptr;
+    parent_ = nullptr;
+}
+
+/// The task the calling code runs in (null outside any task). Set by the loop around each step.
+inline thread_local task_state* current_task = nullptr;
+
+}  // namespace corio::detail

@@ -1,0 +1,180 @@
+// corio/event_loop.hpp — the single-threaded event loop that runs tasks.
+//
+// One loop per thread; a task is always resumed on the loop that owns it. The loop runs ready
+// tasks in FIFO batches, fires due timers, runs call_soon callbacks, takes work posted from
+// other threads, and blocks in epoll only when nothing is runnable. Most programs never touch
+// the loop directly: corio::run creates one, and the free functions (spawn, sleep, ...) find the
+// running loop of the calling thread.
+//
+// Virtual time (options::virtual_time): the clock stands still while tasks run; when nothing is
+// runnable and no I/O or thread work is pending, it jumps to the next timer. While the loop
+// blocks on I/O it advances by the real time spent blocked. Tests with long sleeps thus run
+// instantly and deterministically.
+//
+// Thread-safety: only loop_handle::post may be called from other threads; everything else
+// belongs to the loop's own thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "corio/clock.hpp"
+#include "corio/detail/intrusive_list.hpp"
+#include "corio/detail/task_state.hpp"
+#include "corio/detail/timer_heap.hpp"
+
+namespace corio {
+
+namespace detail {
+class remote_queue;
+
+/// Something waiting for readiness of a file descriptor registered with the loop's reactor.
+class io_watcher {
+public:
+    virtual void on_io_events(std::uint32_t epoll_events) noexcept = 0;
+
+protected:
+    ~io_watcher() = default;
+};
+}  // namespace detail
+
+/// A thread-safe, copyable reference for posting work to a loop from any thread.
+class loop_handle {
+public:
+    loop_handle() = default;
+    explicit loop_handle(std::shared_ptr<detail::remote_queue> q) noexcept : queue_(std::move(q)) {}
+    /// Runs fn on the loop's thread soon. Returns false (and drops fn) if the loop has ended.
+    bool post(std::function<void()> fn) const;
+    explicit operator bool() const noexcept { return static_cast<bool>(queue_); }
+
+private:
+    std::shared_ptr<detail::remote_queue> queue_;
+};
+
+/// How a loop runs (see the header comment for virtual time).
+struct loop_options {
+    bool virtual_time = false;
+};
+
+class event_loop : private detail::io_watcher {
+public:
+    using options = loop_options;
+
+    explicit event_loop(options opts = {});
+    ~event_loop();  // destroys the frames of tasks that never finished
+    event_loop(const event_loop&) = delete;
+    event_loop& operator=(const event_loop&) = delete;
+
+    /// The loop running on this thread, or null.
+    static event_loop* current() noexcept;
+
+    // ---- time ----
+    /// The loop's time, refreshed once per iteration (cheap; use for deadlines).
+    clock::time_point now() const noexcept { return now_; }
+    /// Re-reads the clock (in virtual time: returns the virtual time).
+    clock::time_point refresh_now() noexcept;
+    bool virtual_time() const noexcept { return opts_.virtual_time; }
+    void add_timer(detail::timer_node& node, clock::time_point deadline) {
+        timers_.insert(node, deadline);
+    }
+    void remove_timer(detail::timer_node& node) noexcept { timers_.remove(node); }
+    std::size_t pending_timers() const noexcept { return timers_.size(); }
+
+    // ---- tasks ----
+    /// Makes a task runnable (FIFO). A task already queued stays queued once.
+    void schedule(detail::task_state& t) noexcept {
+        if (t.queued_) return;
+        t.queued_ = true;
+        t.next_ready = nullptr;
+        if (ready_tail_ != nullptr)
+            ready_tail_->next_ready = &t;
+        else
+            ready_head_ = &t;
+        ready_tail_ = &t;
+        ++ready_count_;
+    }
+    /// Registers a new task as live and schedules its first step.
+    void start(detail::task_state& t) noexcept {
+        live_.push_back(t);
+        ++live_count_;
+        schedule(t);
+    }
+    /// Called by a task as it completes.
+    void forget(detail::task_state& t) noexcept {
+        t.unlink();
+        --live_count_;
+    }
+    std::size_t live_tasks() const noexcept { return live_count_; }
+    /// Calls fn(task_state&) for each live (unfinished) task.
+    template <class F>
+    void for_each_task(F&& fn) {
+        live_.for_each(fn);
+    }
+
+    /// Runs fn on the loop soon, after the current batch of ready tasks.
+    void call_soon(std::function<void()> fn) { soon_.push_back(std::move(fn)); }
+
+    // ---- running ----
+    /// Runs until `main` is done.
+    void run_until_done(const detail::task_state& main);
+    /// Cancels every live task and runs until none is left.
+    void cancel_all_and_drain();
+
+    // ---- work outside the loop (I/O, threads), for virtual time and liveness ----
+    void begin_external_work() noexcept { ++external_work_; }
+    void end_external_work() noexcept { --external_work_; }
+    loop_handle handle() const noexcept { return loop_handle(remote_); }
+
+    // ---- reactor ----
+    /// Registers fd for edge-triggered events; the watcher must outlive the registration.
+    void watch(int fd, std::uint32_t epoll_events, detail::io_watcher& w);
+    void unwatch(int fd) noexcept;
+
+    // ---- signals ----
+    /// Until this loop ends, SIGINT/SIGTERM call on_signal(signo) on the loop thread. Returns
+    /// false (and does nothing) if another loop in the process handles them already.
+    bool try_handle_signals(std::function<void(int)> on_signal);
+
+private:
+    void run_once();
+    bool finished() const noexcept;  // what the current run_* call waits for has happened
+    void run_ready_batch();
+    void run_soon_callbacks();
+    void poll(int timeout_ms);
+    int poll_timeout_ms();
+    void drain_remote();
+    void abandon_live_tasks() noexcept;
+    void on_io_events(std::uint32_t epoll_events) noexcept override;  // the wake-up eventfd
+
+    options opts_;
+    clock::time_point now_;  // this iteration's time; in virtual mode the virtual clock itself
+    detail::timer_heap timers_;
+    detail::task_state* ready_head_ = nullptr;  // FIFO of queued tasks linked by next_ready
+    detail::task_state* ready_tail_ = nullptr;
+    std::size_t ready_count_ = 0;               // invariant: length of that list
+    detail::intrusive_list<detail::task_state> live_;  // every started, unfinished task
+    std::size_t live_count_ = 0;
+    std::vector<std::function<void()>> soon_;
+    std::vector<std::function<void()>> soon_running_;
+    std::size_t external_work_ = 0;         // pending I/O waits and thread jobs
+    int epoll_fd_ = -1;
+    int wake_fd_ = -1;                      // eventfd written by posts and signal handlers
+    std::size_t watched_fds_ = 0;           // fds registered by watch(), excluding wake_fd_
+    std::shared_ptr<detail::remote_queue> remote_;  // cross-thread posts + the eventfd wake-up
+    std::function<void(int)> on_signal_;
+    const detail::task_state* stop_when_done_ = nullptr;  // set during run_until_done
+    event_loop* previous_ = nullptr;        // the thread's current loop before this one
+};
+
+/// The event loop of the calling thread; throws corio::error naming `caller` if none is running.
+event_loop& current_loop(const char* caller);
+
+inline void detail::task_state::wake() noexcept {
+    hook_ = nullptr;
+    loop_->schedule(*this);
+}
+
+}  // namespace corio

@@ -1,0 +1,164 @@
+// corio/spawn.hpp — spawn(): run a task concurrently; join_handle<T>: its result and control.
+//
+// spawn() is asyncio.create_task: the task is scheduled on the calling thread's loop and starts
+// at the loop's next batch. The returned join_handle is a counted reference to the task:
+//   co_await h        waits for it; returns its value or rethrows its error
+//   h.cancel()        requests cancellation (its current or next suspension point throws)
+//   h.done(), h.cancelled(), h.result(), h.exception(), h.add_done_callback(fn), h.name()
+// Dropping every handle does NOT cancel the task; it runs to completion (owned by the loop).
+// If it fails and no handle ever looked at the error, the error is logged (never silently lost).
+//
+// Cancel safety of `co_await h`: if the awaiting task is cancelled, the awaited task is cancelled
+// too (as in asyncio) and the awaiter waits for it to finish; then it gets the awaited task's
+// outcome (a value if the task completed anyway). Use shield() to wait without propagating.
+//
+// Throws: spawn() throws corio::error outside a running loop. result() throws corio::error if
+// the task is not done. Thread-safety: use a handle only on the loop's thread.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "corio/error.hpp"
+#include "corio/event_loop.hpp"
+#include "corio/task.hpp"
+
+namespace corio {
+
+namespace detail {
+
+enum class cancel_policy { propagate, abandon };
+
+/// Suspends the awaiting task until `target` finishes, then yields its outcome. If the awaiting
+/// task is cancelled meanwhile: `propagate` cancels the target and keeps waiting for it;
+/// `abandon` stops waiting at once and throws cancelled_error (the target runs on).
+template <class T, cancel_policy Policy>
+class join_awaiter : cancel_hook {
+public:
+    explicit join_awaiter(task_state& target) noexcept : target_(target) {}
+    join_awaiter(const join_awaiter&) = delete;
+    ~join_awaiter() { waiter_.unlink(); }
+
+    bool await_ready() const noexcept { return target_.done(); }
+    bool await_suspend(std::coroutine_handle<> h) noexcept {
+        task_state& self = *current_task;
+        if (self.suspend(h, this)) {
+            waiter_.set_waiter(self);
+            target_.add_waiter(waiter_);
+            return true;
+        }
+        if constexpr (Policy == cancel_policy::abandon) {
+            abandoned_ = true;
+            return false;
+        } else {
+            self.suspend_uninterruptible(h);
+            waiter_.set_waiter(self);
+            target_.add_waiter(waiter_);
+            target_.cancel();
+            return true;
+        }
+    }
+    T await_resume() {
+        if (abandoned_) throw cancelled_error("stopped waiting for a shielded task");
+        target_.take_error();
+        return static_cast<task_promise<T>&>(target_.promise()).get();
+    }
+
+private:
+    void on_cancel() noexcept override {
+        if constexpr (Policy == cancel_policy::abandon) {
+            waiter_.unlink();
+            abandoned_ = true;
+            waiter_.waiter().wake();
+        } else {
+            target_.cancel();  // stay queued as a waiter until the target finishes
+        }
+    }
+
+    task_state& target_;
+    join_waiter waiter_;  // linked into target_'s waiters while suspended
+    bool abandoned_ = false;
+};
+
+}  // namespace detail
+
+template <class T = void>
+class join_handle {
+public:
+    join_handle() noexcept = default;
+    /// Adopts one reference to `state`.
+    explicit join_handle(detail::task_state* state) noexcept : state_(state) {}
+    join_handle(const join_handle& o) noexcept : state_(o.state_) {
+        if (state_) state_->add_ref();
+    }
+    join_handle(join_handle&& o) noexcept : state_(std::exchange(o.state_, nullptr)) {}
+    join_handle& operator=(join_handle o) noexcept {
+        std::swap(state_, o.state_);
+        return *this;
+    }
+    ~join_handle() {
+        if (state_) state_->release();
+    }
+
+    explicit operator bool() const noexcept { return state_ != nullptr; }
+    bool done() const noexcept { return state_->done(); }
+    /// True if the task finished by cancellation.
+    bool cancelled() const noexcept { return state_->finished_cancelled(); }
+    /// Requests cancellation; returns false if the task had already finished.
+    bool cancel() const noexcept {
+        if (state_->done()) return false;
+        state_->cancel();
+        return true;
+    }
+    const std::string& name() const noexcept { return state_->name(); }
+
+    /// The task's value; rethrows its error. Throws corio::error if the task is not done.
+    T result() const {
+        require_done("result");
+        state_->take_error();
+        return promise().get();
+    }
+    /// The task's error, or null. Throws corio::error if the task is not done.
+    std::exception_ptr exception() const {
+        require_done("exception");
+        return state_->take_error();
+    }
+    /// Calls fn(handle) on the loop after the task finishes (soon, if it already has).
+    void add_done_callback(std::function<void(const join_handle&)> fn) const {
+        state_->add_done_callback([h = *this, fn = std::move(fn)] { fn(h); });
+    }
+
+    /// Waits for the task; if the awaiter is cancelled, the task is cancelled too (see above).
+    auto operator co_await() const noexcept {
+        return detail::join_awaiter<T, detail::cancel_policy::propagate>(*state_);
+    }
+
+    detail::task_state& state() const noexcept { return *state_; }
+
+private:
+    detail::task_promise<T>& promise() const noexcept {
+        return static_cast<detail::task_promise<T>&>(state_->promise());
+    }
+    void require_done(const char* what) const {
+        if (!state_->done())
+            throw error("join_handle::" + std::string(what) + ": task '" + state_->name() +
+                        "' is not done");
+    }
+
+    detail::task_state* state_ = nullptr;  // counted reference; null only when moved-from/empty
+};
+
+/// Schedules `t` on the calling thread's loop. `name` appears in logs and task dumps.
+template <class T>
+join_handle<T> spawn(task<T> t, std::string name = {}) {
+    event_loop& loop = current_loop("spawn");
+    auto h = t.release();
+    auto* state = new detail::task_state(loop, h, h.promise(), std::move(name));
+    loop.start(*state);
+    state->add_ref();
+    return join_handle<T>(state);
+}
+
+}  // namespace corio

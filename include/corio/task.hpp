@@ -1,0 +1,158 @@
+// corio/task.hpp — task<T>: a lazy coroutine that produces a T (or throws).
+//
+// A task does nothing until it is awaited (`co_await make_thing()`) or spawned (corio::spawn).
+// It is move-only and awaitable once. Awaiting uses symmetric transfer both ways, so a loop that
+// awaits millions of already-finished child tasks runs in constant stack space. An exception
+// thrown in the task propagates to its awaiter.
+//
+// Lifetime: parameters taken by reference must outlive the task. For a task that is spawned,
+// prefer by-value parameters; for a lambda coroutine, the closure object must outlive the task
+// (capture-less lambdas, or APIs such as with_task_group that keep the closure alive).
+//
+// Cancel safety: awaiting a task is not itself a suspension point; the task's body decides.
+// Thread-safety: a task is resumed only by the loop it runs on.
+#pragma once
+
+#include <cassert>
+#include <coroutine>
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "corio/detail/frame_allocator.hpp"
+#include "corio/detail/task_state.hpp"
+
+namespace corio {
+
+template <class T = void>
+class task;
+
+namespace detail {
+
+struct promise_base : pooled {
+    struct final_awaiter {
+        bool await_ready() const noexcept { return false; }
+        template <class P>
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
+            promise_base& p = h.promise();
+            if (p.continuation) return p.continuation;
+            p.owner->complete();  // may destroy this frame: touch nothing afterwards
+            return std::noop_coroutine();
+        }
+        void await_resume() const noexcept {}
+    };
+
+    std::suspend_always initial_suspend() const noexcept { return {}; }
+    final_awaiter final_suspend() const noexcept { return {}; }
+    void unhandled_exception() noexcept { error = std::current_exception(); }
+
+    std::coroutine_handle<> continuation;  // the awaiting frame, when awaited as a child
+    task_state* owner = nullptr;           // the task's state, when this is a spawned root frame
+    std::exception_ptr error;              // set iff the body exited by an exception
+};
+
+template <class T>
+struct task_promise final : promise_base {
+    task<T> get_return_object() noexcept;
+    template <class U = T>
+        requires std::is_convertible_v<U&&, T>
+    void return_value(U&& v) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
+        value.emplace(std::forward<U>(v));
+    }
+    /// The value, moved out; rethrows the stored exception.
+    T take() {
+        if (error) std::rethrow_exception(error);
+        assert(value.has_value());
+        return std::move(*value);
+    }
+
+    /// The value without consuming it when T is copyable (a spawned task may be read twice).
+    T get() {
+        if constexpr (std::is_copy_constructible_v<T>) {
+            if (error) std::rethrow_exception(error);
+            return *value;
+        } else {
+            return take();
+        }
+    }
+
+    std::optional<T> value;  // engaged iff the body returned normally
+};
+
+template <>
+struct task_promise<void> final : promise_base {
+    task<void> get_return_object() noexcept;
+    void return_void() const noexcept {}
+    void take() const {
+        if (error) std::rethrow_exception(error);
+    }
+    void get() const { take(); }
+};
+
+}  // namespace detail
+
+template <class T>
+class [[nodiscard]] task {
+public:
+    static_assert(!std::is_reference_v<T>, "task<T&> is not supported; return a pointer");
+    using promise_type = detail::task_promise<T>;
+    using handle_type = std::coroutine_handle<promise_type>;
+    using value_type = T;
+
+    task() noexcept = default;
+    explicit task(handle_type h) noexcept : handle_(h) {}
+    task(task&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
+    task& operator=(task&& other) noexcept {
+        if (this != &other) {
+            reset();
+            handle_ = std::exchange(other.handle_, {});
+        }
+        return *this;
+    }
+    ~task() { reset(); }
+
+    /// True if this object holds a coroutine (not moved-from or default-constructed).
+    explicit operator bool() const noexcept { return static_cast<bool>(handle_); }
+
+    /// Gives up ownership of the frame (used by spawn and the combinators).
+    handle_type release() noexcept { return std::exchange(handle_, {}); }
+
+    auto operator co_await() && noexcept {
+        struct awaiter {
+            handle_type h;
+            bool await_ready() const noexcept { return !h || h.done(); }
+            std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+                h.promise().continuation = caller;
+                return h;
+            }
+            T await_resume() { return h.promise().take(); }
+        };
+        assert(handle_ && "awaiting an empty or already-awaited task");
+        return awaiter{handle_};
+    }
+
+private:
+    void reset() noexcept {
+        if (handle_) std::exchange(handle_, {}).destroy();
+    }
+    handle_type handle_;
+};
+
+namespace detail {
+template <class T>
+task<T> task_promise<T>::get_return_object() noexcept {
+    return task<T>(std::coroutine_handle<task_promise<T>>::from_promise(*this));
+}
+inline task<void> task_promise<void>::get_return_object() noexcept {
+    return task<void>(std::coroutine_handle<task_promise<void>>::from_promise(*this));
+}
+}  // namespace detail
+
+/// True for corio::task<T> types.
+template <class T>
+inline constexpr bool is_task_v = false;
+template <class T>
+inline constexpr bool is_task_v<task<T>> = true;
+
+}  // namespace corio

@@ -1,0 +1,279 @@
+#include "corio/event_loop.hpp"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "corio/error.hpp"
+#include "corio/log.hpp"
+
+namespace corio {
+
+namespace detail {
+
+/// Work posted to a loop from other threads. Shared with loop_handles, so it outlives the loop;
+/// once closed (the loop ended) posts are refused.
+class remote_queue {
+public:
+    explicit remote_queue(int wake_fd) noexcept : wake_fd_(wake_fd) {}
+
+    bool post(std::function<void()> fn) {
+        std::lock_guard lock(mutex_);
+        if (closed_) return false;
+        items_.push_back(std::move(fn));
+        if (!pending_.exchange(true, std::memory_order_acq_rel)) wake();
+        return true;
+    }
+
+    bool pending() const noexcept { return pending_.load(std::memory_order_acquire); }
+
+    std::vector<std::function<void()>> take() {
+        std::lock_guard lock(mutex_);
+        pending_.store(false, std::memory_order_release);
+        return std::exchange(items_, {});
+    }
+
+    std::vector<std::function<void()>> close() {
+        std::lock_guard lock(mutex_);
+        closed_ = true;
+        return std::exchange(items_, {});
+    }
+
+    void wake() const noexcept {
+        const std::uint64_t one = 1;
+        [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+    }
+
+private:
+    std::mutex mutex_;
+    std::vector<std::function<void()>> items_;  // guarded by mutex_
+    bool closed_ = false;                        // guarded by mutex_
+    std::atomic<bool> pending_{false};           // items_ non-empty since the last take()
+    int wake_fd_;                                // owned by the loop; not written once closed_
+};
+
+}  // namespace detail
+
+bool loop_handle::post(std::function<void()> fn) const {
+    return queue_ && queue_->post(std::move(fn));
+}
+
+namespace {
+
+thread_local event_loop* running_loop = nullptr;
+
+// Signal delivery: the handler only stores the number and writes the loop's eventfd.
+std::atomic<int> pending_signal{0};
+std::atomic<int> signal_wake_fd{-1};
+struct sigaction previous_sigint, previous_sigterm;
+event_loop* signal_loop = nullptr;
+
+extern "C" void on_process_signal(int signo) {
+    pending_signal.store(signo);
+    const int fd = signal_wake_fd.load();
+    if (fd >= 0) {
+        const std::uint64_t one = 1;
+        [[maybe_unused]] auto n = ::write(fd, &one, sizeof one);
+    }
+}
+
+[[noreturn]] void throw_system(const char* what) {
+    throw error(std::string("event loop: ") + what + ": " + std::strerror(errno));
+}
+
+void run_guarded(std::function<void()>& fn, const char* where) noexcept {
+    try {
+        fn();
+    } catch (const cancelled_error&) {
+        log_error(std::string(where) + " raised cancelled_error; ignored");
+    } catch (...) {
+        log_error(std::string(where) + " threw: " + describe(std::current_exception()));
+    }
+}
+
+}  // namespace
+
+event_loop* event_loop::current() noexcept { return running_loop; }
+
+clock::time_point clock::now() noexcept {
+    if (event_loop* loop = running_loop) return loop->refresh_now();
+    return steady_now();
+}
+
+event_loop::event_loop(options opts) : opts_(opts), now_(clock::steady_now()) {
+    epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_fd_ < 0) throw_system("epoll_create1");
+    const int wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd < 0) {
+        ::close(epoll_fd_);
+        throw_system("eventfd");
+    }
+    remote_ = std::make_shared<detail::remote_queue>(wake_fd);
+    wake_fd_ = wake_fd;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLET;
+    ev.data.ptr = static_cast<detail::io_watcher*>(this);
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd, &ev);  // not counted in watched_fds_
+    previous_ = running_loop;
+    running_loop = this;
+}
+
+event_loop::~event_loop() {
+    abandon_live_tasks();
+    auto dropped = remote_->close();
+    dropped.clear();
+    if (signal_loop == this) {
+        ::sigaction(SIGINT, &previous_sigint, nullptr);
+        ::sigaction(SIGTERM, &previous_sigterm, nullptr);
+        signal_wake_fd.store(-1);
+        signal_loop = nullptr;
+    }
+    ::close(wake_fd_);
+    ::close(epoll_fd_);
+    running_loop = previous_;
+}
+
+clock::time_point event_loop::refresh_now() noexcept {
+    if (!opts_.virtual_time) now_ = clock::steady_now();
+    return now_;
+}
+
+void event_loop::watch(int fd, std::uint32_t epoll_events, detail::io_watcher& w) {
+    epoll_event ev{};
+    ev.events = epoll_events | EPOLLET;
+    ev.data.ptr = &w;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) throw_system("epoll_ctl(ADD)");
+    ++watched_fds_;
+}
+
+void event_loop::unwatch(int fd) noexcept {
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr) == 0) --watched_fds_;
+}
+
+bool event_loop::try_handle_signals(std::function<void(int)> on_signal) {
+    if (signal_loop != nullptr) return false;
+    on_signal_ = std::move(on_signal);
+    struct sigaction sa {};
+    sa.sa_handler = on_process_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    signal_wake_fd.store(wake_fd_);
+    pending_signal.store(0);
+    ::sigaction(SIGINT, &sa, &previous_sigint);
+    ::sigaction(SIGTERM, &sa, &previous_sigterm);
+    signal_loop = this;
+    return true;
+}
+
+void event_loop::run_until_done(const detail::task_state& main) {
+    stop_when_done_ = &main;
+    while (!main.done()) run_once();
+    stop_when_done_ = nullptr;
+}
+
+void event_loop::cancel_all_and_drain() {
+    while (live_count_ > 0) {
+        live_.for_each([](detail::task_state& t) { t.cancel(); });
+        run_once();
+    }
+}
+
+bool event_loop::finished() const noexcept {
+    return stop_when_done_ != nullptr ? stop_when_done_->done() : live_count_ == 0;
+}
+
+void event_loop::run_once() {
+    refresh_now();
+    timers_.fire_expired(now_);
+    run_ready_batch();
+    run_soon_callbacks();
+    if (remote_->pending()) drain_remote();
+    if (signal_loop == this) {
+        if (const int signo = pending_signal.exchange(0); signo != 0 && on_signal_) on_signal_(signo);
+    }
+    if (!finished()) poll(poll_timeout_ms());
+}
+
+void event_loop::run_ready_batch() {
+    // Only the tasks queued before the batch starts: a task that keeps rescheduling itself
+    // cannot starve timers and I/O.
+    for (std::size_t n = ready_count_; n > 0; --n) {
+        detail::task_state* t = ready_head_;
+        ready_head_ = t->next_ready;
+        if (ready_head_ == nullptr) ready_tail_ = nullptr;
+        --ready_count_;
+        t->queued_ = false;
+        t->run_step();
+    }
+    detail::current_task = nullptr;
+}
+
+void event_loop::run_soon_callbacks() {
+    if (soon_.empty()) return;
+    soon_running_.swap(soon_);
+    for (auto& fn : soon_running_) run_guarded(fn, "call_soon callback");
+    soon_running_.clear();
+}
+
+void event_loop::drain_remote() {
+    for (auto& fn : remote_->take()) run_guarded(fn, "posted function");
+}
+
+int event_loop::poll_timeout_ms() {
+    if (ready_count_ > 0 || !soon_.empty() || remote_->pending()) return 0;
+    if (timers_.empty()) return -1;
+    if (opts_.virtual_time && external_work_ == 0) {
+        now_ = timers_.next_deadline();  // idle: jump straight to the next timer
+        return 0;
+    }
+    const auto wait = timers_.next_deadline() - refresh_now();
+    if (wait <= clock::duration::zero()) return 0;
+    // Round up so that a sub-millisecond wait does not spin.
+    const auto ms = (wait + std::chrono::milliseconds(1) - clock::duration(1)) /
+                    std::chrono::milliseconds(1);
+    return ms > 1'000'000 ? 1'000'000 : static_cast<int>(ms);
+}
+
+void event_loop::poll(int timeout_ms) {
+    if (timeout_ms == 0 && watched_fds_ == 0) return;  // nothing to learn without a syscall
+    constexpr int max_events = 128;
+    epoll_event events[max_events];
+    const auto blocked_from = opts_.virtual_time ? clock::steady_now() : clock::time_point{};
+    const int n = ::epoll_wait(epoll_fd_, events, max_events, timeout_ms);
+    if (opts_.virtual_time && timeout_ms != 0) now_ += clock::steady_now() - blocked_from;
+    if (n < 0) {
+        if (errno == EINTR) return;
+        throw_system("epoll_wait");
+    }
+    for (int i = 0; i < n; ++i)
+        static_cast<detail::io_watcher*>(events[i].data.ptr)->on_io_events(events[i].events);
+}
+
+void event_loop::abandon_live_tasks() noexcept {
+    while (!live_.empty()) live_.front().abandon();  // abandon() calls forget()
+}
+
+void event_loop::on_io_events(std::uint32_t) noexcept {
+    // The wake-up eventfd: drain it; the loop checks the remote queue and signals anyway.
+    std::uint64_t value;
+    while (::read(wake_fd_, &value, sizeof value) > 0) {
+    }
+}
+
+}  // namespace corio
+
+namespace corio {
+
+event_loop& current_loop(const char* caller) {
+    if (event_loop* loop = event_loop::current()) return *loop;
+    throw error(std::string("corio::") + caller + ": no event loop is running on this thread");
+}
+
+}  // namespace corio

@@ -1,0 +1,166 @@
+// task<T>, spawn/join_handle, run(): laziness, results, errors, stack depth, handle API.
+#include <gtest/gtest.h>
+
+#include <corio/corio.hpp>
+
+#include <memory>
+#include <string>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+corio::task<int> value_of(int v) { co_return v; }
+
+corio::task<> fail_with(std::string msg) {
+    throw std::runtime_error(msg);
+    co_return;
+}
+
+corio::task<long> sum_of_children(int count) {
+    long sum = 0;
+    for (int i = 0; i < count; ++i) sum += co_await value_of(i);
+    co_return sum;
+}
+
+TEST(task, is_lazy_until_awaited) {
+    bool started = false;
+    auto body = [&]() -> corio::task<> {
+        started = true;
+        co_return;
+    };
+    corio::run([&]() -> corio::task<> {
+        auto t = body();
+        EXPECT_FALSE(started);
+        co_await std::move(t);
+        EXPECT_TRUE(started);
+    }());
+}
+
+TEST(task, returns_value_through_run) { EXPECT_EQ(corio::run(value_of(42)), 42); }
+
+TEST(task, move_only_value) {
+    auto make = []() -> corio::task<std::unique_ptr<int>> { co_return std::make_unique<int>(7); };
+    EXPECT_EQ(*corio::run(make()), 7);
+}
+
+TEST(task, exception_propagates_to_awaiter_and_out_of_run) {
+    EXPECT_THROW(corio::run(fail_with("boom")), std::runtime_error);
+    bool caught = false;
+    corio::run([&]() -> corio::task<> {
+        try {
+            co_await fail_with("inner");
+        } catch (const std::runtime_error& e) {
+            caught = std::string(e.what()) == "inner";
+        }
+    }());
+    EXPECT_TRUE(caught);
+}
+
+TEST(task, ten_million_completed_children_do_not_grow_the_stack) {
+    constexpr int n = 10'000'000;
+    EXPECT_EQ(corio::run(sum_of_children(n)), static_cast<long>(n) * (n - 1) / 2);
+}
+
+TEST(task, exception_from_destructor_of_awaited_frame_propagates) {
+    struct throws_on_exit {
+        ~throws_on_exit() noexcept(false) { throw std::logic_error("from destructor"); }
+    };
+    auto child = []() -> corio::task<> {
+        throws_on_exit guard;
+        co_await corio::yield();
+    };
+    EXPECT_THROW(corio::run(child()), std::logic_error);
+}
+
+TEST(run, nested_run_is_rejected) {
+    EXPECT_THROW(corio::run([]() -> corio::task<> {
+                     corio::run(value_of(1));
+                     co_return;
+                 }()),
+                 corio::error);
+}
+
+TEST(run, cancels_and_awaits_leftover_tasks_on_exit) {
+    bool cleaned_up = false;
+    auto background = [&]() -> corio::task<> {
+        try {
+            co_await corio::sleep(1h);
+        } catch (const corio::cancelled_error&) {
+            cleaned_up = true;
+            throw;
+        }
+    };
+    corio::run([&]() -> corio::task<> {
+        corio::spawn(background(), "background");
+        co_await corio::yield();
+    }());
+    EXPECT_TRUE(cleaned_up);
+}
+
+TEST(spawn, outside_a_loop_throws) { EXPECT_THROW(corio::spawn(value_of(1)), corio::error); }
+
+TEST(spawn, handle_reports_value_name_and_done) {
+    corio::run([]() -> corio::task<> {
+        auto h = corio::spawn(value_of(5), "five");
+        EXPECT_EQ(h.name(), "five");
+        EXPECT_FALSE(h.done());
+        EXPECT_THROW(h.result(), corio::error);
+        EXPECT_EQ(co_await h, 5);
+        EXPECT_TRUE(h.done());
+        EXPECT_FALSE(h.cancelled());
+        EXPECT_EQ(h.result(), 5);
+        EXPECT_EQ(h.exception(), nullptr);
+        EXPECT_EQ(co_await h, 5);  // a copyable result can be read again
+    }());
+}
+
+TEST(spawn, error_is_rethrown_to_every_reader) {
+    corio::run([]() -> corio::task<> {
+        auto h = corio::spawn(fail_with("bad"), "failing");
+        EXPECT_THROW(co_await h, std::runtime_error);
+        EXPECT_NE(h.exception(), nullptr);
+        EXPECT_THROW(h.result(), std::runtime_error);
+    }());
+}
+
+TEST(spawn, dropping_the_handle_does_not_cancel) {
+    bool finished = false;
+    corio::run([&]() -> corio::task<> {
+        corio::spawn([](bool& f) -> corio::task<> {
+            co_await corio::sleep(10ms);
+            f = true;
+        }(finished));
+        co_await corio::sleep(20ms);
+    }(), {.virtual_time = true});
+    EXPECT_TRUE(finished);
+}
+
+TEST(spawn, unretrieved_error_is_logged_with_task_name) {
+    std::string logged;
+    auto previous = corio::set_error_logger([&](std::string_view m) { logged += m; });
+    corio::run([]() -> corio::task<> {
+        corio::spawn(fail_with("lost error"), "forgotten");
+        co_await corio::sleep(1ms);
+    }());
+    corio::set_error_logger(previous);
+    EXPECT_NE(logged.find("forgotten"), std::string::npos) << logged;
+    EXPECT_NE(logged.find("lost error"), std::string::npos) << logged;
+}
+
+TEST(spawn, done_callback_runs_after_completion) {
+    corio::run([]() -> corio::task<> {
+        int seen = 0;
+        auto h = corio::spawn(value_of(9), "nine");
+        h.add_done_callback([&](const corio::join_handle<int>& done) { seen = done.result(); });
+        co_await h;
+        co_await corio::yield();
+        EXPECT_EQ(seen, 9);
+        bool late = false;  // added after completion: still called, soon
+        h.add_done_callback([&](const corio::join_handle<int>&) { late = true; });
+        co_await corio::yield();
+        EXPECT_TRUE(late);
+    }());
+}
+
+}  // namespace
