@@ -1,13 +1,22 @@
 // corio/corio.hpp — includes every public corio header.
 #pragma once
 
+#include "corio/as_completed.hpp"
+#include "corio/async_generator.hpp"
+#include "corio/async_with.hpp"
 #include "corio/clock.hpp"
 #include "corio/error.hpp"
 #include "corio/event_loop.hpp"
+#include "corio/exception_group.hpp"
+#include "corio/gather.hpp"
 #include "corio/log.hpp"
+#include "corio/outcome.hpp"
 #include "corio/run.hpp"
 #include "corio/shield.hpp"
 #include "corio/sleep.hpp"
 #include "corio/spawn.hpp"
 #include "corio/task.hpp"
+#include "corio/task_group.hpp"
+#include "corio/task_set.hpp"
+#include "corio/wait_any.hpp"
 #include "corio/wait_for.hpp"

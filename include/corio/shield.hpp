@@ -1,4 +1,6 @@
-// corio/shield.hpp — shield(op): let an operation finish even if its awaiter is cancelled.
+// corio/shield.hpp — protecting work from cancellation: shield(op) and uncancellable(op).
+//
+// shield(op)
 //
 // asyncio.shield: `op` runs as its own spawned task. If the awaiting task is cancelled, the
 // awaiter stops waiting and gets cancelled_error at once, while `op` keeps running to completion
@@ -7,10 +9,19 @@
 //
 // Cancel safety: the awaiter can always be cancelled; the operation is never cancelled by it.
 // Throws: what op throws; cancelled_error when the awaiter is cancelled.
+//
+// uncancellable(op)
+// Trio's shielded cancel scope: `op` runs in the current task, and cancellation of the task (or
+// of any enclosing wait_for) does not reach it; the awaiter waits for op to finish. This is for
+// cleanup that must complete, such as closing a connection after cancellation. Always bound it:
+// `co_await uncancellable(wait_for(close(), 5s))` (a deadline inside the shield still works).
+// Cancellation requested meanwhile is not lost: the next suspension point after it throws.
+// Throws: what op throws.
 #pragma once
 
 #include "corio/detail/awaitable_traits.hpp"
 #include "corio/spawn.hpp"
+#include "corio/wait_for.hpp"
 
 namespace corio {
 
@@ -33,6 +44,13 @@ private:
 template <awaitable A>
 auto shield(A op) {
     return detail::shield_request<detail::await_result_t<A>>(spawn(as_task(std::move(op)), "shield"));
+}
+
+/// Awaits `op` in the current task, shielded from cancellation (see above).
+template <awaitable A>
+auto uncancellable(A op) {
+    using request = detail::scope_request<detail::await_result_t<A>>;
+    return request(as_task(std::move(op)), request::kind::shielded);
 }
 
 }  // namespace corio

@@ -21,6 +21,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "corio/detail/awaitable_traits.hpp"
 #include "corio/error.hpp"
 #include "corio/event_loop.hpp"
 #include "corio/task.hpp"
@@ -150,15 +151,16 @@ private:
     detail::task_state* state_ = nullptr;  // counted reference; null only when moved-from/empty
 };
 
-/// Schedules `t` on the calling thread's loop. `name` appears in logs and task dumps.
-template <class T>
-join_handle<T> spawn(task<T> t, std::string name = {}) {
+/// Schedules `op` (a task, or any awaitable, which is wrapped in one) on the calling thread's
+/// loop. `name` appears in logs and task dumps.
+template <awaitable A>
+join_handle<detail::await_result_t<A>> spawn(A op, std::string name = {}) {
     event_loop& loop = current_loop("spawn");
-    auto h = t.release();
+    auto h = as_task(std::move(op)).release();
     auto* state = new detail::task_state(loop, h, h.promise(), std::move(name));
     loop.start(*state);
     state->add_ref();
-    return join_handle<T>(state);
+    return join_handle<detail::await_result_t<A>>(state);
 }
 
 }  // namespace corio

@@ -36,8 +36,12 @@ public:
         clock::duration budget;  // the caller's timeout, for the message
     };
 
-    scoped_awaiter(task<T> inner, bool shield) noexcept
-        : timer_node(&fire), inner_(inner.release()), scope_(shield) {}
+    /// Runs inner in `scope`, which the caller owns and may cancel.
+    scoped_awaiter(task<T> inner, cancel_scope& scope) noexcept
+        : timer_node(&fire), inner_(inner.release()), scope_(&scope) {}
+    /// Runs inner in a scope of its own that enclosing cancellation cannot reach.
+    explicit scoped_awaiter(task<T> inner) noexcept
+        : timer_node(&fire), inner_(inner.release()), own_scope_(true) {}
     /// The scope is cancelled when `limit.at` passes.
     scoped_awaiter(task<T> inner, deadline limit) noexcept
         : timer_node(&fire), inner_(inner.release()), deadline_(limit), has_deadline_(true) {}
@@ -51,7 +55,7 @@ public:
     std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) {
         task_ = current_task;
         if (has_deadline_) task_->loop().add_timer(*this, deadline_.at);
-        scope_.enter(*task_);
+        scope_->enter(*task_);
         inner_.promise().continuation = caller;
         return inner_;
     }
@@ -66,42 +70,47 @@ private:
     static void fire(timer_node& node) noexcept {
         auto& self = static_cast<scoped_awaiter&>(node);
         self.expired_ = true;
-        self.scope_.cancel();
+        self.scope_->cancel();
     }
     void leave() noexcept {
         if (task_ == nullptr) return;
         if (queued()) task_->loop().remove_timer(*this);
-        scope_.exit();
+        scope_->exit();
     }
 
     handle_type inner_;  // owned child frame
-    cancel_scope scope_;
+    cancel_scope own_scope_;
+    cancel_scope* scope_ = &own_scope_;  // the scope inner runs in: own_scope_ or the caller's
     task_state* task_ = nullptr;  // the awaiting task, once suspended
     deadline deadline_{};
     bool has_deadline_ = false;
     bool expired_ = false;  // the deadline fired and cancelled scope_
 };
 
-/// What wait_for/wait_until return: movable (so it can be spawned or gathered); the deadline
-/// of a relative timeout starts when it is awaited.
+/// What wait_for, wait_until and uncancellable return: movable (so it can be spawned or
+/// gathered); the scope is set up when it is awaited, so a relative timeout starts then.
 template <class T>
-class [[nodiscard]] deadline_request {
+class [[nodiscard]] scope_request {
 public:
-    deadline_request(task<T> op, clock::duration budget, bool absolute, clock::time_point deadline)
-        : op_(std::move(op)), budget_(budget), deadline_(deadline), absolute_(absolute) {}
+    enum class kind { relative_deadline, absolute_deadline, shielded };
+
+    scope_request(task<T> op, kind k, clock::duration timeout = {}, clock::time_point deadline = {})
+        : op_(std::move(op)), timeout_(timeout), deadline_(deadline), kind_(k) {}
 
     scoped_awaiter<T> operator co_await() && {
+        if (kind_ == kind::shielded) return scoped_awaiter<T>(std::move(op_));
         const auto now = current_loop("wait_for").now();
         using limit = typename scoped_awaiter<T>::deadline;
-        return scoped_awaiter<T>(std::move(op_), absolute_ ? limit{deadline_, deadline_ - now}
-                                                           : limit{now + budget_, budget_});
+        return scoped_awaiter<T>(std::move(op_), kind_ == kind::absolute_deadline
+                                                     ? limit{deadline_, deadline_ - now}
+                                                     : limit{now + timeout_, timeout_});
     }
 
 private:
     task<T> op_;
-    clock::duration budget_;
+    clock::duration timeout_;
     clock::time_point deadline_;
-    bool absolute_;
+    kind kind_;
 };
 
 }  // namespace detail
@@ -109,15 +118,16 @@ private:
 /// Awaits `op`, cancelling it if it has not finished within `timeout`.
 template <awaitable A, class Rep, class Period>
 auto wait_for(A op, std::chrono::duration<Rep, Period> timeout) {
-    return detail::deadline_request<detail::await_result_t<A>>(
-        as_task(std::move(op)), std::chrono::duration_cast<clock::duration>(timeout), false, {});
+    using request = detail::scope_request<detail::await_result_t<A>>;
+    return request(as_task(std::move(op)), request::kind::relative_deadline,
+                   std::chrono::duration_cast<clock::duration>(timeout));
 }
 
 /// Awaits `op`, cancelling it if it has not finished when corio::clock reaches `deadline`.
 template <awaitable A>
 auto wait_until(A op, clock::time_point deadline) {
-    return detail::deadline_request<detail::await_result_t<A>>(as_task(std::move(op)), {}, true,
-                                                               deadline);
+    using request = detail::scope_request<detail::await_result_t<A>>;
+    return request(as_task(std::move(op)), request::kind::absolute_deadline, {}, deadline);
 }
 
 }  // namespace corio

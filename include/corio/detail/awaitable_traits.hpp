@@ -5,6 +5,7 @@
 #include <coroutine>
 #include <type_traits>
 #include <utility>
+#include <variant>
 
 #include "corio/task.hpp"
 
@@ -27,6 +28,10 @@ using await_result_t = decltype(get_awaiter(std::declval<A>()).await_resume());
 }  // namespace corio::detail
 
 namespace corio {
+
+/// A void result as a value (std::monostate), as in gather's tuples and vectors.
+template <class T>
+using value_or_monostate = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
 /// An awaitable corio can run as a task: has await_ready/await_suspend/await_resume,
 /// or a member operator co_await returning such an object.

@@ -90,6 +90,13 @@ private:
     task_state* waiter_ = nullptr;
 };
 
+/// Links a task into the child list of the group that spawned it (gather, task_group, ...).
+class group_member : public list_node {
+public:
+    explicit group_member(task_state& t) noexcept : task(&t) {}
+    task_state* const task;
+};
+
 /// Returns true if e holds a cancelled_error.
 bool is_cancellation(const std::exception_ptr& e) noexcept;
 
@@ -147,6 +154,7 @@ public:
     // ---- completion ----
     void add_waiter(join_waiter& w) noexcept { waiters_.push_back(w); }
     void set_observer(completion_observer* o) noexcept { observer_ = o; }
+    group_member& membership() noexcept { return membership_; }
     void add_done_callback(std::function<void()> fn);
 
     // ---- used by the loop ----
@@ -176,7 +184,8 @@ private:
     cancel_scope root_scope_;               // always entered: the bottom of the scope stack
     cancel_scope* scope_ = nullptr;         // innermost entered scope (root_scope_ once built)
     intrusive_list<join_waiter> waiters_;   // tasks awaiting this one; woken on completion
-    completion_observer* observer_ = nullptr;
+    completion_observer* observer_ = nullptr;  // told first when the task completes
+    group_member membership_{*this};           // linked while a child_group tracks this task
     std::unique_ptr<std::vector<std::function<void()>>> callbacks_;  // done callbacks, if any
     std::string name_;
     std::uint32_t refs_ = 1;                // the loop's reference, until complete()

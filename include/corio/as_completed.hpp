@@ -1,0 +1,58 @@
+// corio/as_completed.hpp — as_completed(tasks): outcomes in the order tasks finish.
+//
+//   auto results = corio::as_completed(std::move(tasks));
+//   while (auto o = co_await results.next()) { if (o->has_value()) use(o->value()); }
+//
+// Every task starts as its own child task when the generator is first advanced; each next()
+// yields the outcome<T> of the next one to finish (value or error; never throws for a child's
+// error). Stopping early, or destroying the generator, cancels the tasks not yet reported; they
+// finish their cleanup on the loop.
+//
+// Cancel safety of next(): cancelling the consumer while it waits throws cancelled_error out of
+// next(); completions not yet reported stay queued for a later next().
+#pragma once
+
+#include <deque>
+#include <vector>
+
+#include "corio/async_generator.hpp"
+#include "corio/detail/child_group.hpp"
+#include "corio/gather.hpp"
+#include "corio/outcome.hpp"
+#include "corio/task.hpp"
+
+namespace corio {
+
+namespace detail {
+/// Queues children in the order they finish.
+template <class T>
+class completion_queue final : public child_group {
+public:
+    std::deque<join_handle<T>> finished;  // not yet reported, oldest first
+
+private:
+    void on_child_done(task_state& child) noexcept override {
+        child.add_ref();
+        finished.emplace_back(&child);  // adopts the reference
+    }
+};
+}  // namespace detail
+
+template <class T>
+async_generator<outcome<T>> as_completed(std::vector<task<T>> tasks) {
+    detail::completion_queue<T> group;
+    for (auto& t : tasks) group.spawn(std::move(t));
+    for (;;) {
+        if (!group.finished.empty()) {
+            join_handle<T> done = std::move(group.finished.front());
+            group.finished.pop_front();
+            co_yield detail::take_outcome(done);
+        } else if (group.active() == 0) {
+            co_return;
+        } else {
+            co_await group.next_completion();
+        }
+    }
+}
+
+}  // namespace corio

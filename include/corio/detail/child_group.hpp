@@ -1,0 +1,128 @@
+// corio/detail/child_group.hpp — the children a combinator spawned and must account for.
+//
+// gather, gather_settled, wait_any, as_completed, task_group and task_set all spawn tasks and
+// then wait for some or all of them. child_group is that shared engine: it observes each child's
+// completion (synchronously, in the child's final step), keeps the list of children still
+// running, and lets tasks wait in one of three ways:
+//   join()             until none is running; cannot be interrupted: cancellation of the waiting
+//                      task is forwarded to every child, and waiting goes on until they finish
+//   wait_all()         until none is running; interruptible (throws cancelled_error, children
+//                      are left running)
+//   next_completion()  until the next child finishes (or none is running); interruptible
+// A group destroyed while children still run cancels them and leaves them to finish on the loop.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "corio/detail/intrusive_list.hpp"
+#include "corio/detail/task_state.hpp"
+#include "corio/error.hpp"
+#include "corio/spawn.hpp"
+
+namespace corio::detail {
+
+class child_group : completion_observer {
+    enum class wait_mode { all_forwarding_cancel, all, next };
+    class awaiter;
+
+public:
+    child_group() noexcept = default;
+    child_group(const child_group&) = delete;
+    child_group& operator=(const child_group&) = delete;
+    ~child_group() {
+        children_.for_each([](group_member& m) {
+            m.unlink();
+            m.task->set_observer(nullptr);
+            m.task->cancel();
+        });
+    }
+
+    /// Spawns `t` as a child of this group.
+    template <class T>
+    join_handle<T> spawn(task<T> t, std::string name = {}) {
+        join_handle<T> h = corio::spawn(std::move(t), std::move(name));
+        h.state().set_observer(this);
+        children_.push_back(h.state().membership());
+        ++active_;
+        return h;
+    }
+
+    std::size_t active() const noexcept { return active_; }
+    void cancel_all() noexcept {
+        children_.for_each([](group_member& m) { m.task->cancel(); });
+    }
+    template <class F>
+    void for_each_active(F&& fn) {
+        children_.for_each([&](group_member& m) { fn(*m.task); });
+    }
+
+    awaiter join() noexcept { return awaiter(*this, wait_mode::all_forwarding_cancel); }
+    awaiter wait_all() noexcept { return awaiter(*this, wait_mode::all); }
+    awaiter next_completion() noexcept { return awaiter(*this, wait_mode::next); }
+
+protected:
+    /// Called as each child finishes, before any waiter is woken.
+    virtual void on_child_done(task_state& child) noexcept = 0;
+
+private:
+    class awaiter : public list_node, cancel_hook {
+    public:
+        awaiter(child_group& group, wait_mode mode) noexcept : group_(group), mode_(mode) {}
+        awaiter(const awaiter&) = delete;
+        ~awaiter() { unlink(); }
+
+        bool await_ready() const noexcept { return group_.active_ == 0; }
+        bool await_suspend(std::coroutine_handle<> h) noexcept {
+            task_ = current_task;
+            if (!task_->suspend(h, this)) {
+                if (mode_ != wait_mode::all_forwarding_cancel) {
+                    cancelled_ = true;
+                    return false;
+                }
+                task_->suspend_uninterruptible(h);
+                group_.cancel_all();
+            }
+            group_.waiters_.push_back(*this);
+            return true;
+        }
+        void await_resume() const {
+            if (cancelled_) throw cancelled_error("wait for child tasks cancelled");
+        }
+
+    private:
+        friend class child_group;
+        void on_cancel() noexcept override {
+            if (mode_ == wait_mode::all_forwarding_cancel) {
+                group_.cancel_all();  // keep waiting, now without a hook
+                return;
+            }
+            unlink();
+            cancelled_ = true;
+            task_->wake();
+        }
+        bool satisfied() const noexcept { return mode_ == wait_mode::next || group_.active_ == 0; }
+
+        child_group& group_;
+        wait_mode mode_;
+        task_state* task_ = nullptr;
+        bool cancelled_ = false;
+    };
+
+    void on_task_done(task_state& child) noexcept override {
+        child.membership().unlink();
+        --active_;
+        on_child_done(child);
+        waiters_.for_each([](awaiter& w) {
+            if (!w.satisfied()) return;
+            w.unlink();
+            w.task_->wake();
+        });
+    }
+
+    intrusive_list<group_member> children_;  // children still running
+    std::size_t active_ = 0;                 // invariant: the length of children_
+    intrusive_list<awaiter> waiters_;        // suspended waiters
+};
+
+}  // namespace corio::detail

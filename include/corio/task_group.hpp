@@ -1,0 +1,116 @@
+// corio/task_group.hpp — structured concurrency: with_task_group (asyncio.TaskGroup, Trio nursery).
+//
+//   co_await corio::with_task_group([&](corio::task_group& tg) -> corio::task<> {
+//       auto a = tg.spawn(fetch(x));
+//       auto b = tg.spawn(fetch(y));
+//       co_return;  // the group then waits for a and b
+//   });
+//
+// The body runs in the calling task; children spawned through `tg` run concurrently. The group
+// ends only when the body has returned and every child has finished: no child outlives it.
+// The first error (from a child or from the body) cancels the body and every other child; once
+// all have finished, with_task_group throws corio::exception_group holding every error that is
+// not a cancellation, in the order they occurred. If nothing failed, it returns the body's value.
+//
+// Cancel safety: cancelling the calling task (or a wait_for around the group) cancels the body
+// and all children, waits for them, and propagates as cancelled_error, not as a group. Errors
+// raised by children during that cancellation are logged, not lost.
+// Lifetime: the callable is moved into the group's coroutine frame, so a lambda's captures live
+// as long as the body runs. Children must not capture locals of the body by reference unless the
+// body outlives them (it does not: children may still run after the body returns).
+// Thread-safety: use a task_group only from the task running its body and its children.
+#pragma once
+
+#include <exception>
+#include <functional>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "corio/detail/awaitable_traits.hpp"
+#include "corio/detail/child_group.hpp"
+#include "corio/exception_group.hpp"
+#include "corio/log.hpp"
+#include "corio/spawn.hpp"
+#include "corio/task.hpp"
+#include "corio/wait_for.hpp"
+
+namespace corio {
+
+class task_group {
+public:
+    task_group() noexcept = default;
+    task_group(const task_group&) = delete;
+    task_group& operator=(const task_group&) = delete;
+
+    /// Starts `op` as a child of the group. Throws corio::error once the group has closed.
+    template <awaitable A>
+    join_handle<detail::await_result_t<A>> spawn(A op, std::string name = {}) {
+        if (closed_) throw error("task_group::spawn: the group has already finished");
+        return children_.spawn(as_task(std::move(op)), std::move(name));
+    }
+
+    /// Children still running.
+    std::size_t size() const noexcept { return children_.active(); }
+
+private:
+    template <class F>
+    friend auto with_task_group(F body) -> task<detail::await_result_t<std::invoke_result_t<F&, task_group&>>>;
+
+    /// Records a failure and cancels everything else in the group.
+    void fail(std::exception_ptr e) {
+        errors_.push_back(std::move(e));
+        body_scope_.cancel();
+        children_.cancel_all();
+    }
+
+    class children final : public detail::child_group {
+    public:
+        explicit children(task_group& owner) noexcept : owner_(owner) {}
+
+    private:
+        void on_child_done(detail::task_state& child) noexcept override {
+            if (!child.promise().error || detail::is_cancellation(child.promise().error)) return;
+            owner_.fail(child.take_error());
+        }
+        task_group& owner_;
+    };
+
+    children children_{*this};
+    detail::cancel_scope body_scope_;          // the body runs in it; cancelled by the first error
+    std::vector<std::exception_ptr> errors_;   // non-cancellation errors, in order of occurrence
+    bool closed_ = false;                      // the group finished: spawn is refused
+};
+
+/// Runs `body(tg)` with a fresh task_group and waits for all its children (see above).
+template <class F>
+auto with_task_group(F body) -> task<detail::await_result_t<std::invoke_result_t<F&, task_group&>>> {
+    using result_type = detail::await_result_t<std::invoke_result_t<F&, task_group&>>;
+    task_group tg;
+    std::exception_ptr body_cancelled;
+    std::optional<value_or_monostate<result_type>> result;
+    try {
+        if constexpr (std::is_void_v<result_type>) {
+            co_await detail::scoped_awaiter<void>(as_task(body(tg)), tg.body_scope_);
+            result.emplace();
+        } else {
+            result.emplace(co_await detail::scoped_awaiter<result_type>(as_task(body(tg)), tg.body_scope_));
+        }
+    } catch (const cancelled_error&) {
+        body_cancelled = std::current_exception();
+    } catch (...) {
+        tg.fail(std::current_exception());
+    }
+    co_await tg.children_.join();
+    tg.closed_ = true;
+    if (detail::current_task->cancel_pending()) {
+        for (const auto& e : tg.errors_) log_error("corio: task group cancelled; dropping error: " + describe(e));
+        throw cancelled_error("task group cancelled");
+    }
+    if (!tg.errors_.empty()) throw exception_group(std::move(tg.errors_));
+    if (body_cancelled) std::rethrow_exception(body_cancelled);
+    if constexpr (!std::is_void_v<result_type>) co_return std::move(*result);
+}
+
+}  // namespace corio
