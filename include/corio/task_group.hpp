@@ -44,10 +44,9 @@ public:
     task_group(const task_group&) = delete;
     task_group& operator=(const task_group&) = delete;
 
-    /// Starts `op` as a child of the group. Throws corio::error once the group has closed.
+    /// Starts `op` as a child of the group (children may spawn further children).
     template <awaitable A>
     join_handle<detail::await_result_t<A>> spawn(A op, std::string name = {}) {
-        if (closed_) throw error("task_group::spawn: the group has already finished");
         return children_.spawn(as_task(std::move(op)), std::move(name));
     }
 
@@ -80,7 +79,6 @@ private:
     children children_{*this};
     detail::cancel_scope body_scope_;          // the body runs in it; cancelled by the first error
     std::vector<std::exception_ptr> errors_;   // non-cancellation errors, in order of occurrence
-    bool closed_ = false;                      // the group finished: spawn is refused
 };
 
 /// Runs `body(tg)` with a fresh task_group and waits for all its children (see above).
@@ -103,7 +101,6 @@ auto with_task_group(F body) -> task<detail::await_result_t<std::invoke_result_t
         tg.fail(std::current_exception());
     }
     co_await tg.children_.join();
-    tg.closed_ = true;
     if (detail::current_task->cancel_pending()) {
         for (const auto& e : tg.errors_) log_error("corio: task group cancelled; dropping error: " + describe(e));
         throw cancelled_error("task group cancelled");

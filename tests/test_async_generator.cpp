@@ -1,0 +1,116 @@
+// async_generator: values, errors, early exit cleanup, cancellation, for_each.
+#include <gtest/gtest.h>
+
+#include <corio/corio.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+struct cleanup_flag {
+    bool& flag;
+    ~cleanup_flag() { flag = true; }
+};
+
+corio::async_generator<int> numbers(int count, bool& cleaned) {
+    cleanup_flag guard{cleaned};
+    for (int i = 0; i < count; ++i) {
+        co_await corio::sleep(1s);
+        co_yield i;
+    }
+}
+
+corio::async_generator<std::string> failing_after(int count) {
+    for (int i = 0; i < count; ++i) co_yield std::to_string(i);
+    throw std::runtime_error("source broke");
+}
+
+template <class F>
+void run_virtual(F body) {
+    corio::run(body(), {.virtual_time = true});
+}
+
+TEST(async_generator, yields_every_value_then_ends) {
+    run_virtual([]() -> corio::task<> {
+        bool cleaned = false;
+        auto gen = numbers(3, cleaned);
+        std::vector<int> got;
+        while (auto v = co_await gen.next()) got.push_back(*v);
+        EXPECT_EQ(got, (std::vector<int>{0, 1, 2}));
+        EXPECT_TRUE(cleaned);
+        EXPECT_FALSE(co_await gen.next()) << "an ended generator stays ended";
+    });
+}
+
+TEST(async_generator, is_lazy) {
+    run_virtual([]() -> corio::task<> {
+        bool cleaned = false;
+        const auto start = corio::clock::now();
+        auto gen = numbers(3, cleaned);
+        EXPECT_EQ(corio::clock::now(), start);
+        co_await gen.next();
+        EXPECT_EQ(corio::clock::now() - start, 1s);
+    });
+}
+
+TEST(async_generator, exception_propagates_to_the_consumer) {
+    run_virtual([]() -> corio::task<> {
+        auto gen = failing_after(2);
+        EXPECT_EQ(*co_await gen.next(), "0");
+        EXPECT_EQ(*co_await gen.next(), "1");
+        EXPECT_THROW(co_await gen.next(), std::runtime_error);
+    });
+}
+
+TEST(async_generator, consumer_stopping_early_runs_the_generators_cleanup) {
+    run_virtual([]() -> corio::task<> {
+        bool cleaned = false;
+        {
+            auto gen = numbers(100, cleaned);
+            co_await gen.next();
+            EXPECT_FALSE(cleaned);
+        }
+        EXPECT_TRUE(cleaned);
+    });
+}
+
+TEST(async_generator, consumer_cancelled_mid_await_destroys_the_generator) {
+    run_virtual([]() -> corio::task<> {
+        bool cleaned = false;
+        auto consumer = corio::spawn([](bool& c) -> corio::task<> {
+            auto gen = numbers(100, c);
+            while (co_await gen.next()) {
+            }
+        }(cleaned));
+        co_await corio::sleep(2500ms);
+        consumer.cancel();
+        EXPECT_THROW(co_await consumer, corio::cancelled_error);
+        EXPECT_TRUE(cleaned);
+    });
+}
+
+TEST(async_generator, wait_for_bounds_a_slow_next) {
+    run_virtual([]() -> corio::task<> {
+        bool cleaned = false;
+        auto gen = numbers(3, cleaned);
+        EXPECT_THROW(co_await corio::wait_for(gen.next(), 500ms), corio::timeout_error);
+    });
+}
+
+TEST(for_each, calls_plain_and_async_functions_in_order) {
+    run_virtual([]() -> corio::task<> {
+        bool cleaned = false;
+        std::vector<int> seen;
+        co_await corio::for_each(numbers(3, cleaned), [&seen](int v) { seen.push_back(v); });
+        co_await corio::for_each(numbers(2, cleaned), [&seen](int v) -> corio::task<> {
+            co_await corio::sleep(1ms);
+            seen.push_back(10 + v);
+        });
+        EXPECT_EQ(seen, (std::vector<int>{0, 1, 2, 10, 11}));
+    });
+}
+
+}  // namespace

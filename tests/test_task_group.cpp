@@ -1,0 +1,184 @@
+// task_group: structured concurrency, error aggregation, cancellation.
+#include <gtest/gtest.h>
+
+#include <corio/corio.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+corio::task<int> value_after(std::chrono::nanoseconds d, int v) {
+    co_await corio::sleep(d);
+    co_return v;
+}
+
+corio::task<> fail_after(std::chrono::nanoseconds d, std::string msg) {
+    co_await corio::sleep(d);
+    throw std::runtime_error(msg);
+}
+
+corio::task<> record_cancel(std::chrono::nanoseconds d, bool& cancelled) {
+    try {
+        co_await corio::sleep(d);
+    } catch (const corio::cancelled_error&) {
+        cancelled = true;
+        throw;
+    }
+}
+
+template <class F>
+void run_virtual(F body) {
+    corio::run(body(), {.virtual_time = true});
+}
+
+TEST(task_group, waits_for_every_child_and_returns_the_body_value) {
+    run_virtual([]() -> corio::task<> {
+        const auto start = corio::clock::now();
+        int sum = 0;
+        const int r = co_await corio::with_task_group([&sum](corio::task_group& tg) -> corio::task<int> {
+            auto a = tg.spawn(value_after(2s, 1));
+            auto b = tg.spawn(value_after(3s, 2));
+            EXPECT_EQ(tg.size(), 2u);
+            sum = co_await a + co_await b;
+            co_return 7;
+        });
+        EXPECT_EQ(r, 7);
+        EXPECT_EQ(sum, 3);
+        EXPECT_EQ(corio::clock::now() - start, 3s);
+    });
+}
+
+TEST(task_group, body_returning_early_still_waits_for_children) {
+    run_virtual([]() -> corio::task<> {
+        const auto start = corio::clock::now();
+        co_await corio::with_task_group([](corio::task_group& tg) -> corio::task<> {
+            tg.spawn(value_after(5s, 1));
+            co_return;
+        });
+        EXPECT_EQ(corio::clock::now() - start, 5s);
+    });
+}
+
+TEST(task_group, first_child_error_cancels_siblings_and_body) {
+    run_virtual([]() -> corio::task<> {
+        bool sibling_cancelled = false, body_cancelled = false;
+        const auto start = corio::clock::now();
+        try {
+            co_await corio::with_task_group([&](corio::task_group& tg) -> corio::task<> {
+                tg.spawn(record_cancel(1h, sibling_cancelled));
+                tg.spawn(fail_after(1s, "child failed"), "failing-child");
+                co_await record_cancel(1h, body_cancelled);
+            });
+            ADD_FAILURE() << "no exception_group";
+        } catch (const corio::exception_group& g) {
+            EXPECT_EQ(g.size(), 1u);
+            EXPECT_TRUE(g.contains<std::runtime_error>());
+            EXPECT_NE(std::string(g.what()).find("child failed"), std::string::npos) << g.what();
+        }
+        EXPECT_TRUE(sibling_cancelled);
+        EXPECT_TRUE(body_cancelled);
+        EXPECT_EQ(corio::clock::now() - start, 1s);
+    });
+}
+
+TEST(task_group, collects_every_error_in_order_of_occurrence) {
+    run_virtual([]() -> corio::task<> {
+        try {
+            co_await corio::with_task_group([](corio::task_group& tg) -> corio::task<> {
+                // Both fail in their cleanup after the first error cancels them.
+                tg.spawn(fail_after(2s, "second"));
+                tg.spawn(fail_after(1s, "first"));
+                tg.spawn([]() -> corio::task<> {
+                    try {
+                        co_await corio::sleep(1h);
+                    } catch (const corio::cancelled_error&) {
+                    }
+                    throw std::logic_error("third, during cancellation");
+                }());
+                co_return;
+            });
+            ADD_FAILURE() << "no exception_group";
+        } catch (const corio::exception_group& g) {
+            EXPECT_EQ(g.size(), 2u) << g.what();
+            if (g.size() != 2u) co_return;
+            EXPECT_EQ(corio::describe(g.errors()[0]), "first");
+            EXPECT_EQ(corio::describe(g.errors()[1]), "third, during cancellation");
+            EXPECT_EQ(corio::describe(g.first()), "first");
+        }
+    });
+}
+
+TEST(task_group, body_error_is_included_and_cancels_children) {
+    run_virtual([]() -> corio::task<> {
+        bool child_cancelled = false;
+        try {
+            co_await corio::with_task_group([&](corio::task_group& tg) -> corio::task<> {
+                tg.spawn(record_cancel(1h, child_cancelled));
+                co_await corio::sleep(1s);
+                throw std::invalid_argument("body failed");
+            });
+            ADD_FAILURE() << "no exception_group";
+        } catch (const corio::exception_group& g) {
+            EXPECT_EQ(g.size(), 1u);
+            EXPECT_TRUE(g.contains<std::invalid_argument>());
+        }
+        EXPECT_TRUE(child_cancelled);
+    });
+}
+
+TEST(task_group, outer_cancellation_propagates_as_cancel_not_as_group) {
+    run_virtual([]() -> corio::task<> {
+        bool child_cancelled = false;
+        auto h = corio::spawn(corio::with_task_group([&](corio::task_group& tg) -> corio::task<> {
+            tg.spawn(record_cancel(1h, child_cancelled));
+            co_await corio::sleep(1h);
+        }));
+        co_await corio::sleep(1s);
+        h.cancel();
+        EXPECT_THROW(co_await h, corio::cancelled_error);
+        EXPECT_TRUE(child_cancelled);
+    });
+}
+
+TEST(task_group, wait_for_around_a_group_times_out_cleanly) {
+    run_virtual([]() -> corio::task<> {
+        bool child_cancelled = false;
+        EXPECT_THROW(co_await corio::wait_for(corio::with_task_group([&](corio::task_group& tg) -> corio::task<> {
+                                                  tg.spawn(record_cancel(1h, child_cancelled));
+                                                  co_return;
+                                              }),
+                                              2s),
+                     corio::timeout_error);
+        EXPECT_TRUE(child_cancelled);
+    });
+}
+
+TEST(task_group, children_may_spawn_more_children_and_the_group_waits_for_them) {
+    run_virtual([]() -> corio::task<> {
+        int finished = 0;
+        co_await corio::with_task_group([&finished](corio::task_group& tg) -> corio::task<> {
+            tg.spawn([](corio::task_group& g, int& done) -> corio::task<> {
+                co_await corio::sleep(1s);
+                g.spawn([](int& d) -> corio::task<> {
+                    co_await corio::sleep(1s);
+                    ++d;
+                }(done));
+                ++done;
+            }(tg, finished));
+            co_return;
+        });
+        EXPECT_EQ(finished, 2);
+    });
+}
+
+TEST(exception_group, message_lists_every_error) {
+    std::vector<std::exception_ptr> errors{std::make_exception_ptr(std::runtime_error("a")),
+                                           std::make_exception_ptr(std::logic_error("b"))};
+    corio::exception_group g(errors);
+    EXPECT_STREQ(g.what(), "2 errors in task group: [1] a; [2] b");
+}
+
+}  // namespace
