@@ -13,6 +13,8 @@ PACKAGES=(
   libclang-rt-14-dev llvm-14
   # test / benchmark frameworks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # the README snippet check and the benchmark table
+  python3
 )
 
 missing=()

@@ -67,7 +67,6 @@ bool loop_handle::post(std::function<void()> fn) const {
 
 namespace {
 
-thread_local event_loop* running_loop = nullptr;
 
 // Signal delivery: the handler only stores the number and writes the loop's eventfd.
 std::atomic<int> pending_signal{0};
@@ -100,10 +99,8 @@ void run_guarded(std::function<void()>& fn, const char* where) noexcept {
 
 }  // namespace
 
-event_loop* event_loop::current() noexcept { return running_loop; }
-
 clock::time_point clock::now() noexcept {
-    if (event_loop* loop = running_loop) return loop->refresh_now();
+    if (event_loop* loop = event_loop::current()) return loop->refresh_now();
     return steady_now();
 }
 
@@ -121,8 +118,8 @@ event_loop::event_loop(options opts) : opts_(opts), now_(clock::steady_now()) {
     ev.events = EPOLLIN | EPOLLET;
     ev.data.ptr = static_cast<detail::io_watcher*>(this);
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd, &ev);  // not counted in watched_fds_
-    previous_ = running_loop;
-    running_loop = this;
+    previous_ = running;
+    running = this;
 }
 
 event_loop::~event_loop() {
@@ -137,7 +134,7 @@ event_loop::~event_loop() {
     }
     ::close(wake_fd_);
     ::close(epoll_fd_);
-    running_loop = previous_;
+    running = previous_;
 }
 
 clock::time_point event_loop::refresh_now() noexcept {
@@ -206,7 +203,7 @@ void event_loop::run_ready_batch() {
     // cannot starve timers and I/O.
     for (std::size_t n = ready_count_; n > 0; --n) {
         detail::task_state* t = ready_head_;
-        ready_head_ = t->next_ready;
+        ready_head_ = t->next_ready_;
         if (ready_head_ == nullptr) ready_tail_ = nullptr;
         --ready_count_;
         t->queued_ = false;
@@ -271,8 +268,7 @@ void event_loop::on_io_events(std::uint32_t) noexcept {
 
 namespace corio {
 
-event_loop& current_loop(const char* caller) {
-    if (event_loop* loop = event_loop::current()) return *loop;
+void detail::throw_no_loop(const char* caller) {
     throw error(std::string("corio::") + caller + ": no event loop is running on this thread");
 }
 

@@ -9,22 +9,24 @@
 
 namespace corio::detail {
 
-bool is_cancellation(const std::exception_ptr& e) noexcept {
-    if (!e) return false;
-    try {
-        std::rethrow_exception(e);
-    } catch (const cancelled_error&) {
-        return true;
-    } catch (...) {
-        return false;
-    }
-}
+bool is_cancellation(const std::exception_ptr& e) noexcept { return holds<cancelled_error>(e); }
 
 task_state::task_state(event_loop& loop, std::coroutine_handle<> root, promise_base& promise,
                        std::string name) noexcept
-    : loop_(&loop), root_(root), promise_(&promise), resume_point_(root), name_(std::move(name)) {
+    : loop_(&loop), root_(root), promise_(&promise), resume_point_(root) {
     root_scope_.enter(*this);
     promise.owner = this;
+    if (!name.empty()) ensure_extras().name = std::move(name);
+}
+
+task_state::extras& task_state::ensure_extras() {
+    if (!extras_) extras_ = std::make_unique<extras>();
+    return *extras_;
+}
+
+const std::string& task_state::name() const noexcept {
+    static const std::string unnamed;
+    return extras_ ? extras_->name : unnamed;
 }
 
 task_state::~task_state() {
@@ -33,7 +35,7 @@ task_state::~task_state() {
 
 void task_state::destroy() noexcept {
     if (done_ && promise_->error && !cancelled_ && !error_retrieved_) {
-        log_error("corio: task '" + name_ + "' failed and nobody retrieved its error: " +
+        log_error("corio: task '" + name() + "' failed and nobody retrieved its error: " +
                   describe(promise_->error));
     }
     delete this;
@@ -49,8 +51,7 @@ void task_state::add_done_callback(std::function<void()> fn) {
         loop_->call_soon(std::move(fn));
         return;
     }
-    if (!callbacks_) callbacks_ = std::make_unique<std::vector<std::function<void()>>>();
-    callbacks_->push_back(std::move(fn));
+    ensure_extras().callbacks.push_back(std::move(fn));
 }
 
 void task_state::run_step() {
@@ -76,9 +77,9 @@ void task_state::complete() noexcept {
         w.unlink();
         w.waiter().wake();
     });
-    if (callbacks_) {
-        for (auto& fn : *callbacks_) loop_->call_soon(std::move(fn));
-        callbacks_.reset();
+    if (extras_) {
+        for (auto& fn : extras_->callbacks) loop_->call_soon(std::move(fn));
+        extras_->callbacks.clear();
     }
     release();  // the loop's reference
 }
@@ -90,7 +91,7 @@ void task_state::abandon() noexcept {
     observer_ = nullptr;
     loop_->forget(*this);
     waiters_.for_each([](join_waiter& w) { w.unlink(); });
-    callbacks_.reset();
+    if (extras_) extras_->callbacks.clear();
     release();
 }
 

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <chrono>
+#include <exception>
 #include <stdexcept>
 #include <string>
 
@@ -54,5 +55,18 @@ private:
 
 /// Formats a duration for messages: "250ms", "1.5s", "3us".
 std::string format_duration(std::chrono::nanoseconds d);
+
+/// True if `e` holds an exception of type E (or derived from it).
+template <class E>
+bool holds(const std::exception_ptr& e) noexcept {
+    if (!e) return false;
+    try {
+        std::rethrow_exception(e);
+    } catch (const E&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
 
 }  // namespace corio

@@ -69,7 +69,7 @@ public:
     event_loop& operator=(const event_loop&) = delete;
 
     /// The loop running on this thread, or null.
-    static event_loop* current() noexcept;
+    static event_loop* current() noexcept { return running; }
 
     // ---- time ----
     /// The loop's time, refreshed once per iteration (cheap; use for deadlines).
@@ -88,9 +88,9 @@ public:
     void schedule(detail::task_state& t) noexcept {
         if (t.queued_) return;
         t.queued_ = true;
-        t.next_ready = nullptr;
+        t.next_ready_ = nullptr;
         if (ready_tail_ != nullptr)
-            ready_tail_->next_ready = &t;
+            ready_tail_->next_ready_ = &t;
         else
             ready_head_ = &t;
         ready_tail_ = &t;
@@ -104,7 +104,7 @@ public:
     }
     /// Called by a task as it completes.
     void forget(detail::task_state& t) noexcept {
-        t.unlink();
+        static_cast<detail::live_hook&>(t).unlink();
         --live_count_;
     }
     std::size_t live_tasks() const noexcept { return live_count_; }
@@ -152,10 +152,10 @@ private:
     options opts_;
     clock::time_point now_;  // this iteration's time; in virtual mode the virtual clock itself
     detail::timer_heap timers_;
-    detail::task_state* ready_head_ = nullptr;  // FIFO of queued tasks linked by next_ready
+    detail::task_state* ready_head_ = nullptr;  // FIFO of queued tasks linked by next_ready_
     detail::task_state* ready_tail_ = nullptr;
     std::size_t ready_count_ = 0;               // invariant: length of that list
-    detail::intrusive_list<detail::task_state> live_;  // every started, unfinished task
+    detail::intrusive_list<detail::task_state, detail::live_hook> live_;  // every started, unfinished task
     std::size_t live_count_ = 0;
     std::vector<std::function<void()>> soon_;
     std::vector<std::function<void()>> soon_running_;
@@ -167,10 +167,19 @@ private:
     std::function<void(int)> on_signal_;
     const detail::task_state* stop_when_done_ = nullptr;  // set during run_until_done
     event_loop* previous_ = nullptr;        // the thread's current loop before this one
+
+    static inline thread_local event_loop* running = nullptr;  // this thread's loop
 };
 
+namespace detail {
+[[noreturn]] void throw_no_loop(const char* caller);
+}
+
 /// The event loop of the calling thread; throws corio::error naming `caller` if none is running.
-event_loop& current_loop(const char* caller);
+inline event_loop& current_loop(const char* caller) {
+    if (event_loop* loop = event_loop::current()) return *loop;
+    detail::throw_no_loop(caller);
+}
 
 inline void detail::task_state::wake() noexcept {
     hook_ = nullptr;

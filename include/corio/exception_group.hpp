@@ -26,15 +26,9 @@ public:
 
     /// True if some error in the group is of type E (or derived from it).
     template <class E>
-    bool contains() const {
-        for (const auto& e : errors_) {
-            try {
-                std::rethrow_exception(e);
-            } catch (const E&) {
-                return true;
-            } catch (...) {
-            }
-        }
+    bool contains() const noexcept {
+        for (const auto& e : errors_)
+            if (holds<E>(e)) return true;
         return false;
     }
 

@@ -46,8 +46,12 @@ private:
     }
 };
 
-/// Waits for every child; their outcomes are read afterwards.
+/// Waits for every child; their outcomes are read afterwards (first_error stays null).
 class settling_group final : public child_group {
+public:
+    std::exception_ptr first_error;
+
+private:
     void on_child_done(task_state&) noexcept override {}
 };
 
@@ -86,56 +90,75 @@ std::vector<join_handle<T>> spawn_all(Group& group, std::vector<task<T>>& tasks)
     return handles;
 }
 
+/// Waits for `group` to finish; then the outer cancellation, or else the group's first error,
+/// propagates.
+template <class Group>
+task<> join_and_check(Group& group, const char* what) {
+    co_await group.join();
+    throw_if_cancelled(what);
+    if (group.first_error) std::rethrow_exception(group.first_error);
+}
+
+/// Runs `tasks` as children of a Group and maps each finished handle through `read`.
+template <class Group, class T, class Read>
+auto collect_vector(std::vector<task<T>> tasks, Read read, const char* what)
+    -> task<std::vector<std::invoke_result_t<Read&, join_handle<T>&>>> {
+    Group group;
+    auto handles = spawn_all(group, tasks);
+    co_await join_and_check(group, what);
+    std::vector<std::invoke_result_t<Read&, join_handle<T>&>> results;
+    results.reserve(handles.size());
+    for (auto& h : handles) results.push_back(read(h));
+    co_return results;
+}
+
+/// Runs each task as a child of a Group and maps each finished handle through `read`.
+template <class Group, class Read, class... T>
+auto collect_tuple(Read read, const char* what, task<T>... tasks)
+    -> task<std::tuple<std::invoke_result_t<Read&, join_handle<T>&>...>> {
+    Group group;
+    auto handles = std::tuple{group.spawn(std::move(tasks))...};  // braces: spawned in order
+    co_await join_and_check(group, what);
+    co_return std::apply([&](auto&... h) { return std::tuple{read(h)...}; }, handles);
+}
+
+struct value_reader {
+    template <class T>
+    value_or_monostate<T> operator()(join_handle<T>& h) const { return take_value(h); }
+};
+struct outcome_reader {
+    template <class T>
+    outcome<T> operator()(join_handle<T>& h) const { return take_outcome(h); }
+};
+
 }  // namespace detail
 
 /// Runs every operation concurrently; returns their values in order, or rethrows the first error.
 template <awaitable... A>
 task<std::tuple<value_or_monostate<detail::await_result_t<A>>...>> gather(A... ops) {
-    detail::fail_fast_group group;
-    auto handles = std::tuple{group.spawn(as_task(std::move(ops)))...};  // braces: in order
-    co_await group.join();
-    detail::throw_if_cancelled("gather cancelled");
-    if (group.first_error) std::rethrow_exception(group.first_error);
-    co_return std::apply([](auto&... h) { return std::make_tuple(detail::take_value(h)...); },
-                         handles);
+    return detail::collect_tuple<detail::fail_fast_group>(detail::value_reader{}, "gather cancelled",
+                                                          as_task(std::move(ops))...);
 }
 
 /// Runs every task concurrently; returns their values in input order, or the first error.
 template <class T>
 task<std::vector<value_or_monostate<T>>> gather(std::vector<task<T>> tasks) {
-    detail::fail_fast_group group;
-    auto handles = detail::spawn_all(group, tasks);
-    co_await group.join();
-    detail::throw_if_cancelled("gather cancelled");
-    if (group.first_error) std::rethrow_exception(group.first_error);
-    std::vector<value_or_monostate<T>> values;
-    values.reserve(handles.size());
-    for (auto& h : handles) values.push_back(detail::take_value(h));
-    co_return values;
+    return detail::collect_vector<detail::fail_fast_group>(std::move(tasks), detail::value_reader{},
+                                                           "gather cancelled");
 }
 
 /// Runs every operation concurrently and returns each one's outcome, in input order.
 template <awaitable... A>
 task<std::tuple<outcome<detail::await_result_t<A>>...>> gather_settled(A... ops) {
-    detail::settling_group group;
-    auto handles = std::tuple{group.spawn(as_task(std::move(ops)))...};  // braces: in order
-    co_await group.join();
-    detail::throw_if_cancelled("gather_settled cancelled");
-    co_return std::apply([](auto&... h) { return std::make_tuple(detail::take_outcome(h)...); },
-                         handles);
+    return detail::collect_tuple<detail::settling_group>(detail::outcome_reader{}, "gather_settled cancelled",
+                                                         as_task(std::move(ops))...);
 }
 
 /// Runs every task concurrently and returns each one's outcome, in input order.
 template <class T>
 task<std::vector<outcome<T>>> gather_settled(std::vector<task<T>> tasks) {
-    detail::settling_group group;
-    auto handles = detail::spawn_all(group, tasks);
-    co_await group.join();
-    detail::throw_if_cancelled("gather_settled cancelled");
-    std::vector<outcome<T>> outcomes;
-    outcomes.reserve(handles.size());
-    for (auto& h : handles) outcomes.push_back(detail::take_outcome(h));
-    co_return outcomes;
+    return detail::collect_vector<detail::settling_group>(std::move(tasks), detail::outcome_reader{},
+                                                          "gather_settled cancelled");
 }
 
 }  // namespace corio

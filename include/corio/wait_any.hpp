@@ -33,6 +33,7 @@ namespace detail {
 class first_wins_group final : public child_group {
 public:
     task_state* winner = nullptr;  // the first child to finish, once one has
+    std::exception_ptr first_error;  // stays null: the winner's error is read from its handle
 
 private:
     void on_child_done(task_state& child) noexcept override {
@@ -60,8 +61,7 @@ task<std::variant<value_or_monostate<detail::await_result_t<A>>...>> wait_any(A.
     static_assert(sizeof...(A) > 0, "wait_any needs at least one operation");
     detail::first_wins_group group;
     auto handles = std::tuple{group.spawn(as_task(std::move(ops)))...};  // braces: in order
-    co_await group.join();
-    detail::throw_if_cancelled("wait_any cancelled");
+    co_await detail::join_and_check(group, "wait_any cancelled");
     const auto states = std::apply(
         [](auto&... h) { return std::array<const detail::task_state*, sizeof...(A)>{&h.state()...}; },
         handles);
@@ -76,8 +76,7 @@ task<std::pair<std::size_t, value_or_monostate<T>>> wait_any(std::vector<task<T>
     if (tasks.empty()) throw error("wait_any: no tasks given");
     detail::first_wins_group group;
     auto handles = detail::spawn_all(group, tasks);
-    co_await group.join();
-    detail::throw_if_cancelled("wait_any cancelled");
+    co_await detail::join_and_check(group, "wait_any cancelled");
     for (std::size_t i = 0; i < handles.size(); ++i) {
         if (&handles[i].state() == group.winner) co_return std::pair{i, detail::take_value(handles[i])};
     }

@@ -31,10 +31,10 @@ public:
     child_group(const child_group&) = delete;
     child_group& operator=(const child_group&) = delete;
     ~child_group() {
-        children_.for_each([](group_member& m) {
-            m.unlink();
-            m.task->set_observer(nullptr);
-            m.task->cancel();
+        children_.for_each([](task_state& t) {
+            static_cast<group_hook&>(t).unlink();
+            t.set_observer(nullptr);
+            t.cancel();
         });
     }
 
@@ -43,18 +43,18 @@ public:
     join_handle<T> spawn(task<T> t, std::string name = {}) {
         join_handle<T> h = corio::spawn(std::move(t), std::move(name));
         h.state().set_observer(this);
-        children_.push_back(h.state().membership());
+        children_.push_back(h.state());
         ++active_;
         return h;
     }
 
     std::size_t active() const noexcept { return active_; }
     void cancel_all() noexcept {
-        children_.for_each([](group_member& m) { m.task->cancel(); });
+        children_.for_each([](task_state& t) { t.cancel(); });
     }
     template <class F>
     void for_each_active(F&& fn) {
-        children_.for_each([&](group_member& m) { fn(*m.task); });
+        children_.for_each(fn);
     }
 
     awaiter join() noexcept { return awaiter(*this, wait_mode::all_forwarding_cancel); }
@@ -110,7 +110,7 @@ private:
     };
 
     void on_task_done(task_state& child) noexcept override {
-        child.membership().unlink();
+        static_cast<group_hook&>(child).unlink();
         --active_;
         on_child_done(child);
         waiters_.for_each([](awaiter& w) {
@@ -120,7 +120,7 @@ private:
         });
     }
 
-    intrusive_list<group_member> children_;  // children still running
+    intrusive_list<task_state, group_hook> children_;  // children still running
     std::size_t active_ = 0;                 // invariant: the length of children_
     intrusive_list<awaiter> waiters_;        // suspended waiters
 };

@@ -24,14 +24,15 @@ public:
     }
 
 private:
-    template <class T>
+    template <class T, class Hook>
     friend class intrusive_list;
     list_node* prev_ = nullptr;  // invariant: both null, or both point into one circular list
     list_node* next_ = nullptr;
 };
 
-/// T must derive from list_node (publicly).
-template <class T>
+/// Links items of type T through their base Hook (list_node itself, or a class derived from it
+/// so that one object can sit in several lists, one per hook type).
+template <class T, class Hook = list_node>
 class intrusive_list {
 public:
     intrusive_list() noexcept { head_.prev_ = head_.next_ = &head_; }
@@ -42,7 +43,7 @@ public:
     bool empty() const noexcept { return head_.next_ == &head_; }
 
     void push_back(T& item) noexcept {
-        list_node& n = item;
+        list_node& n = static_cast<Hook&>(item);
         assert(!n.linked());
         n.prev_ = head_.prev_;
         n.next_ = &head_;
@@ -52,14 +53,14 @@ public:
 
     T& front() noexcept {
         assert(!empty());
-        return static_cast<T&>(*head_.next_);
+        return item_of(*head_.next_);
     }
 
     /// Removes and returns the first item, or nullptr when empty.
     T* pop_front() noexcept {
         if (empty()) return nullptr;
         T& item = front();
-        item.unlink();
+        static_cast<Hook&>(item).unlink();
         return &item;
     }
 
@@ -68,12 +69,14 @@ public:
     void for_each(F&& fn) {
         for (list_node* n = head_.next_; n != &head_;) {
             list_node* next = n->next_;
-            fn(static_cast<T&>(*n));
+            fn(item_of(*n));
             n = next;
         }
     }
 
 private:
+    static T& item_of(list_node& n) noexcept { return static_cast<T&>(static_cast<Hook&>(n)); }
+
     list_node head_;  // sentinel; the list is empty iff head_ links to itself
 };
 

@@ -90,17 +90,15 @@ private:
     task_state* waiter_ = nullptr;
 };
 
+/// Links a task into the loop's list of live tasks.
+class live_hook : public list_node {};
 /// Links a task into the child list of the group that spawned it (gather, task_group, ...).
-class group_member : public list_node {
-public:
-    explicit group_member(task_state& t) noexcept : task(&t) {}
-    task_state* const task;
-};
+class group_hook : public list_node {};
 
 /// Returns true if e holds a cancelled_error.
 bool is_cancellation(const std::exception_ptr& e) noexcept;
 
-class task_state : public pooled, public list_node /* the loop's list of live tasks */ {
+class task_state : public pooled, public live_hook, public group_hook {
 public:
     task_state(event_loop& loop, std::coroutine_handle<> root, promise_base& promise,
                std::string name) noexcept;
@@ -115,8 +113,7 @@ public:
 
     // ---- identity and result ----
     event_loop& loop() const noexcept { return *loop_; }
-    const std::string& name() const noexcept { return name_; }
-    void set_name(std::string name) { name_ = std::move(name); }
+    const std::string& name() const noexcept;
     bool done() const noexcept { return done_; }
     bool finished_cancelled() const noexcept { return done_ && cancelled_; }
     /// The task's error, or null; marks it as retrieved (so it is not reported as lost).
@@ -154,18 +151,16 @@ public:
     // ---- completion ----
     void add_waiter(join_waiter& w) noexcept { waiters_.push_back(w); }
     void set_observer(completion_observer* o) noexcept { observer_ = o; }
-    group_member& membership() noexcept { return membership_; }
     void add_done_callback(std::function<void()> fn);
 
     // ---- used by the loop ----
     void run_step();                      // resumes the task (or finishes it if cancelled unstarted)
     void complete() noexcept;             // the root frame reached final_suspend
     void abandon() noexcept;              // loop teardown: destroy the unfinished frame
-    task_state* next_ready = nullptr;     // ready-queue link; valid iff queued_
-    bool queued_ = false;                 // invariant: in the loop's ready queue at most once
 
 private:
     friend class cancel_scope;
+    friend class corio::event_loop;  // owns the ready-queue fields
     ~task_state();
     void destroy() noexcept;
     void deliver_cancel() noexcept {
@@ -185,14 +180,20 @@ private:
     cancel_scope* scope_ = nullptr;         // innermost entered scope (root_scope_ once built)
     intrusive_list<join_waiter> waiters_;   // tasks awaiting this one; woken on completion
     completion_observer* observer_ = nullptr;  // told first when the task completes
-    group_member membership_{*this};           // linked while a child_group tracks this task
-    std::unique_ptr<std::vector<std::function<void()>>> callbacks_;  // done callbacks, if any
-    std::string name_;
+    /// Rarely used parts, allocated on first use: most tasks have no name and no callbacks.
+    struct extras {
+        std::string name;
+        std::vector<std::function<void()>> callbacks;  // done callbacks not yet scheduled
+    };
+    std::unique_ptr<extras> extras_;
+    extras& ensure_extras();
+    task_state* next_ready_ = nullptr;      // ready-queue link; valid iff queued_
     std::uint32_t refs_ = 1;                // the loop's reference, until complete()
-    bool started_ = false;
-    bool done_ = false;
-    bool cancelled_ = false;                // finished by a cancelled_error
-    bool error_retrieved_ = false;          // someone looked at the error; if not, it is logged
+    bool queued_ : 1 = false;               // in the loop's ready queue (at most once)
+    bool started_ : 1 = false;
+    bool done_ : 1 = false;
+    bool cancelled_ : 1 = false;            // finished by a cancelled_error
+    bool error_retrieved_ : 1 = false;      // someone looked at the error; if not, it is logged
 };
 
 inline void cancel_scope::cancel() noexcept {
