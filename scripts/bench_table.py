@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Prints corio's benchmark table (Markdown) from Google Benchmark JSON files.
+
+    scripts/bench_table.py RESULT.json [RESULT.json ...]
+
+Reads the per-operation counters that bench/bench_*.cpp report (per_task, per_await, ...,
+seconds per operation; rss_per_task, bytes) and prints one row per known workload with corio's
+figure, corio's goal and the peers measured on this machine (../shared/baselines.md,
+2026-11-25). With --benchmark_repetitions the median aggregate is used; otherwise the median of
+the runs found. Rows whose benchmark did not run (filtered out, failed) are left out.
+"""
+
+import json
+import statistics
+import sys
+
+PEERS = ("asyncio", "uvloop", "Boost.Asio", "Go")
+
+NS = 1e9  # counter in seconds per operation -> nanoseconds
+BYTES = 1.0
+
+
+def value(name, counter, scale):
+    """The workload's figure: one counter of one benchmark, scaled."""
+    return lambda results: counter_of(results, name, counter) * scale
+
+
+def difference(minuend, subtrahend):
+    return lambda results: minuend(results) - subtrahend(results)
+
+
+AWAIT = value("await_ready/0", "per_await", NS)
+AWAIT_10K = value("await_ready/10000", "per_await", NS)
+WAIT_FOR = value("wait_for_ready/0", "per_await", NS)
+WAIT_FOR_10K = value("wait_for_ready/10000", "per_await", NS)
+
+# (workload, figure, goal (upper bound) or None, peers in PEERS order or None)
+ROWS = [
+    ("spawn+await 1M tasks in batches of 1k, ns/task",
+     value("spawn_await_batches/1000", "per_task", NS), 50, ("5,882", "5,002", "361", "225")),
+    ("spawn 1M tasks alive at once (fresh memory), ns/task",
+     value("spawn_alive_cold/1000000", "per_task", NS), None,
+     ("18,042", "18,195", "3,166", "1,196")),
+    ("spawn 1M tasks alive at once (memory reused), ns/task",
+     value("spawn_alive/1000000", "per_task", NS), None, None),
+    ("memory per sleeping task (100k sleepers), bytes RSS, frame included",
+     value("sleeping_task_memory/100000", "rss_per_task", BYTES), None,
+     ("1,487", "1,800", "1,274", "2,053")),
+    # The issue's goal: under 256 bytes per sleeping trivial task beyond its coroutine frame.
+    ("memory per sleeping task (1M sleepers) beyond its frame, bytes RSS",
+     difference(value("sleeping_task_memory/1000000", "rss_per_task", BYTES),
+                value("sleeping_task_memory/1000000", "frame_bytes", BYTES)), 256, None),
+    ("plain sequential await, ns", AWAIT, None, ("83", "84", "13.7", "—")),
+    ("added cost of a 10 s timeout on a call that completes, ns",
+     difference(WAIT_FOR, AWAIT), 50, ("+21,800", "+13,900", "+8,300", "—")),
+    ("same, with 10k other timers pending, ns",
+     difference(WAIT_FOR_10K, AWAIT_10K), 50, None),
+    ("timer heap insert (1M timers), ns/op",
+     value("timer_heap_insert/1000000", "per_op", NS), None, None),
+    ("timer heap remove, random order (1M timers), ns/op",
+     value("timer_heap_remove/1000000", "per_op", NS), None, None),
+    ("timer heap fire (1M due timers), ns/op",
+     value("timer_heap_fire/1000000", "per_op", NS), None, None),
+    ("sleeping task: spawn, start, cancel (10k), ns/task",
+     value("sleepers_start_cancel/10000", "per_sleeper", NS), None, None),
+    ("1M sleeping tasks: spawn, fire, join (virtual time), ns/task",
+     value("sleepers_fire/1000000", "per_sleeper", NS), None, None),
+]
+
+
+def short_name(run_name):
+    """'sleeping_task_memory/100000/iterations:1/real_time' -> 'sleeping_task_memory/100000'."""
+    parts = run_name.split("/")
+    return "/".join(p for p in parts if ":" not in p and p not in ("real_time", "manual_time"))
+
+
+def load(paths):
+    """Maps short benchmark name -> {counter: value} (median over repetitions)."""
+    medians, runs = {}, {}
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        for bench in data.get("benchmarks", []):
+            if bench.get("error_occurred"):
+                continue
+            name = short_name(bench.get("run_name", bench["name"]))
+            if bench.get("run_type") == "aggregate":
+                if bench.get("aggregate_name") == "median":
+                    medians[name] = bench
+            else:
+                runs.setdefault(name, []).append(bench)
+    results = dict(medians)
+    for name, entries in runs.items():
+        if name not in results:
+            keys = set.intersection(*(set(e) for e in entries))
+            results[name] = {k: statistics.median(e[k] for e in entries)
+                             for k in keys if isinstance(entries[0][k], (int, float))}
+    return results
+
+
+def counter_of(results, name, counter):
+    return float(results[name][counter])  # KeyError: the benchmark did not run
+
+
+def fmt(x):
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    return f"{x:.1f}"
+
+
+def main(paths):
+    results = load(paths)
+    lines = ["| benchmark | corio | goal | " + " | ".join(PEERS) + " |",
+             "|---|---|---|" + "---|" * len(PEERS)]
+    for workload, figure, goal, peers in ROWS:
+        try:
+            x = figure(results)
+        except KeyError:
+            continue
+        if goal is None:
+            goal_cell = ""
+        else:
+            goal_cell = f"≤ {goal} ({'met' if x <= goal else '**missed**'})"
+        peer_cells = peers if peers is not None else ("",) * len(PEERS)
+        lines.append(f"| {workload} | {fmt(x)} | {goal_cell} | " + " | ".join(peer_cells) + " |")
+    if len(lines) == 2:
+        print("bench_table: no known benchmark in the results", file=sys.stderr)
+        return 0
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        print(__doc__.strip(), file=sys.stderr)
+        sys.exit(2)
+    sys.exit(main(sys.argv[1:]))
