@@ -17,6 +17,8 @@
 
 #include <chrono>
 #include <exception>
+#include <type_traits>
+#include <typeinfo>
 #include <stdexcept>
 #include <string>
 
@@ -42,7 +44,7 @@ public:
 
 /// Thrown at a suspension point of a task whose cancellation was requested.
 /// Not a std::exception by design; see the header comment.
-class cancelled_error {
+class cancelled_error final {
 public:
     cancelled_error() noexcept = default;
     /// `reason` must outlive the exception (a string literal).
@@ -60,6 +62,12 @@ std::string format_duration(std::chrono::nanoseconds d);
 template <class E>
 bool holds(const std::exception_ptr& e) noexcept {
     if (!e) return false;
+#if defined(__GLIBCXX__)
+    if constexpr (std::is_final_v<E>) {  // no subclasses: the exact type decides, no rethrow
+        const std::type_info* type = e.__cxa_exception_type();
+        return type != nullptr && *type == typeid(E);
+    }
+#endif
     try {
         std::rethrow_exception(e);
     } catch (const E&) {
