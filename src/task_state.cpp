@@ -34,7 +34,7 @@ task_state::~task_state() {
 }
 
 void task_state::destroy() noexcept {
-    if (done_ && promise_->error && !cancelled_ && !error_retrieved_) {
+    if (done_ && !cancelled_ && !error_retrieved_ && promise_->error) {
         log_error("corio: task '" + name() + "' failed and nobody retrieved its error: " +
                   describe(promise_->error));
     }
@@ -43,6 +43,7 @@ void task_state::destroy() noexcept {
 
 std::exception_ptr task_state::take_error() noexcept {
     error_retrieved_ = true;
+    if (promise_ == nullptr) return std::make_exception_ptr(cancelled_error("task abandoned when its loop ended"));
     return promise_->error;
 }
 
@@ -86,6 +87,7 @@ void task_state::complete() noexcept {
 
 void task_state::abandon() noexcept {
     std::exchange(root_, {}).destroy();  // runs the destructors of the frame's locals
+    promise_ = nullptr;                  // it lived in that frame
     done_ = true;
     cancelled_ = true;
     observer_ = nullptr;

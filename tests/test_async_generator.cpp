@@ -1,12 +1,16 @@
 // async_generator: values, errors, early exit cleanup, cancellation, for_each.
 #include <gtest/gtest.h>
 
+#include "test_util.hpp"
+
 #include <corio/corio.hpp>
 
 #include <string>
 #include <vector>
 
 using namespace std::chrono_literals;
+
+using corio_test::run_virtual;
 
 namespace {
 
@@ -26,11 +30,6 @@ corio::async_generator<int> numbers(int count, bool& cleaned) {
 corio::async_generator<std::string> failing_after(int count) {
     for (int i = 0; i < count; ++i) co_yield std::to_string(i);
     throw std::runtime_error("source broke");
-}
-
-template <class F>
-void run_virtual(F body) {
-    corio::run(body(), {.virtual_time = true});
 }
 
 TEST(async_generator, yields_every_value_then_ends) {

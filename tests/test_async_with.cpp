@@ -1,12 +1,16 @@
 // async_with: aclose() on every path, shielded and bounded; error precedence.
 #include <gtest/gtest.h>
 
+#include "test_util.hpp"
+
 #include <corio/corio.hpp>
 
 #include <memory>
 #include <string>
 
 using namespace std::chrono_literals;
+
+using corio_test::run_virtual;
 
 namespace {
 
@@ -25,11 +29,6 @@ struct connection {
 corio::task<connection> open(int& closes, std::chrono::nanoseconds close_takes = 0ns, bool close_fails = false) {
     co_await corio::sleep(1ms);
     co_return connection{&closes, close_takes, close_fails};
-}
-
-template <class F>
-void run_virtual(F body) {
-    corio::run(body(), {.virtual_time = true});
 }
 
 TEST(async_with, closes_after_success_and_returns_the_body_value) {

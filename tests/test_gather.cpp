@@ -1,12 +1,16 @@
 // gather, gather_settled, wait_any, as_completed.
 #include <gtest/gtest.h>
 
+#include "test_util.hpp"
+
 #include <corio/corio.hpp>
 
 #include <string>
 #include <vector>
 
 using namespace std::chrono_literals;
+
+using corio_test::run_virtual;
 
 namespace {
 
@@ -29,11 +33,6 @@ corio::task<int> cancellable_work(std::chrono::nanoseconds d, bool& cleaned) {
         throw;
     }
     co_return 0;
-}
-
-template <class F>
-void run_virtual(F body) {
-    corio::run(body(), {.virtual_time = true});
 }
 
 TEST(gather, tuple_results_in_input_order_run_concurrently) {

@@ -2,6 +2,8 @@
 // per-attempt and total timeouts, cancellation, policy validation, ownership of fn.
 #include <gtest/gtest.h>
 
+#include "test_util.hpp"
+
 #include <corio/retry.hpp>
 #include <corio/run.hpp>
 #include <corio/sleep.hpp>
@@ -15,6 +17,8 @@
 
 using namespace std::chrono_literals;
 using corio::clock;
+
+using corio_test::run_virtual;
 
 namespace {
 
@@ -54,11 +58,6 @@ auto hanging(attempt_log& log, int hangs) {
         }
         co_return 7;
     };
-}
-
-template <class F>
-void run_virtual(F body) {
-    corio::run(body(), {.virtual_time = true});
 }
 
 TEST(retry, succeeds_on_the_third_attempt) {

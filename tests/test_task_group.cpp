@@ -1,12 +1,16 @@
 // task_group: structured concurrency, error aggregation, cancellation.
 #include <gtest/gtest.h>
 
+#include "test_util.hpp"
+
 #include <corio/corio.hpp>
 
 #include <string>
 #include <vector>
 
 using namespace std::chrono_literals;
+
+using corio_test::run_virtual;
 
 namespace {
 
@@ -27,11 +31,6 @@ corio::task<> record_cancel(std::chrono::nanoseconds d, bool& cancelled) {
         cancelled = true;
         throw;
     }
-}
-
-template <class F>
-void run_virtual(F body) {
-    corio::run(body(), {.virtual_time = true});
 }
 
 TEST(task_group, waits_for_every_child_and_returns_the_body_value) {

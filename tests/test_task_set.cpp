@@ -1,12 +1,16 @@
 // task_set: background tasks, error reporting, join_all, graceful shutdown.
 #include <gtest/gtest.h>
 
+#include "test_util.hpp"
+
 #include <corio/corio.hpp>
 
 #include <string>
 #include <vector>
 
 using namespace std::chrono_literals;
+
+using corio_test::run_virtual;
 
 namespace {
 
@@ -15,11 +19,6 @@ corio::task<> work(std::chrono::nanoseconds d) { co_await corio::sleep(d); }
 corio::task<> fail_after(std::chrono::nanoseconds d, std::string msg) {
     co_await corio::sleep(d);
     throw std::runtime_error(msg);
-}
-
-template <class F>
-void run_virtual(F body) {
-    corio::run(body(), {.virtual_time = true});
 }
 
 TEST(task_set, tracks_tasks_and_drops_them_when_finished) {

@@ -32,6 +32,14 @@ namespace detail {
 
 enum class cancel_policy { propagate, abandon };
 
+/// A finished task's value (copied when T is copyable, so it can be read again); rethrows its
+/// error, which it marks as retrieved.
+template <class T>
+T read_result(task_state& finished) {
+    if (std::exception_ptr e = finished.take_error()) std::rethrow_exception(e);
+    return static_cast<task_promise<T>&>(finished.promise()).get();
+}
+
 /// Suspends the awaiting task until `target` finishes, then yields its outcome. If the awaiting
 /// task is cancelled meanwhile: `propagate` cancels the target and keeps waiting for it;
 /// `abandon` stops waiting at once and throws cancelled_error (the target runs on).
@@ -63,8 +71,7 @@ public:
     }
     T await_resume() {
         if (abandoned_) throw cancelled_error("stopped waiting for a shielded task");
-        target_.take_error();
-        return static_cast<task_promise<T>&>(target_.promise()).get();
+        return read_result<T>(target_);
     }
 
 private:
@@ -118,8 +125,7 @@ public:
     /// The task's value; rethrows its error. Throws corio::error if the task is not done.
     T result() const {
         require_done("result");
-        state_->take_error();
-        return promise().get();
+        return detail::read_result<T>(*state_);
     }
     /// The task's error, or null. Throws corio::error if the task is not done.
     std::exception_ptr exception() const {
@@ -139,9 +145,6 @@ public:
     detail::task_state& state() const noexcept { return *state_; }
 
 private:
-    detail::task_promise<T>& promise() const noexcept {
-        return static_cast<detail::task_promise<T>&>(state_->promise());
-    }
     void require_done(const char* what) const {
         if (!state_->done())
             throw error("join_handle::" + std::string(what) + ": task '" + state_->name() +

@@ -117,7 +117,10 @@ public:
     bool done() const noexcept { return done_; }
     bool finished_cancelled() const noexcept { return done_ && cancelled_; }
     /// The task's error, or null; marks it as retrieved (so it is not reported as lost).
+    /// A task abandoned at loop teardown reports a cancelled_error.
     std::exception_ptr take_error() noexcept;
+    /// The root frame's promise; valid while the task runs and after it completed (not after
+    /// it was abandoned: read take_error() first, which is non-null then).
     promise_base& promise() const noexcept { return *promise_; }
 
     // ---- cancellation ----
@@ -173,7 +176,7 @@ private:
 
     event_loop* loop_;
     std::coroutine_handle<> root_;          // the spawned frame; owned, destroyed with this state
-    promise_base* promise_;                 // root_'s promise: holds the value or error
+    promise_base* promise_;                 // root_'s promise (value or error); null once abandoned
     std::coroutine_handle<> resume_point_;  // innermost suspended frame: what run_step resumes
     cancel_hook* hook_ = nullptr;           // non-null only while suspended interruptibly
     cancel_scope root_scope_;               // always entered: the bottom of the scope stack

@@ -1,0 +1,239 @@
+// corio/queue.hpp — corio::queue<T>: a bounded FIFO channel between tasks of one loop
+// (asyncio.Queue with a maxsize, plus close()).
+//
+//   corio::queue<job> jobs(16);            // capacity >= 1
+//   co_await jobs.push(std::move(j));      // waits while the queue is full
+//   job next = co_await jobs.pop();        // waits while it is empty
+//   jobs.close();                          // no more pushes; consumers drain what is left
+//
+// Guarantees:
+//  - Items come out in the order they went in; waiting pushers and poppers are served FIFO.
+//  - Hand-off: a push while a popper waits gives the item straight to that popper; a pop that
+//    frees space while a pusher waits moves that pusher's item in at the back. A waiting task
+//    is therefore never overtaken by one that arrives later.
+//  - close() wakes every waiter. Pending and later pushes throw queue_closed. Pops keep
+//    returning the remaining items and throw queue_closed once the queue is empty and closed.
+//  - push/pop that can complete at once do not suspend (and do not check for cancellation).
+//  - A capacity of 0 is rejected (std::invalid_argument): there is no rendezvous mode.
+//
+// The pushed object: push(T&&) and try_push(T&&) keep a reference to the caller's object and
+// move from it ONLY when the item is accepted; push(const T&) and try_push(const T&) copy. So a
+// push that is cancelled, times out, or hits a closed queue leaves the caller's object intact.
+// (push(const T&) copies at the call.) The object must outlive the await — always true when
+// the push is awaited in the expression that creates it (co_await q.push(...), co_await
+// wait_for(q.push(...), d)); NOT when the request is stored or spawned: spawn(q.push(make()))
+// would refer to a dead temporary. Spawn a coroutine that pushes instead.
+//
+// Cancel safety (LOSES NOTHING): cancelled while waiting, a push leaves the waiters without
+// enqueueing (and without touching the caller's object); a pop leaves the waiters without taking
+// an item. An item already handed to a popper (or a pusher's item already accepted) before the
+// cancellation arrives is delivered anyway: pop returns it / push returns normally (result wins;
+// the task's next suspension point throws). Only if the popping frame is destroyed before it
+// resumes is a handed-over item destroyed with it. wait_for(q.pop(), d) never drops an item
+// (its operation's result wins over the deadline); a combinator that discards the result of an
+// operation that finished anyway (a wait_any loser) can.
+//
+// Throws: queue_closed (push on a closed queue; pop on an empty closed queue; the same for
+// try_push/try_pop), cancelled_error, and whatever T's copy/move constructors throw.
+// Thread-safety: none — one loop's thread only (not a cross-thread channel). Destroying a queue
+// while tasks wait on it is a programming error (asserted); leftover items are simply destroyed.
+#pragma once
+
+#include <coroutine>
+#include <cstddef>
+#include <deque>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+
+#include "corio/detail/wait_queue.hpp"
+#include "corio/error.hpp"
+
+namespace corio {
+
+/// Thrown by a push to a closed queue, and by a pop from a closed queue that is empty.
+class queue_closed : public error {
+public:
+    queue_closed() : error("corio::queue is closed") {}
+};
+
+template <class T>
+class queue {
+    class push_awaiter;
+    class pop_awaiter;
+
+public:
+    using value_type = T;
+
+    /// What push() returns: awaitable once. Refers to the pushed object (see the header).
+    class [[nodiscard]] push_request {
+    public:
+        push_awaiter operator co_await() && noexcept {
+            return push_awaiter(*queue_, copy_ ? *copy_ : *source_);
+        }
+
+    private:
+        friend class queue;
+        push_request(queue& q, T& source) noexcept : queue_(&q), source_(&source) {}
+        push_request(queue& q, std::in_place_t, const T& value) : queue_(&q), copy_(value) {}
+
+        queue* queue_;
+        T* source_ = nullptr;     // the caller's object (push(T&&)); null when copy_ is used
+        std::optional<T> copy_;   // the item pushed by push(const T&)
+    };
+
+    /// Throws std::invalid_argument if capacity is 0.
+    explicit queue(std::size_t capacity) : capacity_(capacity) {
+        if (capacity == 0) throw std::invalid_argument("corio::queue: capacity must be at least 1");
+    }
+    queue(const queue&) = delete;
+    queue& operator=(const queue&) = delete;
+
+    /// Awaitable: appends `item`, waiting while the queue is full. Moves from `item` only if
+    /// it is accepted. Throws queue_closed if the queue is or gets closed first.
+    push_request push(T&& item) noexcept { return push_request(*this, item); }
+    /// Awaitable: appends a copy of `item` (made now), waiting while the queue is full.
+    push_request push(const T& item) { return push_request(*this, std::in_place, item); }
+
+    /// Awaitable: removes and yields the first item, waiting while the queue is empty. Throws
+    /// queue_closed if the queue is (or gets) closed while empty.
+    [[nodiscard]] detail::wait_request<pop_awaiter, queue> pop() noexcept {
+        return detail::wait_request<pop_awaiter, queue>(*this);
+    }
+
+    /// Appends `item` if there is room now (moving from it); false (item untouched) if full.
+    /// Throws queue_closed if closed.
+    bool try_push(T&& item) {
+        require_open();
+        return offer(item);
+    }
+    /// Appends a copy of `item` if there is room now; false if full. Throws queue_closed if closed.
+    bool try_push(const T& item) {
+        require_open();
+        if (!has_room()) return false;
+        T copy(item);
+        return offer(copy);
+    }
+
+    /// The first item if there is one now; nullopt if empty. Throws queue_closed if empty and
+    /// closed.
+    std::optional<T> try_pop() {
+        std::optional<T> item = take();
+        if (!item) require_open();
+        return item;
+    }
+
+    /// Refuses all further pushes and wakes every waiting task (see the header). Idempotent.
+    void close() noexcept {
+        closed_ = true;
+        pushers_.refuse_all();
+        poppers_.refuse_all();
+    }
+
+    bool closed() const noexcept { return closed_; }
+    std::size_t size() const noexcept { return items_.size(); }
+    bool empty() const noexcept { return items_.empty(); }
+    bool full() const noexcept { return items_.size() >= capacity_; }
+    std::size_t capacity() const noexcept { return capacity_; }
+
+private:
+    /// A parked push; `item` is the object to move in once there is room.
+    struct push_waiter : detail::waiter {
+        T* item = nullptr;
+    };
+    /// A parked pop; the queue stores the item here before granting.
+    struct pop_waiter : detail::waiter {
+        std::optional<T> item;  // engaged once granted (or taken at once in await_ready)
+    };
+
+    class push_awaiter final : public push_waiter {
+        using status = detail::waiter::status;
+
+    public:
+        push_awaiter(queue& q, T& source) noexcept : queue_(q) { this->item = &source; }
+        bool await_ready() {
+            if (queue_.closed_)
+                this->settle(status::refused);
+            else if (queue_.offer(*this->item))
+                this->settle(status::granted);
+            return this->state() != status::idle;
+        }
+        bool await_suspend(std::coroutine_handle<> h) noexcept {
+            return queue_.pushers_.park(*this, h);
+        }
+        void await_resume() const {
+            this->throw_if_cancelled("cancelled while waiting to push");
+            if (!this->granted()) throw queue_closed();
+        }
+
+    private:
+        queue& queue_;
+    };
+
+    class pop_awaiter final : public pop_waiter {
+        using status = detail::waiter::status;
+
+    public:
+        explicit pop_awaiter(queue& q) noexcept : queue_(q) {}
+        bool await_ready() {
+            this->item = queue_.take();
+            if (this->item)
+                this->settle(status::granted);
+            else if (queue_.closed_)
+                this->settle(status::refused);
+            return this->state() != status::idle;
+        }
+        bool await_suspend(std::coroutine_handle<> h) noexcept {
+            return queue_.poppers_.park(*this, h);
+        }
+        T await_resume() {
+            this->throw_if_cancelled("cancelled while waiting to pop");
+            if (!this->granted()) throw queue_closed();
+            return std::move(*this->item);
+        }
+
+    private:
+        queue& queue_;
+    };
+
+    void require_open() const {
+        if (closed_) throw queue_closed();
+    }
+    bool has_room() const noexcept { return !poppers_.empty() || !full(); }
+
+    /// Hands `item` to the longest-waiting popper, or appends it if there is room; moves from
+    /// `item` only then. False (item untouched) if full. Precondition: not closed.
+    bool offer(T& item) {
+        if (pop_waiter* p = poppers_.front()) {
+            p->item.emplace(std::move(item));
+            poppers_.grant(*p);
+            return true;
+        }
+        if (full()) return false;
+        items_.push_back(std::move(item));
+        return true;
+    }
+
+    /// Removes the first item (nullopt if empty). The space it frees goes to the
+    /// longest-waiting pusher, whose item is moved in at the back.
+    std::optional<T> take() {
+        if (items_.empty()) return std::nullopt;
+        if (push_waiter* p = pushers_.front()) {
+            items_.push_back(std::move(*p->item));  // briefly capacity_ + 1 items
+            pushers_.grant(*p);
+        }
+        std::optional<T> first(std::move(items_.front()));
+        items_.pop_front();
+        return first;
+    }
+
+    const std::size_t capacity_;  // >= 1
+    std::deque<T> items_;         // invariant: size() <= capacity_ between operations
+    bool closed_ = false;         // invariant: when true, pushers_ and poppers_ are empty
+    // Invariant: non-empty only while items_ is full (and the queue open).
+    detail::wait_queue<push_waiter> pushers_;
+    // Invariant: non-empty only while items_ is empty (and the queue open).
+    detail::wait_queue<pop_waiter> poppers_;
+};
+
+}  // namespace corio

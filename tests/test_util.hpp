@@ -1,0 +1,29 @@
+// tests/test_util.hpp — helpers shared by the test files.
+#pragma once
+
+#include <chrono>
+#include <type_traits>
+#include <utility>
+
+#include <corio/run.hpp>
+#include <corio/wait_for.hpp>
+
+namespace corio_test {
+
+/// How long run_virtual lets a test body run (in virtual time) before declaring it deadlocked.
+inline constexpr std::chrono::hours deadlock_guard{24 * 30};
+
+/// Runs a test body in virtual time. `body` is a task<> or a callable returning one (the
+/// callable lives until the run ends, so a lambda's captures stay valid). The body runs under a
+/// wait_for of deadlock_guard: a deadlock fails the test with timeout_error instead of hanging,
+/// because with nothing runnable virtual time jumps straight to that deadline. (So the loop has
+/// one pending timer of its own while the body runs.)
+template <class Body>
+void run_virtual(Body body) {
+    if constexpr (std::is_invocable_v<Body&>)
+        corio::run(corio::as_task(corio::wait_for(body(), deadlock_guard)), {.virtual_time = true});
+    else
+        corio::run(corio::as_task(corio::wait_for(std::move(body), deadlock_guard)), {.virtual_time = true});
+}
+
+}  // namespace corio_test
