@@ -10,6 +10,7 @@
 
 using namespace std::chrono_literals;
 
+using corio_test::expect_cancel_propagates;
 using corio_test::run_virtual;
 
 namespace {
@@ -79,14 +80,11 @@ TEST(async_generator, consumer_stopping_early_runs_the_generators_cleanup) {
 TEST(async_generator, consumer_cancelled_mid_await_destroys_the_generator) {
     run_virtual([]() -> corio::task<> {
         bool cleaned = false;
-        auto consumer = corio::spawn([](bool& c) -> corio::task<> {
+        co_await expect_cancel_propagates([](bool& c) -> corio::task<> {
             auto gen = numbers(100, c);
             while (co_await gen.next()) {
             }
-        }(cleaned));
-        co_await corio::sleep(2500ms);
-        consumer.cancel();
-        EXPECT_THROW(co_await consumer, corio::cancelled_error);
+        }(cleaned), 2500ms);
         EXPECT_TRUE(cleaned);
     });
 }

@@ -10,6 +10,7 @@
 
 using namespace std::chrono_literals;
 
+using corio_test::expect_cancel_propagates;
 using corio_test::run_virtual;
 
 namespace {
@@ -77,10 +78,7 @@ TEST(gather, first_error_cancels_the_rest_waits_for_them_and_is_rethrown) {
 TEST(gather, cancelling_the_gather_cancels_children_and_propagates_as_cancel) {
     run_virtual([]() -> corio::task<> {
         bool a = false, b = false;
-        auto h = corio::spawn(corio::gather(cancellable_work(1h, a), cancellable_work(1h, b)));
-        co_await corio::sleep(1s);
-        h.cancel();
-        EXPECT_THROW(co_await h, corio::cancelled_error);
+        co_await expect_cancel_propagates(corio::gather(cancellable_work(1h, a), cancellable_work(1h, b)), 1s);
         EXPECT_TRUE(a);
         EXPECT_TRUE(b);
     });
@@ -111,10 +109,7 @@ TEST(gather_settled, reports_every_outcome_in_order) {
 TEST(gather_settled, outer_cancellation_is_never_turned_into_an_outcome) {
     run_virtual([]() -> corio::task<> {
         bool cleaned = false;
-        auto h = corio::spawn(corio::gather_settled(cancellable_work(1h, cleaned), value_after(1s, 1)));
-        co_await corio::sleep(2s);
-        h.cancel();
-        EXPECT_THROW(co_await h, corio::cancelled_error);
+        co_await expect_cancel_propagates(corio::gather_settled(cancellable_work(1h, cleaned), value_after(1s, 1)), 2s);
         EXPECT_TRUE(cleaned);
     });
 }

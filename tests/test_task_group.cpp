@@ -10,6 +10,7 @@
 
 using namespace std::chrono_literals;
 
+using corio_test::expect_cancel_propagates;
 using corio_test::run_virtual;
 
 namespace {
@@ -131,13 +132,11 @@ TEST(task_group, body_error_is_included_and_cancels_children) {
 TEST(task_group, outer_cancellation_propagates_as_cancel_not_as_group) {
     run_virtual([]() -> corio::task<> {
         bool child_cancelled = false;
-        auto h = corio::spawn(corio::with_task_group([&](corio::task_group& tg) -> corio::task<> {
-            tg.spawn(record_cancel(1h, child_cancelled));
-            co_await corio::sleep(1h);
-        }));
-        co_await corio::sleep(1s);
-        h.cancel();
-        EXPECT_THROW(co_await h, corio::cancelled_error);
+        co_await expect_cancel_propagates(corio::with_task_group([&](corio::task_group& tg) -> corio::task<> {
+                                              tg.spawn(record_cancel(1h, child_cancelled));
+                                              co_await corio::sleep(1h);
+                                          }),
+                                          1s);
         EXPECT_TRUE(child_cancelled);
     });
 }

@@ -5,7 +5,11 @@
 #include <type_traits>
 #include <utility>
 
+#include <gtest/gtest.h>
+
 #include <corio/run.hpp>
+#include <corio/sleep.hpp>
+#include <corio/spawn.hpp>
 #include <corio/wait_for.hpp>
 
 namespace corio_test {
@@ -24,6 +28,16 @@ void run_virtual(Body body) {
         corio::run(corio::as_task(corio::wait_for(body(), deadlock_guard)), {.virtual_time = true});
     else
         corio::run(corio::as_task(corio::wait_for(std::move(body), deadlock_guard)), {.virtual_time = true});
+}
+
+/// Spawns `op`, lets it run for `after`, cancels it, and expects its await to throw
+/// cancelled_error (so cancellation propagated out of it, after its cleanup).
+template <corio::awaitable A>
+corio::task<> expect_cancel_propagates(A op, std::chrono::nanoseconds after) {
+    auto h = corio::spawn(std::move(op));
+    co_await corio::sleep(after);
+    h.cancel();
+    EXPECT_THROW(co_await h, corio::cancelled_error);
 }
 
 }  // namespace corio_test
