@@ -12,13 +12,9 @@ using namespace std::chrono_literals;
 
 using corio_test::expect_cancel_propagates;
 using corio_test::run_virtual;
+using corio_test::value_after;
 
 namespace {
-
-corio::task<int> value_after(std::chrono::nanoseconds d, int v) {
-    co_await corio::sleep(d);
-    co_return v;
-}
 
 corio::task<int> fail_after(std::chrono::nanoseconds d, std::string msg) {
     co_await corio::sleep(d);

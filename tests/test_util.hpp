@@ -30,6 +30,12 @@ void run_virtual(Body body) {
         corio::run(corio::as_task(corio::wait_for(std::move(body), deadlock_guard)), {.virtual_time = true});
 }
 
+/// Returns `v` after sleeping `d`.
+inline corio::task<int> value_after(std::chrono::nanoseconds d, int v) {
+    co_await corio::sleep(d);
+    co_return v;
+}
+
 /// Spawns `op`, lets it run for `after`, cancels it, and expects its await to throw
 /// cancelled_error (so cancellation propagated out of it, after its cleanup).
 template <corio::awaitable A>

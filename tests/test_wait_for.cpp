@@ -1,18 +1,17 @@
 // wait_for / wait_until: expiry, races with completion and with outer cancellation, nesting.
 #include <gtest/gtest.h>
 
+#include "test_util.hpp"
+
 #include <corio/corio.hpp>
 
 #include <string>
 
 using namespace std::chrono_literals;
 
-namespace {
+using corio_test::value_after;
 
-corio::task<int> value_after(std::chrono::nanoseconds delay, int v) {
-    co_await corio::sleep(delay);
-    co_return v;
-}
+namespace {
 
 TEST(wait_for, returns_the_value_when_in_time) {
     EXPECT_EQ(corio::run(
