@@ -1,0 +1,108 @@
+// corio/detail/fd_watch.hpp — waiting for a file descriptor to become readable or writable.
+//
+// An fd_watch registers one fd with its loop's epoll for the fd's whole life (edge-triggered,
+// read and write interest at once) and remembers readiness between waits, so no edge is lost.
+// The protocol, used by the net layer: try the syscall first; only when it says EAGAIN, call
+// not_readable()/not_writable() and co_await readable()/writable(), then try again.
+// At most one task waits for each direction at a time.
+//
+// While a task waits, the wait counts as external work of the loop (virtual time does not jump
+// past real I/O). Cancel safety of the waits: a cancelled wait unregisters nothing and consumes
+// nothing; it throws cancelled_error. Errors and hang-ups wake both directions (the next syscall
+// reports them). close() deregisters before closing; a watch must outlive its waits.
+// Thread-safety: one loop's thread.
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+
+#include "corio/detail/task_state.hpp"
+#include "corio/event_loop.hpp"
+
+namespace corio::detail {
+
+class fd_watch final : io_watcher {
+public:
+    fd_watch() noexcept = default;
+    /// Registers `fd` (already non-blocking) with the current loop and takes ownership of it.
+    explicit fd_watch(int fd);
+    fd_watch(fd_watch&& other) = delete;  // the epoll registration points at this object
+    fd_watch& operator=(fd_watch&&) = delete;
+    ~fd_watch() { close(); }
+
+    int fd() const noexcept { return fd_; }
+    bool is_open() const noexcept { return fd_ >= 0; }
+    /// Deregisters and closes the fd; wakes any waiter (its next syscall fails with EBADF).
+    void close() noexcept;
+
+    void not_readable() noexcept { readable_ = false; }
+    void not_writable() noexcept { writable_ = false; }
+
+    class waiter;
+    /// What readable()/writable() return: movable (usable with wait_for); the pinned waiter is
+    /// made when it is awaited.
+    struct readiness {
+        fd_watch* watch;
+        bool for_read;
+        waiter operator co_await() const noexcept;
+    };
+    readiness readable() noexcept { return {this, true}; }
+    readiness writable() noexcept { return {this, false}; }
+
+    class waiter : cancel_hook {
+    public:
+        waiter(fd_watch& watch, bool for_read) noexcept : watch_(watch), for_read_(for_read) {}
+        waiter(const waiter&) = delete;
+        ~waiter() { leave(); }
+
+        bool await_ready() const noexcept { return watch_.ready(for_read_); }
+        bool await_suspend(std::coroutine_handle<> h) noexcept {
+            task_ = current_task;
+            if (!task_->suspend(h, this)) {
+                cancelled_ = true;
+                return false;
+            }
+            watch_.slot(for_read_) = this;
+            task_->loop().begin_external_work();
+            return true;
+        }
+        void await_resume() const;
+
+    private:
+        friend class fd_watch;
+        void wake() noexcept {
+            leave();
+            task_->wake();
+        }
+        void leave() noexcept {
+            if (task_ == nullptr || watch_.slot(for_read_) != this) return;
+            watch_.slot(for_read_) = nullptr;
+            task_->loop().end_external_work();
+        }
+        void on_cancel() noexcept override {
+            cancelled_ = true;
+            wake();
+        }
+
+        fd_watch& watch_;
+        bool for_read_;
+        bool cancelled_ = false;
+        task_state* task_ = nullptr;  // the waiting task, once suspended
+    };
+
+private:
+    void on_io_events(std::uint32_t events) noexcept override;
+    bool ready(bool for_read) const noexcept { return for_read ? readable_ : writable_; }
+    waiter*& slot(bool for_read) noexcept { return for_read ? reader_ : writer_; }
+
+    int fd_ = -1;
+    event_loop* loop_ = nullptr;  // where fd_ is registered
+    waiter* reader_ = nullptr;    // the task waiting for readability, if any
+    waiter* writer_ = nullptr;
+    bool readable_ = true;        // no EAGAIN seen since the last readiness edge: worth trying
+    bool writable_ = true;
+};
+
+inline fd_watch::waiter fd_watch::readiness::operator co_await() const noexcept { return waiter(*watch, for_read); }
+
+}  // namespace corio::detail

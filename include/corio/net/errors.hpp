@@ -1,0 +1,22 @@
+// corio/net/errors.hpp — the network failures, each a corio::connection_error naming its peer.
+//
+//   connect_error     the peer could not be reached: refused, unreachable, no route
+//   connection_reset  an established connection was reset or broken (ECONNRESET, EPIPE)
+// Timeouts are corio::timeout_error ("connect to 10.0.0.1:80 timed out after 5s").
+#pragma once
+
+#include "corio/error.hpp"
+
+namespace corio::net {
+
+class connect_error : public connection_error {
+public:
+    using connection_error::connection_error;
+};
+
+class connection_reset : public connection_error {
+public:
+    using connection_error::connection_error;
+};
+
+}  // namespace corio::net

@@ -1,0 +1,102 @@
+// corio/net/tcp.hpp — tcp_stream and tcp_listener: non-blocking TCP on the loop's reactor.
+//
+//   auto conn = co_await net::tcp_stream::connect(net::endpoint::parse("127.0.0.1", port));
+//   co_await conn.write_all("ping");
+//   std::size_t n = co_await conn.read_some(buffer);   // 0 at end of stream
+//
+// Every operation is bounded: connect by options.connect_timeout, each read by read_timeout (an
+// idle timeout: no byte for that long), each write_all by write_timeout; all default to finite
+// values and can be changed per stream. Expiry throws corio::timeout_error naming the peer.
+// Failures throw net::connect_error or net::connection_reset naming the peer; other socket
+// errors throw corio::connection_error with the errno text.
+//
+// Cancel safety: connect — the half-open socket is closed. read_some — no data is lost: bytes
+// are only taken from the socket after the wait, so a cancelled read consumed nothing.
+// write_all — a prefix of the data may have been sent; the stream is then in an unknown state
+// and should be closed. accept — no connection is taken.
+// A stream closes its socket on destruction; close() and aclose() (for async_with) do it early.
+// Thread-safety: a stream or listener belongs to the loop that created it. Move-only.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "corio/detail/fd_watch.hpp"
+#include "corio/net/endpoint.hpp"
+#include "corio/net/errors.hpp"
+#include "corio/task.hpp"
+
+namespace corio::net {
+
+struct tcp_options {
+    std::chrono::nanoseconds connect_timeout = std::chrono::seconds(10);
+    std::chrono::nanoseconds read_timeout = std::chrono::seconds(60);   // idle: no byte for this long
+    std::chrono::nanoseconds write_timeout = std::chrono::seconds(60);  // per write_all call
+    bool no_delay = true;                                               // TCP_NODELAY
+};
+
+class tcp_stream {
+public:
+    tcp_stream() noexcept = default;
+
+    /// Connects to `peer`; throws connect_error, timeout_error or cancelled_error.
+    static task<tcp_stream> connect(endpoint peer, tcp_options options = {});
+
+    bool is_open() const noexcept { return watch_ && watch_->is_open(); }
+    const endpoint& peer() const noexcept { return peer_; }
+    tcp_options& options() noexcept { return options_; }
+    /// The socket, for options corio does not wrap (-1 when closed). Do not close it yourself.
+    int native_handle() const noexcept { return watch_ ? watch_->fd() : -1; }
+
+    /// Reads up to buffer.size() bytes; returns 0 at end of stream.
+    task<std::size_t> read_some(std::span<char> buffer);
+    /// Writes all of `data`.
+    task<> write_all(std::string_view data);
+    /// Sends FIN: the peer reads end of stream; reading stays possible.
+    void shutdown_write();
+    /// Closes the socket now (idempotent).
+    void close() noexcept;
+    /// close() as an awaitable, for async_with.
+    task<> aclose();
+
+private:
+    tcp_stream(std::unique_ptr<detail::fd_watch> watch, endpoint peer, tcp_options options) noexcept
+        : watch_(std::move(watch)), peer_(peer), options_(options) {}
+    friend class tcp_listener;
+    [[noreturn]] void throw_io_error(const char* operation, int error) const;
+    detail::fd_watch& open_watch(const char* operation) const;
+
+    std::unique_ptr<detail::fd_watch> watch_;  // pinned registration; null when default/moved-from
+    endpoint peer_;
+    tcp_options options_;
+};
+
+class tcp_listener {
+public:
+    struct bind_options {
+        int backlog = 1024;
+        bool reuse_port = false;  // SO_REUSEPORT: several listeners (one per thread) on one port
+    };
+
+    /// Binds and listens on `local` (port 0 picks a free port: see local_endpoint()).
+    static tcp_listener bind(const endpoint& local, bind_options options);
+    static tcp_listener bind(const endpoint& local) { return bind(local, bind_options{}); }
+
+    const endpoint& local_endpoint() const noexcept { return local_; }
+    /// Waits for the next connection (until one arrives or the awaiting task is cancelled);
+    /// the stream gets `options`.
+    task<tcp_stream> accept(tcp_options options = {});
+    void close() noexcept;
+
+private:
+    tcp_listener(std::unique_ptr<detail::fd_watch> watch, endpoint local) noexcept
+        : watch_(std::move(watch)), local_(local) {}
+
+    std::unique_ptr<detail::fd_watch> watch_;
+    endpoint local_;
+};
+
+}  // namespace corio::net

@@ -1,0 +1,151 @@
+#include "corio/net/tcp.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "corio/wait_for.hpp"
+
+namespace corio::net {
+namespace {
+
+std::string errno_text(int error) { return std::strerror(error); }
+
+/// A non-blocking, close-on-exec socket of `family`, registered with the current loop.
+std::unique_ptr<detail::fd_watch> open_socket(int family, const std::string& purpose) {
+    const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw connection_error(purpose + ": socket(): " + errno_text(errno));
+    return std::make_unique<detail::fd_watch>(fd);
+}
+
+void set_no_delay(int fd, bool on) {
+    const int value = on ? 1 : 0;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &value, sizeof value);
+}
+
+/// Awaits readiness until `deadline`; expiry becomes a timeout_error naming the operation.
+task<> wait_ready(detail::fd_watch::readiness ready, clock::time_point deadline, clock::duration budget,
+                  std::string what) {
+    try {
+        co_await wait_until(ready, deadline);
+    } catch (const timeout_error&) {
+        throw timeout_error(what + " timed out after " + format_duration(budget));
+    }
+}
+
+}  // namespace
+
+task<tcp_stream> tcp_stream::connect(endpoint peer, tcp_options options) {
+    const std::string what = "connect to " + peer.to_string();
+    auto watch = open_socket(peer.family(), what);
+    set_no_delay(watch->fd(), options.no_delay);
+    if (::connect(watch->fd(), peer.data(), peer.size()) != 0) {
+        if (errno != EINPROGRESS) throw connect_error(what + " failed: " + errno_text(errno));
+        watch->not_writable();
+        co_await wait_ready(watch->writable(), current_loop("connect").now() + options.connect_timeout,
+                            options.connect_timeout, what);
+        int error = 0;
+        socklen_t length = sizeof error;
+        ::getsockopt(watch->fd(), SOL_SOCKET, SO_ERROR, &error, &length);
+        if (error != 0) throw connect_error(what + " failed: " + errno_text(error));
+    }
+    co_return tcp_stream(std::move(watch), peer, options);
+}
+
+detail::fd_watch& tcp_stream::open_watch(const char* operation) const {
+    if (!is_open()) throw connection_error(std::string(operation) + ": the stream to " + peer_.to_string() + " is closed");
+    return *watch_;
+}
+
+void tcp_stream::throw_io_error(const char* operation, int error) const {
+    const std::string what = std::string(operation) + " " + peer_.to_string();
+    if (error == ECONNRESET || error == EPIPE) throw connection_reset(what + ": connection reset by peer");
+    throw connection_error(what + " failed: " + errno_text(error));
+}
+
+task<std::size_t> tcp_stream::read_some(std::span<char> buffer) {
+    detail::fd_watch& watch = open_watch("read");
+    for (;;) {
+        const ssize_t n = ::recv(watch.fd(), buffer.data(), buffer.size(), 0);
+        if (n >= 0) co_return static_cast<std::size_t>(n);
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) throw_io_error("read from", errno);
+        watch.not_readable();
+        co_await wait_ready(watch.readable(), current_loop("read_some").now() + options_.read_timeout,
+                            options_.read_timeout, "read from " + peer_.to_string());
+    }
+}
+
+task<> tcp_stream::write_all(std::string_view data) {
+    detail::fd_watch& watch = open_watch("write");
+    const auto deadline = current_loop("write_all").now() + options_.write_timeout;
+    while (!data.empty()) {
+        const ssize_t n = ::send(watch.fd(), data.data(), data.size(), MSG_NOSIGNAL);
+        if (n >= 0) {
+            data.remove_prefix(static_cast<std::size_t>(n));
+            continue;
+        }
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) throw_io_error("write to", errno);
+        watch.not_writable();
+        co_await wait_ready(watch.writable(), deadline, options_.write_timeout, "write to " + peer_.to_string());
+    }
+}
+
+void tcp_stream::shutdown_write() {
+    if (::shutdown(open_watch("shutdown").fd(), SHUT_WR) != 0) throw_io_error("shutdown of", errno);
+}
+
+void tcp_stream::close() noexcept {
+    if (watch_) watch_->close();
+}
+
+task<> tcp_stream::aclose() {
+    close();
+    co_return;
+}
+
+tcp_listener tcp_listener::bind(const endpoint& local, bind_options options) {
+    const std::string what = "listen on " + local.to_string();
+    auto watch = open_socket(local.family(), what);
+    const int one = 1;
+    ::setsockopt(watch->fd(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (options.reuse_port) ::setsockopt(watch->fd(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (::bind(watch->fd(), local.data(), local.size()) != 0 || ::listen(watch->fd(), options.backlog) != 0)
+        throw connection_error(what + " failed: " + errno_text(errno));
+    sockaddr_storage bound{};
+    socklen_t length = sizeof bound;
+    ::getsockname(watch->fd(), reinterpret_cast<sockaddr*>(&bound), &length);
+    return tcp_listener(std::move(watch), endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&bound), length));
+}
+
+task<tcp_stream> tcp_listener::accept(tcp_options options) {
+    if (!watch_ || !watch_->is_open()) throw connection_error("accept on " + local_.to_string() + ": the listener is closed");
+    for (;;) {
+        sockaddr_storage peer{};
+        socklen_t length = sizeof peer;
+        const int fd = ::accept4(watch_->fd(), reinterpret_cast<sockaddr*>(&peer), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            auto stream_watch = std::make_unique<detail::fd_watch>(fd);
+            set_no_delay(fd, options.no_delay);
+            co_return tcp_stream(std::move(stream_watch), endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&peer), length),
+                                 options);
+        }
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            throw connection_error("accept on " + local_.to_string() + " failed: " + errno_text(errno));
+        watch_->not_readable();
+        co_await watch_->readable();
+    }
+}
+
+void tcp_listener::close() noexcept {
+    if (watch_) watch_->close();
+}
+
+}  // namespace corio::net

@@ -1,0 +1,179 @@
+// net::tcp_stream / tcp_listener over real loopback sockets.
+#include <gtest/gtest.h>
+
+#include <dirent.h>
+#include <sys/socket.h>
+
+#include <corio/corio.hpp>
+#include <corio/net/tcp.hpp>
+
+#include <array>
+#include <string>
+
+using namespace std::chrono_literals;
+using corio::net::endpoint;
+using corio::net::tcp_listener;
+using corio::net::tcp_stream;
+
+namespace {
+
+std::size_t open_fd_count() {
+    std::size_t count = 0;
+    if (DIR* dir = ::opendir("/proc/self/fd")) {
+        while (::readdir(dir) != nullptr) ++count;
+        ::closedir(dir);
+    }
+    return count;
+}
+
+corio::task<std::string> read_all(tcp_stream& s) {
+    std::string out;
+    std::array<char, 4096> buffer;
+    while (const std::size_t n = co_await s.read_some(buffer)) out.append(buffer.data(), n);
+    co_return out;
+}
+
+/// Accepts one connection and echoes everything back until end of stream.
+corio::task<> echo_once(tcp_listener& listener) {
+    tcp_stream peer = co_await listener.accept();
+    std::array<char, 4096> buffer;
+    while (const std::size_t n = co_await peer.read_some(buffer))
+        co_await peer.write_all(std::string_view(buffer.data(), n));
+}
+
+TEST(endpoint, parses_and_formats_v4_and_v6) {
+    EXPECT_EQ(endpoint::parse("127.0.0.1", 80).to_string(), "127.0.0.1:80");
+    EXPECT_EQ(endpoint::parse("::1", 8080).to_string(), "[::1]:8080");
+    EXPECT_THROW(endpoint::parse("localhost", 80), corio::error);
+    EXPECT_THROW(endpoint::parse("300.1.1.1", 80), corio::error);
+}
+
+TEST(tcp, echo_round_trip_on_ipv4_and_ipv6) {
+    for (const char* address : {"127.0.0.1", "::1"}) {
+        corio::run([](std::string addr) -> corio::task<> {
+            auto listener = tcp_listener::bind(endpoint::parse(addr, 0));
+            auto server = corio::spawn(echo_once(listener));
+            auto client = co_await tcp_stream::connect(listener.local_endpoint());
+            co_await client.write_all("hello over " + addr);
+            client.shutdown_write();
+            EXPECT_EQ(co_await read_all(client), "hello over " + addr);
+            co_await server;
+        }(address));
+    }
+}
+
+TEST(tcp, large_writes_wait_for_a_slow_reader) {
+    corio::run([]() -> corio::task<> {
+        auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
+        const std::string payload(16 << 20, 'x');  // far beyond the socket buffers
+        auto reader = corio::spawn([](tcp_listener& l) -> corio::task<std::size_t> {
+            tcp_stream peer = co_await l.accept();
+            co_await corio::sleep(20ms);  // let the writer fill the buffers and wait
+            co_return (co_await read_all(peer)).size();
+        }(listener));
+        auto client = co_await tcp_stream::connect(listener.local_endpoint());
+        co_await client.write_all(payload);
+        client.close();
+        EXPECT_EQ(co_await reader, payload.size());
+    }());
+}
+
+TEST(tcp, refused_connection_is_a_connect_error_naming_the_peer) {
+    corio::run([]() -> corio::task<> {
+        // A port that was just free: bind, learn the port, close.
+        auto probe = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
+        const endpoint closed = probe.local_endpoint();
+        probe.close();
+        try {
+            co_await tcp_stream::connect(closed);
+            ADD_FAILURE() << "connected to a closed port";
+        } catch (const corio::net::connect_error& e) {
+            EXPECT_NE(std::string(e.what()).find(closed.to_string()), std::string::npos) << e.what();
+        }
+    }());
+}
+
+TEST(tcp, idle_read_times_out_naming_the_peer) {
+    corio::run([]() -> corio::task<> {
+        auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
+        auto silent = corio::spawn([](tcp_listener& l) -> corio::task<> {
+            tcp_stream peer = co_await l.accept();
+            co_await corio::sleep(1s);
+        }(listener));
+        auto client = co_await tcp_stream::connect(listener.local_endpoint(), {.read_timeout = 30ms});
+        std::array<char, 16> buffer;
+        try {
+            co_await client.read_some(buffer);
+            ADD_FAILURE() << "read did not time out";
+        } catch (const corio::timeout_error& e) {
+            EXPECT_NE(std::string(e.what()).find("read from 127.0.0.1:"), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find("30ms"), std::string::npos) << e.what();
+        }
+        silent.cancel();
+    }());
+}
+
+TEST(tcp, end_of_stream_and_reset_are_told_apart) {
+    corio::run([]() -> corio::task<> {
+        auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
+        auto closer = corio::spawn([](tcp_listener& l) -> corio::task<> {
+            tcp_stream polite = co_await l.accept();
+            polite.close();  // FIN: the peer reads end of stream
+            tcp_stream rude = co_await l.accept();
+            const linger abort_on_close{1, 0};  // close sends RST
+            ::setsockopt(rude.native_handle(), SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+            rude.close();
+        }(listener));
+        std::array<char, 16> buffer;
+        auto first = co_await tcp_stream::connect(listener.local_endpoint());
+        EXPECT_EQ(co_await first.read_some(buffer), 0u);
+        auto second = co_await tcp_stream::connect(listener.local_endpoint());
+        co_await closer;
+        EXPECT_THROW(co_await second.read_some(buffer), corio::net::connection_reset);
+    }());
+}
+
+TEST(tcp, cancelling_a_read_leaks_no_descriptor_and_loses_no_data) {
+    const std::size_t fds_before = open_fd_count();
+    corio::run([]() -> corio::task<> {
+        auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
+        auto server = corio::spawn([](tcp_listener& l) -> corio::task<> {
+            tcp_stream peer = co_await l.accept();
+            co_await corio::sleep(50ms);
+            co_await peer.write_all("late data");
+            co_await corio::sleep(1s);
+        }(listener));
+        auto client = co_await tcp_stream::connect(listener.local_endpoint());
+        std::array<char, 64> buffer;
+        EXPECT_THROW(co_await corio::wait_for(client.read_some(buffer), 10ms), corio::timeout_error);
+        const std::size_t n = co_await client.read_some(buffer);  // the data is still there
+        EXPECT_EQ(std::string(buffer.data(), n), "late data");
+        server.cancel();
+    }());
+    EXPECT_EQ(open_fd_count(), fds_before);
+}
+
+TEST(tcp, async_with_closes_the_stream) {
+    corio::run([]() -> corio::task<> {
+        auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
+        auto server = corio::spawn(echo_once(listener));
+        co_await corio::async_with(tcp_stream::connect(listener.local_endpoint()),
+                                   [](tcp_stream& s) -> corio::task<> { co_await s.write_all("x"); });
+        co_await server;  // the echo server saw end of stream: the client closed
+    }());
+}
+
+TEST(tcp, operations_on_a_closed_stream_throw) {
+    corio::run([]() -> corio::task<> {
+        auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
+        auto server = corio::spawn(echo_once(listener));
+        auto client = co_await tcp_stream::connect(listener.local_endpoint());
+        client.close();
+        std::array<char, 4> buffer;
+        EXPECT_THROW(co_await client.read_some(buffer), corio::connection_error);
+        EXPECT_THROW(co_await client.write_all("x"), corio::connection_error);
+        co_await server;
+    }());
+}
+
+}  // namespace
