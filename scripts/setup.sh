@@ -15,6 +15,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # the README snippet check and the benchmark table
   python3
+  # async DNS
+  libc-ares-dev
 )
 
 missing=()

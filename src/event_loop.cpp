@@ -142,12 +142,19 @@ clock::time_point event_loop::refresh_now() noexcept {
     return now_;
 }
 
-void event_loop::watch(int fd, std::uint32_t epoll_events, detail::io_watcher& w) {
+void event_loop::watch(int fd, std::uint32_t epoll_events, detail::io_watcher& w, bool edge) {
     epoll_event ev{};
-    ev.events = epoll_events | EPOLLET;
+    ev.events = epoll_events | (edge ? EPOLLET : 0u);
     ev.data.ptr = &w;
     if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) throw_system("epoll_ctl(ADD)");
     ++watched_fds_;
+}
+
+void event_loop::rewatch(int fd, std::uint32_t epoll_events, detail::io_watcher& w, bool edge) {
+    epoll_event ev{};
+    ev.events = epoll_events | (edge ? EPOLLET : 0u);
+    ev.data.ptr = &w;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0) throw_system("epoll_ctl(MOD)");
 }
 
 void event_loop::unwatch(int fd) noexcept {

@@ -14,6 +14,7 @@
 #include "corio/mutex.hpp"
 #include "corio/net/endpoint.hpp"
 #include "corio/net/errors.hpp"
+#include "corio/net/resolve.hpp"
 #include "corio/net/tcp.hpp"
 #include "corio/outcome.hpp"
 #include "corio/post.hpp"

@@ -129,8 +129,11 @@ public:
     loop_handle handle() const noexcept { return loop_handle(remote_); }
 
     // ---- reactor ----
-    /// Registers fd for edge-triggered events; the watcher must outlive the registration.
-    void watch(int fd, std::uint32_t epoll_events, detail::io_watcher& w);
+    /// Registers fd for edge-triggered (or, with edge = false, level-triggered) events; the
+    /// watcher must outlive the registration.
+    void watch(int fd, std::uint32_t epoll_events, detail::io_watcher& w, bool edge = true);
+    /// Changes the events a registered fd is watched for.
+    void rewatch(int fd, std::uint32_t epoll_events, detail::io_watcher& w, bool edge = true);
     void unwatch(int fd) noexcept;
 
     // ---- signals ----

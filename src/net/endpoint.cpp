@@ -10,6 +10,11 @@
 namespace corio::net {
 
 endpoint endpoint::parse(std::string_view address, std::uint16_t port) {
+    if (auto ep = try_parse(address, port)) return *ep;
+    throw error("invalid IP address '" + std::string(address) + "'");
+}
+
+std::optional<endpoint> endpoint::try_parse(std::string_view address, std::uint16_t port) {
     const std::string text(address);
     endpoint ep;
     auto* v4 = reinterpret_cast<sockaddr_in*>(&ep.storage_);
@@ -23,7 +28,7 @@ endpoint endpoint::parse(std::string_view address, std::uint16_t port) {
         v6->sin6_port = htons(port);
         ep.size_ = sizeof(sockaddr_in6);
     } else {
-        throw error("invalid IP address '" + text + "'");
+        return std::nullopt;
     }
     return ep;
 }

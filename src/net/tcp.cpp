@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "corio/net/resolve.hpp"
 #include "corio/wait_for.hpp"
 
 namespace corio::net {
@@ -41,14 +42,31 @@ task<> wait_ready(detail::fd_watch::readiness ready, clock::time_point deadline,
 }  // namespace
 
 task<tcp_stream> tcp_stream::connect(endpoint peer, tcp_options options) {
+    return connect_before(peer, current_loop("connect").now() + options.connect_timeout, options);
+}
+
+task<tcp_stream> tcp_stream::connect(std::string host, std::uint16_t port, tcp_options options) {
+    const auto endpoints = co_await resolve(host, port, {.timeout = options.resolve_timeout});
+    const auto deadline = current_loop("connect").now() + options.connect_timeout;
+    std::string failures;
+    for (const endpoint& peer : endpoints) {
+        try {
+            co_return co_await connect_before(peer, deadline, options);
+        } catch (const connect_error& e) {
+            failures += (failures.empty() ? "" : "; ") + std::string(e.what());
+        }
+    }
+    throw connect_error("connect to " + host + ":" + std::to_string(port) + " failed: " + failures);
+}
+
+task<tcp_stream> tcp_stream::connect_before(endpoint peer, clock::time_point deadline, tcp_options options) {
     const std::string what = "connect to " + peer.to_string();
     auto watch = open_socket(peer.family(), what);
     set_no_delay(watch->fd(), options.no_delay);
     if (::connect(watch->fd(), peer.data(), peer.size()) != 0) {
         if (errno != EINPROGRESS) throw connect_error(what + " failed: " + errno_text(errno));
         watch->not_writable();
-        co_await wait_ready(watch->writable(), current_loop("connect").now() + options.connect_timeout,
-                            options.connect_timeout, what);
+        co_await wait_ready(watch->writable(), deadline, options.connect_timeout, what);
         int error = 0;
         socklen_t length = sizeof error;
         ::getsockopt(watch->fd(), SOL_SOCKET, SO_ERROR, &error, &length);

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,8 @@ public:
     endpoint() noexcept = default;
     /// Parses a numeric IPv4 or IPv6 address ("127.0.0.1", "::1"; no brackets) and a port.
     static endpoint parse(std::string_view address, std::uint16_t port);
+    /// The same, or nullopt when `address` is not a numeric IP address.
+    static std::optional<endpoint> try_parse(std::string_view address, std::uint16_t port);
     /// Wraps a socket address returned by the kernel (accept, getsockname).
     static endpoint from_sockaddr(const sockaddr* sa, socklen_t len);
 

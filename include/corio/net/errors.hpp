@@ -1,5 +1,6 @@
 // corio/net/errors.hpp — the network failures, each a corio::connection_error naming its peer.
 //
+//   dns_error         a host name could not be resolved (no such name, no address, server failure)
 //   connect_error     the peer could not be reached: refused, unreachable, no route
 //   connection_reset  an established connection was reset or broken (ECONNRESET, EPIPE)
 // Timeouts are corio::timeout_error ("connect to 10.0.0.1:80 timed out after 5s").
@@ -8,6 +9,11 @@
 #include "corio/error.hpp"
 
 namespace corio::net {
+
+class dns_error : public connection_error {
+public:
+    using connection_error::connection_error;
+};
 
 class connect_error : public connection_error {
 public:

@@ -4,7 +4,8 @@
 //   co_await conn.write_all("ping");
 //   std::size_t n = co_await conn.read_some(buffer);   // 0 at end of stream
 //
-// Every operation is bounded: connect by options.connect_timeout, each read by read_timeout (an
+// Every operation is bounded: a host name's lookup by options.resolve_timeout, connect by
+// options.connect_timeout, each read by read_timeout (an
 // idle timeout: no byte for that long), each write_all by write_timeout; all default to finite
 // values and can be changed per stream. Expiry throws corio::timeout_error naming the peer.
 // Failures throw net::connect_error or net::connection_reset naming the peer; other socket
@@ -22,17 +23,20 @@
 #include <cstddef>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "corio/detail/fd_watch.hpp"
 #include "corio/net/endpoint.hpp"
+#include "corio/clock.hpp"
 #include "corio/net/errors.hpp"
 #include "corio/task.hpp"
 
 namespace corio::net {
 
 struct tcp_options {
-    std::chrono::nanoseconds connect_timeout = std::chrono::seconds(10);
+    std::chrono::nanoseconds resolve_timeout = std::chrono::seconds(5);  // DNS, for connect(host, ...)
+    std::chrono::nanoseconds connect_timeout = std::chrono::seconds(10); // all addresses together
     std::chrono::nanoseconds read_timeout = std::chrono::seconds(60);   // idle: no byte for this long
     std::chrono::nanoseconds write_timeout = std::chrono::seconds(60);  // per write_all call
     bool no_delay = true;                                               // TCP_NODELAY
@@ -44,6 +48,9 @@ public:
 
     /// Connects to `peer`; throws connect_error, timeout_error or cancelled_error.
     static task<tcp_stream> connect(endpoint peer, tcp_options options = {});
+    /// Resolves `host` (net/resolve.hpp) and tries its addresses in order until one accepts.
+    /// Throws dns_error, connect_error (listing every address tried), timeout_error.
+    static task<tcp_stream> connect(std::string host, std::uint16_t port, tcp_options options = {});
 
     bool is_open() const noexcept { return watch_ && watch_->is_open(); }
     const endpoint& peer() const noexcept { return peer_; }
@@ -66,6 +73,7 @@ private:
     tcp_stream(std::unique_ptr<detail::fd_watch> watch, endpoint peer, tcp_options options) noexcept
         : watch_(std::move(watch)), peer_(peer), options_(options) {}
     friend class tcp_listener;
+    static task<tcp_stream> connect_before(endpoint peer, clock::time_point deadline, tcp_options options);
     [[noreturn]] void throw_io_error(const char* operation, int error) const;
     detail::fd_watch& open_watch(const char* operation) const;
 
