@@ -10,6 +10,7 @@
 #include "corio/event_loop.hpp"
 #include "corio/exception_group.hpp"
 #include "corio/gather.hpp"
+#include "corio/http/parser.hpp"
 #include "corio/http/url.hpp"
 #include "corio/log.hpp"
 #include "corio/mutex.hpp"

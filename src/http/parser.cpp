@@ -1,0 +1,502 @@
+// Implementation of corio/http/parser.hpp. See the header for the contract.
+#include "corio/http/parser.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <string>
+
+namespace corio::http {
+
+namespace {
+
+using code = parse_error_code;
+
+bool is_tchar(unsigned char c) noexcept {
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+    return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != 0;
+}
+
+bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
+
+// Field-value / reason-phrase characters: HTAB, SP, VCHAR, obs-text.
+bool is_text(unsigned char c) noexcept { return c == '\t' || (c >= 0x20 && c != 0x7f); }
+
+char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                              [](char x, char y) { return lower(x) == lower(y); });
+}
+
+int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+std::string_view trim_ows(std::string_view s) noexcept {
+    while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+// Calls f(element) for each trimmed element of a comma-separated list, skipping empty ones.
+template <class F>
+void for_each_element(std::string_view list, F f) {
+    while (!list.empty()) {
+        const auto comma = list.find(',');
+        const auto element = trim_ows(list.substr(0, comma));
+        if (!element.empty()) f(element);
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+    }
+}
+
+// 1*DIGIT into 64 bits; nullopt if empty, non-digit, or overflow.
+std::optional<std::uint64_t> parse_decimal(std::string_view s) noexcept {
+    if (s.empty()) return std::nullopt;
+    std::uint64_t v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') return std::nullopt;
+        const auto d = static_cast<std::uint64_t>(c - '0');
+        if (v > (std::numeric_limits<std::uint64_t>::max() - d) / 10) return std::nullopt;
+        v = v * 10 + d;
+    }
+    return v;
+}
+
+}  // namespace
+
+std::string_view to_string(parse_error_code c) noexcept {
+    switch (c) {
+        case code::start_line_too_long: return "start line too long";
+        case code::too_many_headers: return "too many header fields";
+        case code::headers_too_large: return "header section too large";
+        case code::body_too_large: return "body too large";
+        case code::chunk_line_too_long: return "chunk-size line too long";
+        case code::invalid_method: return "invalid method";
+        case code::invalid_target: return "invalid request target";
+        case code::invalid_version: return "invalid HTTP version";
+        case code::invalid_status: return "invalid status code";
+        case code::invalid_reason: return "invalid reason phrase";
+        case code::invalid_header_name: return "invalid header name";
+        case code::whitespace_before_colon: return "whitespace between header name and colon";
+        case code::invalid_header_value: return "invalid header value";
+        case code::obs_fold: return "obsolete line folding";
+        case code::bare_cr: return "bare CR";
+        case code::bare_lf: return "bare LF (line not ended by CRLF)";
+        case code::nul_byte: return "NUL byte";
+        case code::content_length_and_transfer_encoding:
+            return "both Content-Length and Transfer-Encoding";
+        case code::conflicting_content_length: return "conflicting Content-Length values";
+        case code::invalid_content_length: return "invalid Content-Length";
+        case code::invalid_transfer_encoding: return "unsupported Transfer-Encoding";
+        case code::invalid_chunk_size: return "invalid chunk size";
+        case code::invalid_chunk_extension: return "invalid chunk extension";
+        case code::missing_chunk_crlf: return "missing CRLF after chunk data";
+        case code::unexpected_eof: return "connection closed mid-message";
+    }
+    return "unknown parse error";
+}
+
+parse_error::parse_error(parse_error_code c, std::uint64_t offset)
+    : error("HTTP parse error: " + std::string(to_string(c)) + " at byte " +
+            std::to_string(offset)),
+      code_(c),
+      offset_(offset) {}
+
+std::optional<std::string_view> message_head::find(std::string_view name) const noexcept {
+    for (const auto& f : headers)
+        if (iequals(f.name, name)) return f.value;
+    return std::nullopt;
+}
+
+template <class Head>
+void basic_parser<Head>::fail(parse_error_code c, std::uint64_t local_offset) const {
+    throw parse_error(c, consumed_ + local_offset);
+}
+
+template <class Head>
+void basic_parser<Head>::fail_scan(parse_error_code c, std::size_t scan_offset) const {
+    fail(c, scan_base_ + scan_offset);
+}
+
+template <class Head>
+parse_result basic_parser<Head>::parse(std::string_view data) {
+    if (error_) throw *error_;
+    try {
+        const auto result = step(data);
+        consumed_ += result.consumed;
+        if (result.event == parse_event::message_complete) reset_message();
+        return result;
+    } catch (const parse_error& e) {
+        error_ = e;
+        throw;
+    }
+}
+
+template <class Head>
+bool basic_parser<Head>::finish() {
+    if (error_) throw *error_;
+    if (state_ == state::until_close || state_ == state::complete) {
+        reset_message();
+        return true;
+    }
+    if (state_ == state::head && scan_ == 0) return false;
+    error_ = parse_error(code::unexpected_eof, consumed_ + scan_);
+    throw *error_;
+}
+
+template <class Head>
+void basic_parser<Head>::start_scan() noexcept {
+    scan_ = 0;
+    scan_base_ = 0;
+    line_start_ = 0;
+    spans_.clear();
+}
+
+template <class Head>
+void basic_parser<Head>::reset_message() noexcept {
+    if constexpr (!is_request) {
+        if (head_.status >= 200) no_body_ = false;
+    }
+    state_ = state::head;
+    consumed_ = 0;
+    remaining_ = 0;
+    body_total_ = 0;
+    start_scan();
+}
+
+template <class Head>
+parse_result basic_parser<Head>::step(std::string_view data) {
+    if (state_ != state::head) return body_step(data);
+    if (!scan_lines(data, false)) return {};
+    const std::size_t head_end = scan_;
+    finish_head(data);
+    choose_framing(head_end);
+    start_scan();
+    return {parse_event::headers, head_end, {}};
+}
+
+// Scans complete lines of the head or the trailers; true once the terminating empty line was
+// scanned (scan_ is then the section's length). Each line is validated as soon as it is complete,
+// so the outcome does not depend on how the bytes were split.
+template <class Head>
+bool basic_parser<Head>::scan_lines(std::string_view data, bool trailers) {
+    for (;;) {
+        // (memchr must not see the null pointer of an empty string_view.)
+        const void* lf =
+            scan_ < data.size() ? std::memchr(data.data() + scan_, '\n', data.size() - scan_)
+                                : nullptr;
+        const std::size_t end =
+            lf ? static_cast<std::size_t>(static_cast<const char*>(lf) - data.data()) + 1
+               : data.size();
+        check_line_limits(end, trailers);
+        scan_ = end;
+        if (!lf) return false;
+        const std::size_t begin = line_start_;
+        line_start_ = end;
+        const auto line = data.substr(begin, end - begin);
+        for (std::size_t i = 0; i < line.size(); ++i) {
+            if (line[i] == '\0') fail_scan(code::nul_byte, begin + i);
+            if (line[i] == '\r' && i + 2 != line.size()) fail_scan(code::bare_cr, begin + i);
+        }
+        if (line.size() < 2 || line[line.size() - 2] != '\r') fail_scan(code::bare_lf, end - 1);
+        const auto content = line.substr(0, line.size() - 2);
+        const bool start_line = !trailers && begin == 0;
+        if (start_line) {
+            parse_start_line(content);
+        } else if (content.empty()) {
+            return true;
+        } else {
+            parse_field_line(content, begin);
+        }
+    }
+}
+
+// The first byte (relative to the scanned section) violating a size limit decides the error, so
+// a partial line and the same line completed later report the same thing.
+template <class Head>
+void basic_parser<Head>::check_line_limits(std::size_t end, bool trailers) const {
+    std::size_t violation = std::numeric_limits<std::size_t>::max();
+    auto c = code::headers_too_large;
+    if (!trailers && line_start_ == 0 && end > limits_.max_start_line) {
+        violation = limits_.max_start_line;
+        c = code::start_line_too_long;
+    }
+    if (end > limits_.max_header_bytes && limits_.max_header_bytes < violation) {
+        violation = limits_.max_header_bytes;
+        c = code::headers_too_large;
+    }
+    if (violation != std::numeric_limits<std::size_t>::max()) fail_scan(c, violation);
+}
+
+template <class Head>
+void basic_parser<Head>::parse_start_line(std::string_view line) {
+    if constexpr (is_request) {
+        // method SP request-target SP HTTP-version
+        std::size_t i = 0;
+        for (; i < line.size() && line[i] != ' '; ++i)
+            if (!is_tchar(static_cast<unsigned char>(line[i]))) fail(code::invalid_method, i);
+        if (i == 0 || i == line.size()) fail(code::invalid_method, i);
+        const std::size_t target_begin = i + 1;
+        std::size_t j = target_begin;
+        for (; j < line.size() && line[j] != ' '; ++j) {
+            const auto c = static_cast<unsigned char>(line[j]);
+            if (c <= 0x20 || c >= 0x7f) fail(code::invalid_target, j);
+        }
+        if (j == target_begin) fail(code::invalid_target, j);
+        if (j == line.size()) fail(code::invalid_version, j);
+        const auto version = line.substr(j + 1);
+        if (version != "HTTP/1.1" && version != "HTTP/1.0") fail(code::invalid_version, j + 1);
+        head_.version_minor = version.back() - '0';
+        start_spans_[0] = i;
+        start_spans_[1] = target_begin;
+        start_spans_[2] = j;
+    } else {
+        // HTTP-version SP 3DIGIT [SP reason-phrase]; a missing SP after the code is tolerated.
+        const auto version = line.substr(0, 8);
+        if ((version != "HTTP/1.1" && version != "HTTP/1.0") || line.size() < 9 || line[8] != ' ')
+            fail(code::invalid_version, 0);
+        head_.version_minor = version.back() - '0';
+        int status = 0;
+        for (std::size_t i = 9; i < 12; ++i) {
+            if (i >= line.size() || line[i] < '0' || line[i] > '9') fail(code::invalid_status, i);
+            status = status * 10 + (line[i] - '0');
+        }
+        if (status < 100) fail(code::invalid_status, 9);
+        if (line.size() > 12 && line[12] != ' ') fail(code::invalid_status, 12);
+        const std::size_t reason_begin = std::min<std::size_t>(line.size(), 13);
+        for (std::size_t i = reason_begin; i < line.size(); ++i)
+            if (!is_text(static_cast<unsigned char>(line[i]))) fail(code::invalid_reason, i);
+        head_.status = status;
+        start_spans_[0] = reason_begin;
+        start_spans_[1] = line.size();
+    }
+}
+
+template <class Head>
+void basic_parser<Head>::parse_field_line(std::string_view line, std::size_t offset) {
+    if (is_ows(line.front())) fail_scan(code::obs_fold, offset);
+    if (spans_.size() == limits_.max_header_count) fail_scan(code::too_many_headers, offset);
+    std::size_t i = 0;
+    for (; i < line.size() && line[i] != ':'; ++i) {
+        if (is_ows(line[i])) fail_scan(code::whitespace_before_colon, offset + i);
+        if (!is_tchar(static_cast<unsigned char>(line[i]))) fail_scan(code::invalid_header_name, offset + i);
+    }
+    if (i == 0 || i == line.size()) fail_scan(code::invalid_header_name, offset + i);
+    std::size_t value_begin = i + 1;
+    std::size_t value_end = line.size();
+    while (value_begin < value_end && is_ows(line[value_begin])) ++value_begin;
+    while (value_end > value_begin && is_ows(line[value_end - 1])) --value_end;
+    for (std::size_t k = value_begin; k < value_end; ++k)
+        if (!is_text(static_cast<unsigned char>(line[k])))
+            fail_scan(code::invalid_header_value, offset + k);
+    spans_.push_back({offset, offset + i, offset + value_begin, offset + value_end});
+}
+
+template <class Head>
+void basic_parser<Head>::build_fields(std::string_view data, std::vector<header_field>& out) const {
+    out.clear();
+    for (const auto& s : spans_)
+        out.push_back({data.substr(s.name_begin, s.name_end - s.name_begin),
+                       data.substr(s.value_begin, s.value_end - s.value_begin)});
+}
+
+template <class Head>
+void basic_parser<Head>::finish_head(std::string_view data) {
+    build_fields(data, head_.headers);
+    trailers_.clear();
+    if constexpr (is_request) {
+        head_.method = data.substr(0, start_spans_[0]);
+        head_.target = data.substr(start_spans_[1], start_spans_[2] - start_spans_[1]);
+        head_.expect_continue = false;
+    } else {
+        head_.reason = data.substr(start_spans_[0], start_spans_[1] - start_spans_[0]);
+    }
+    analyse_fields();
+}
+
+// Content-Length, Transfer-Encoding, Connection and Expect.
+template <class Head>
+void basic_parser<Head>::analyse_fields() {
+    head_.content_length.reset();
+    head_.chunked = false;
+    bool has_te = false;
+    bool close = false;
+    bool keep_alive = false;
+    for (std::size_t n = 0; n < head_.headers.size(); ++n) {
+        const auto& [name, value] = head_.headers[n];
+        const auto value_offset = spans_[n].value_begin;
+        if (iequals(name, "content-length")) {
+            const auto length = parse_decimal(value);
+            if (!length) fail(code::invalid_content_length, value_offset);
+            if (head_.content_length && *head_.content_length != *length)
+                fail(code::conflicting_content_length, value_offset);
+            if (has_te) fail(code::content_length_and_transfer_encoding, spans_[n].name_begin);
+            head_.content_length = length;
+        } else if (iequals(name, "transfer-encoding")) {
+            if (head_.content_length)
+                fail(code::content_length_and_transfer_encoding, spans_[n].name_begin);
+            if (is_request && head_.version_minor == 0)
+                fail(code::invalid_transfer_encoding, value_offset);
+            has_te = true;
+            for_each_element(value, [&](std::string_view coding) {
+                // chunked must be the final coding, exactly once; requests allow nothing else.
+                if (head_.chunked || (is_request && !iequals(coding, "chunked")))
+                    fail(code::invalid_transfer_encoding, value_offset);
+                head_.chunked = iequals(coding, "chunked");
+            });
+            if (is_request && !head_.chunked) fail(code::invalid_transfer_encoding, value_offset);
+        } else if (iequals(name, "connection")) {
+            for_each_element(value, [&](std::string_view option) {
+                close = close || iequals(option, "close");
+                keep_alive = keep_alive || iequals(option, "keep-alive");
+            });
+        } else if constexpr (is_request) {
+            if (iequals(name, "expect") && iequals(value, "100-continue"))
+                head_.expect_continue = true;
+        }
+    }
+    head_.keep_alive = !close && (head_.version_minor == 1 || keep_alive);
+}
+
+template <class Head>
+void basic_parser<Head>::choose_framing(std::size_t head_end) {
+    bool no_body = false;
+    if constexpr (!is_request) {
+        const int s = head_.status;
+        no_body = no_body_ || s < 200 || s == 204 || s == 304;
+    }
+    if (no_body) {
+        state_ = state::complete;
+    } else if (head_.chunked) {
+        state_ = state::chunk_size;
+        chunk_line_ = 0;
+        size_digits_ = false;
+    } else if (head_.content_length) {
+        if (*head_.content_length > limits_.max_body_size) fail(code::body_too_large, head_end);
+        remaining_ = *head_.content_length;
+        state_ = remaining_ == 0 ? state::complete : state::body_length;
+    } else if (is_request) {
+        state_ = state::complete;
+    } else {
+        state_ = state::until_close;
+        head_.keep_alive = false;
+    }
+}
+
+template <class Head>
+parse_result basic_parser<Head>::body_step(std::string_view data) {
+    std::size_t pos = 0;
+    for (;;) {
+        switch (state_) {
+            case state::complete:
+                return {parse_event::message_complete, pos, {}};
+            case state::body_length:
+            case state::chunk_data: {
+                if (pos == data.size()) return {parse_event::need_more, pos, {}};
+                const auto n = static_cast<std::size_t>(
+                    std::min<std::uint64_t>(remaining_, data.size() - pos));
+                remaining_ -= n;
+                if (remaining_ == 0)
+                    state_ = state_ == state::body_length ? state::complete : state::chunk_data_cr;
+                return {parse_event::body, pos + n, data.substr(pos, n)};
+            }
+            case state::until_close: {
+                if (pos == data.size()) return {parse_event::need_more, pos, {}};
+                const auto n = data.size() - pos;
+                if (n > limits_.max_body_size - body_total_)
+                    fail(code::body_too_large, pos + (limits_.max_body_size - body_total_));
+                body_total_ += n;
+                return {parse_event::body, pos + n, data.substr(pos)};
+            }
+            case state::trailers: {
+                const auto rest = data.substr(pos);
+                scan_base_ = pos;
+                if (!scan_lines(rest, true)) return {parse_event::need_more, pos, {}};
+                build_fields(rest, trailers_);
+                return {parse_event::message_complete, pos + scan_, {}};
+            }
+            default:  // chunk framing (step() handles state::head)
+                if (pos == data.size()) return {parse_event::need_more, pos, {}};
+                chunk_byte(data[pos], pos);
+                ++pos;
+                break;
+        }
+    }
+}
+
+// One byte of chunk framing (size line or the CRLF after chunk data) at local offset `pos`.
+template <class Head>
+void basic_parser<Head>::chunk_byte(char c, std::size_t pos) {
+    const bool size_line = state_ == state::chunk_size || state_ == state::chunk_size_ws ||
+                           state_ == state::chunk_ext || state_ == state::chunk_size_lf;
+    if (size_line && ++chunk_line_ > limits_.max_chunk_line) fail(code::chunk_line_too_long, pos);
+    switch (state_) {
+        case state::chunk_size:
+            if (const int d = hex_value(c); d >= 0) {
+                if (remaining_ > (std::numeric_limits<std::uint64_t>::max() >> 4))
+                    fail(code::invalid_chunk_size, pos);
+                remaining_ = remaining_ * 16 + static_cast<std::uint64_t>(d);
+                size_digits_ = true;
+                return;
+            }
+            if (!size_digits_) fail(code::invalid_chunk_size, pos);
+            [[fallthrough]];
+        case state::chunk_size_ws:
+            if (is_ows(c)) {
+                state_ = state::chunk_size_ws;
+            } else if (c == ';') {
+                state_ = state::chunk_ext;
+            } else if (c == '\r') {
+                state_ = state::chunk_size_lf;
+            } else if (c == '\n') {
+                fail(code::bare_lf, pos);
+            } else {
+                fail(code::invalid_chunk_size, pos);
+            }
+            return;
+        case state::chunk_ext:
+            if (c == '\r') {
+                state_ = state::chunk_size_lf;
+            } else if (c == '\n') {
+                fail(code::bare_lf, pos);
+            } else if (c == '\0') {
+                fail(code::nul_byte, pos);
+            } else if (!is_text(static_cast<unsigned char>(c))) {
+                fail(code::invalid_chunk_extension, pos);
+            }
+            return;
+        case state::chunk_size_lf:
+            if (c != '\n') fail(code::bare_cr, pos - 1);
+            if (remaining_ > limits_.max_body_size - body_total_) fail(code::body_too_large, pos);
+            body_total_ += remaining_;
+            if (remaining_ == 0) {
+                state_ = state::trailers;
+                start_scan();
+            } else {
+                state_ = state::chunk_data;
+            }
+            return;
+        case state::chunk_data_cr:
+            if (c != '\r') fail(code::missing_chunk_crlf, pos);
+            state_ = state::chunk_data_lf;
+            return;
+        case state::chunk_data_lf:
+            if (c != '\n') fail(code::missing_chunk_crlf, pos);
+            state_ = state::chunk_size;
+            chunk_line_ = 0;
+            size_digits_ = false;
+            return;
+        default:
+            return;
+    }
+}
+
+template class basic_parser<request_head>;
+template class basic_parser<response_head>;
+
+}  // namespace corio::http
