@@ -39,8 +39,32 @@ void fd_watch::on_io_events(std::uint32_t events) noexcept {
     }
 }
 
-void fd_watch::waiter::await_resume() const {
-    if (cancelled_) throw cancelled_error("I/O wait cancelled");
+bool fd_watch::waiter::await_suspend(std::coroutine_handle<> h) {
+    task_ = current_task;
+    const bool bounded = deadline_ != clock::time_point::max();
+    if (bounded) task_->loop().add_timer(*this, deadline_);
+    if (!task_->suspend(h, this)) {
+        if (bounded) task_->loop().remove_timer(*this);
+        cancelled_ = true;
+        return false;
+    }
+    watch_.slot(for_read_) = this;
+    task_->loop().begin_external_work();
+    return true;
+}
+
+void fd_watch::waiter::leave() noexcept {
+    if (task_ == nullptr) return;
+    task_->loop().remove_timer(*this);
+    if (watch_.slot(for_read_) != this) return;
+    watch_.slot(for_read_) = nullptr;
+    task_->loop().end_external_work();
+}
+
+bool fd_watch::waiter::await_resume() const {
+    // An outer cancellation in the same instant as the deadline stays a cancellation.
+    if (cancelled_ || (expired_ && task_->cancel_pending())) throw cancelled_error("I/O wait cancelled");
+    return !expired_;
 }
 
 }  // namespace corio::detail

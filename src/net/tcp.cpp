@@ -10,7 +10,6 @@
 #include <string>
 
 #include "corio/net/resolve.hpp"
-#include "corio/wait_for.hpp"
 
 namespace corio::net {
 namespace {
@@ -29,14 +28,8 @@ void set_no_delay(int fd, bool on) {
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &value, sizeof value);
 }
 
-/// Awaits readiness until `deadline`; expiry becomes a timeout_error naming the operation.
-task<> wait_ready(detail::fd_watch::readiness ready, clock::time_point deadline, clock::duration budget,
-                  std::string what) {
-    try {
-        co_await wait_until(ready, deadline);
-    } catch (const timeout_error&) {
-        throw timeout_error(what + " timed out after " + format_duration(budget));
-    }
+[[noreturn]] void throw_timeout(const std::string& what, clock::duration budget) {
+    throw timeout_error(what + " timed out after " + format_duration(budget));
 }
 
 }  // namespace
@@ -66,7 +59,7 @@ task<tcp_stream> tcp_stream::connect_before(endpoint peer, clock::time_point dea
     if (::connect(watch->fd(), peer.data(), peer.size()) != 0) {
         if (errno != EINPROGRESS) throw connect_error(what + " failed: " + errno_text(errno));
         watch->not_writable();
-        co_await wait_ready(watch->writable(), deadline, options.connect_timeout, what);
+        if (!co_await watch->writable(deadline)) throw_timeout(what, options.connect_timeout);
         int error = 0;
         socklen_t length = sizeof error;
         ::getsockopt(watch->fd(), SOL_SOCKET, SO_ERROR, &error, &length);
@@ -94,8 +87,8 @@ task<std::size_t> tcp_stream::read_some(std::span<char> buffer) {
         if (errno == EINTR) continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK) throw_io_error("read from", errno);
         watch.not_readable();
-        co_await wait_ready(watch.readable(), current_loop("read_some").now() + options_.read_timeout,
-                            options_.read_timeout, "read from " + peer_.to_string());
+        if (!co_await watch.readable(current_loop("read_some").now() + options_.read_timeout))
+            throw_timeout("read from " + peer_.to_string(), options_.read_timeout);
     }
 }
 
@@ -111,7 +104,7 @@ task<> tcp_stream::write_all(std::string_view data) {
         if (errno == EINTR) continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK) throw_io_error("write to", errno);
         watch.not_writable();
-        co_await wait_ready(watch.writable(), deadline, options_.write_timeout, "write to " + peer_.to_string());
+        if (!co_await watch.writable(deadline)) throw_timeout("write to " + peer_.to_string(), options_.write_timeout);
     }
 }
 

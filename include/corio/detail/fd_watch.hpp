@@ -4,11 +4,12 @@
 // read and write interest at once) and remembers readiness between waits, so no edge is lost.
 // The protocol, used by the net layer: try the syscall first; only when it says EAGAIN, call
 // not_readable()/not_writable() and co_await readable()/writable(), then try again.
-// At most one task waits for each direction at a time.
+// At most one task waits for each direction at a time. A wait may carry a deadline: it then
+// yields false when the deadline passes first (the caller throws its own timeout_error).
 //
 // While a task waits, the wait counts as external work of the loop (virtual time does not jump
 // past real I/O). Cancel safety of the waits: a cancelled wait unregisters nothing and consumes
-// nothing; it throws cancelled_error. Errors and hang-ups wake both directions (the next syscall
+// nothing; it throws cancelled_error (also when its deadline passed in the same instant). Errors and hang-ups wake both directions (the next syscall
 // reports them). close() deregisters before closing; a watch must outlive its waits.
 // Thread-safety: one loop's thread.
 #pragma once
@@ -16,7 +17,9 @@
 #include <coroutine>
 #include <cstdint>
 
+#include "corio/clock.hpp"
 #include "corio/detail/task_state.hpp"
+#include "corio/detail/timer_heap.hpp"
 #include "corio/event_loop.hpp"
 
 namespace corio::detail {
@@ -44,29 +47,28 @@ public:
     struct readiness {
         fd_watch* watch;
         bool for_read;
+        clock::time_point deadline;
         waiter operator co_await() const noexcept;
     };
-    readiness readable() noexcept { return {this, true}; }
-    readiness writable() noexcept { return {this, false}; }
+    /// Awaitables yielding true when ready, false when `deadline` passed first.
+    readiness readable(clock::time_point deadline = clock::time_point::max()) noexcept {
+        return {this, true, deadline};
+    }
+    readiness writable(clock::time_point deadline = clock::time_point::max()) noexcept {
+        return {this, false, deadline};
+    }
 
-    class waiter : cancel_hook {
+    class waiter : timer_node, cancel_hook {
     public:
-        waiter(fd_watch& watch, bool for_read) noexcept : watch_(watch), for_read_(for_read) {}
+        waiter(fd_watch& watch, bool for_read, clock::time_point deadline) noexcept
+            : timer_node(&on_deadline), watch_(watch), deadline_(deadline), for_read_(for_read) {}
         waiter(const waiter&) = delete;
         ~waiter() { leave(); }
 
         bool await_ready() const noexcept { return watch_.ready(for_read_); }
-        bool await_suspend(std::coroutine_handle<> h) noexcept {
-            task_ = current_task;
-            if (!task_->suspend(h, this)) {
-                cancelled_ = true;
-                return false;
-            }
-            watch_.slot(for_read_) = this;
-            task_->loop().begin_external_work();
-            return true;
-        }
-        void await_resume() const;
+        bool await_suspend(std::coroutine_handle<> h);
+        /// True when ready; false when the deadline passed first.
+        bool await_resume() const;
 
     private:
         friend class fd_watch;
@@ -74,19 +76,22 @@ public:
             leave();
             task_->wake();
         }
-        void leave() noexcept {
-            if (task_ == nullptr || watch_.slot(for_read_) != this) return;
-            watch_.slot(for_read_) = nullptr;
-            task_->loop().end_external_work();
-        }
+        void leave() noexcept;
         void on_cancel() noexcept override {
             cancelled_ = true;
             wake();
         }
+        static void on_deadline(timer_node& node) noexcept {
+            auto& self = static_cast<waiter&>(node);
+            self.expired_ = true;
+            self.wake();
+        }
 
         fd_watch& watch_;
+        clock::time_point deadline_;  // time_point::max(): no deadline
         bool for_read_;
         bool cancelled_ = false;
+        bool expired_ = false;
         task_state* task_ = nullptr;  // the waiting task, once suspended
     };
 
@@ -103,6 +108,8 @@ private:
     bool writable_ = true;
 };
 
-inline fd_watch::waiter fd_watch::readiness::operator co_await() const noexcept { return waiter(*watch, for_read); }
+inline fd_watch::waiter fd_watch::readiness::operator co_await() const noexcept {
+    return waiter(*watch, for_read, deadline);
+}
 
 }  // namespace corio::detail
