@@ -17,6 +17,10 @@ PACKAGES=(
   python3
   # async DNS
   libc-ares-dev
+  # TLS, gzip/deflate bodies, JSON bodies
+  libssl-dev openssl zlib1g-dev nlohmann-json3-dev
+  # real peers for the HTTP tests and the client benchmark's reference load generator
+  nginx wrk curl
 )
 
 missing=()

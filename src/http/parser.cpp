@@ -1,6 +1,8 @@
 // Implementation of corio/http/parser.hpp. See the header for the contract.
 #include "corio/http/parser.hpp"
 
+#include "corio/http/headers.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -21,13 +23,6 @@ bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
 
 // Field-value / reason-phrase characters: HTAB, SP, VCHAR, obs-text.
 bool is_text(unsigned char c) noexcept { return c == '\t' || (c >= 0x20 && c != 0x7f); }
-
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                              [](char x, char y) { return lower(x) == lower(y); });
-}
 
 int hex_value(char c) noexcept {
     if (c >= '0' && c <= '9') return c - '0';

@@ -39,17 +39,21 @@ task<tcp_stream> tcp_stream::connect(endpoint peer, tcp_options options) {
 }
 
 task<tcp_stream> tcp_stream::connect(std::string host, std::uint16_t port, tcp_options options) {
-    const auto endpoints = co_await resolve(host, port, {.timeout = options.resolve_timeout});
+    auto endpoints = co_await resolve(host, port, {.timeout = options.resolve_timeout});
+    co_return co_await connect(std::move(endpoints), host + ":" + std::to_string(port), options);
+}
+
+task<tcp_stream> tcp_stream::connect(std::vector<endpoint> peers, std::string name, tcp_options options) {
     const auto deadline = current_loop("connect").now() + options.connect_timeout;
     std::string failures;
-    for (const endpoint& peer : endpoints) {
+    for (const endpoint& peer : peers) {
         try {
             co_return co_await connect_before(peer, deadline, options);
         } catch (const connect_error& e) {
             failures += (failures.empty() ? "" : "; ") + std::string(e.what());
         }
     }
-    throw connect_error("connect to " + host + ":" + std::to_string(port) + " failed: " + failures);
+    throw connect_error("connect to " + name + " failed: " + (failures.empty() ? "no address" : failures));
 }
 
 task<tcp_stream> tcp_stream::connect_before(endpoint peer, clock::time_point deadline, tcp_options options) {
@@ -82,13 +86,14 @@ void tcp_stream::throw_io_error(const char* operation, int error) const {
 task<std::size_t> tcp_stream::read_some(std::span<char> buffer) {
     detail::fd_watch& watch = open_watch("read");
     for (;;) {
+        // The last read ran dry and no readiness edge came since: wait instead of a doomed recv.
+        if (!watch.maybe_readable() && !co_await watch.readable(current_loop("read_some").now() + options_.read_timeout))
+            throw_timeout("read from " + peer_.to_string(), options_.read_timeout);
         const ssize_t n = ::recv(watch.fd(), buffer.data(), buffer.size(), 0);
         if (n >= 0) co_return static_cast<std::size_t>(n);
         if (errno == EINTR) continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK) throw_io_error("read from", errno);
         watch.not_readable();
-        if (!co_await watch.readable(current_loop("read_some").now() + options_.read_timeout))
-            throw_timeout("read from " + peer_.to_string(), options_.read_timeout);
     }
 }
 
@@ -106,6 +111,18 @@ task<> tcp_stream::write_all(std::string_view data) {
         watch.not_writable();
         if (!co_await watch.writable(deadline)) throw_timeout("write to " + peer_.to_string(), options_.write_timeout);
     }
+}
+
+bool tcp_stream::is_quiet() noexcept {
+    if (!is_open()) return false;
+    if (!watch_->maybe_readable()) return true;
+    char byte;
+    const ssize_t n = ::recv(watch_->fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        watch_->not_readable();
+        return true;
+    }
+    return false;  // data nobody asked for, end of stream, or an error: not reusable
 }
 
 void tcp_stream::shutdown_write() {

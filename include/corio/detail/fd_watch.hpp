@@ -39,6 +39,8 @@ public:
     void close() noexcept;
 
     void not_readable() noexcept { readable_ = false; }
+    /// False only when a read ran dry (not_readable) and no readiness edge came since.
+    bool maybe_readable() const noexcept { return readable_; }
     void not_writable() noexcept { writable_ = false; }
 
     class waiter;

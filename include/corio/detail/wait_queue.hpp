@@ -114,6 +114,12 @@ public:
     /// The longest-waiting waiter, or null. Store its payload, then grant() it.
     W* front() noexcept { return empty() ? nullptr : &waiters_.front(); }
 
+    /// Calls fn(W&) for each parked waiter in arrival order; fn may grant the one it is given.
+    template <class F>
+    void for_each(F&& fn) {
+        waiters_.for_each(fn);
+    }
+
     /// Ends `w`'s wait successfully (unlinks it, wakes its task).
     void grant(W& w) noexcept { static_cast<waiter&>(w).finish(waiter::status::granted); }
 

@@ -3,6 +3,9 @@
 //   dns_error         a host name could not be resolved (no such name, no address, server failure)
 //   connect_error     the peer could not be reached: refused, unreachable, no route
 //   connection_reset  an established connection was reset or broken (ECONNRESET, EPIPE)
+//   tls_error         TLS failed: handshake (certificate verification, protocol mismatch), a
+//                     corrupt record, or a bad context (CA file, certificate, key); the message
+//                     carries OpenSSL's reason ("... failed: certificate verify failed: ...")
 // Timeouts are corio::timeout_error ("connect to 10.0.0.1:80 timed out after 5s").
 #pragma once
 
@@ -21,6 +24,11 @@ public:
 };
 
 class connection_reset : public connection_error {
+public:
+    using connection_error::connection_error;
+};
+
+class tls_error : public connection_error {
 public:
     using connection_error::connection_error;
 };

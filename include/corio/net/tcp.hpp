@@ -25,6 +25,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "corio/detail/fd_watch.hpp"
 #include "corio/net/endpoint.hpp"
@@ -51,6 +52,9 @@ public:
     /// Resolves `host` (net/resolve.hpp) and tries its addresses in order until one accepts.
     /// Throws dns_error, connect_error (listing every address tried), timeout_error.
     static task<tcp_stream> connect(std::string host, std::uint16_t port, tcp_options options = {});
+    /// Tries `peers` in order until one accepts, all within options.connect_timeout; `name`
+    /// ("host:port") is what errors call the peer. For callers that resolve (and cache) themselves.
+    static task<tcp_stream> connect(std::vector<endpoint> peers, std::string name, tcp_options options = {});
 
     bool is_open() const noexcept { return watch_ && watch_->is_open(); }
     const endpoint& peer() const noexcept { return peer_; }
@@ -62,6 +66,10 @@ public:
     task<std::size_t> read_some(std::span<char> buffer);
     /// Writes all of `data`.
     task<> write_all(std::string_view data);
+    /// For a pooled keep-alive connection about to be reused: true if the peer has neither sent
+    /// a byte nor closed since the last read. Costs no syscall when the loop has seen no
+    /// readiness since the last read ran dry, else one non-blocking peek.
+    bool is_quiet() noexcept;
     /// Sends FIN: the peer reads end of stream; reading stays possible.
     void shutdown_write();
     /// Closes the socket now (idempotent).
@@ -73,6 +81,7 @@ private:
     tcp_stream(std::unique_ptr<detail::fd_watch> watch, endpoint peer, tcp_options options) noexcept
         : watch_(std::move(watch)), peer_(peer), options_(options) {}
     friend class tcp_listener;
+    friend class tls_stream;  // the TLS layer (net/tls.hpp) drives OpenSSL on this socket's fd_watch
     static task<tcp_stream> connect_before(endpoint peer, clock::time_point deadline, tcp_options options);
     [[noreturn]] void throw_io_error(const char* operation, int error) const;
     detail::fd_watch& open_watch(const char* operation) const;

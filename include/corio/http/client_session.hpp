@@ -1,0 +1,177 @@
+// corio/http/client_session.hpp — http::client_session: an HTTP/1.1 client with a connection pool
+// (aiohttp.ClientSession).
+//
+//   http::client_session session({.base_url = "https://api.example.com/v1/",
+//                                 .timeout = {.total = 10s}});
+//   auto response = co_await session.get("items", {.params = {{"page", "1"}}});
+//   response.raise_for_status();
+//   auto items = co_await response.json();
+//   co_await session.aclose();
+//
+// Connections: pooled per (scheme, host, port) and reused while the server keeps them alive.
+// At most `limit` connections are open in total (connecting, in use and idle together) and at
+// most `limit_per_host` to one origin; the limits hold under any interleaving. A request that
+// finds them reached waits its turn — waiters are served first come, first served — and an idle
+// connection to another origin is closed to make room. A failed connect gives its slot back. Idle
+// connections expire after `keepalive_timeout`. A connection goes back to the pool only after
+// its response was read to the end; a response abandoned early, a request cancelled mid-flight
+// or a failure closes its connection. An idempotent request (GET, HEAD, PUT, DELETE, OPTIONS)
+// that fails on a REUSED connection before any response byte arrived (the server had closed it
+// while idle) is retried once on a fresh connection, as browsers do.
+//
+// Timeouts (client_timeout, per session and per request): `total` bounds the whole request
+// including reading the body; `connect` bounds DNS + TCP + TLS of a new connection;
+// `pool_acquire` bounds the wait for a pool slot; `sock_read` is an idle limit between received
+// bytes (for long streams). Zero disables one limit, but total and sock_read cannot both be
+// zero (no request may wait forever). Expiry throws timeout_error naming the method, URL, the
+// limit and the phase: "GET http://h/x: sock_read timeout (1s) expired while reading the body".
+//
+// Requests: headers (merged over the session's default headers), query params, a body given
+// as bytes, JSON or a form; User-Agent "corio/<version>", Accept-Encoding gzip/deflate, cookies
+// from the session's jar. Redirects (301/302/303/307/308) are followed up to max_redirects:
+// 307/308 repeat the method and body, the others become GET (HEAD stays HEAD); crossing to
+// another origin drops Authorization and Cookie headers.
+//
+// Errors (each names the method and URL): timeout_error; net::dns_error, net::connect_error,
+// net::tls_error, net::connection_reset; http::protocol_error (malformed or truncated response);
+// too_many_redirects; url_error; session_closed_error; status_error when raise_for_status is set.
+// Cancel safety: a cancelled request closes the connection it was using (never returned dirty
+// to the pool) or gives back its pool slot; nothing leaks. aclose()/close() close every
+// connection, including those of responses still being read (their reads then fail), and make
+// further requests throw session_closed_error.
+// Thread-safety: a session belongs to the loop it first runs on; use it from that loop's tasks.
+// Movable; responses keep what they need alive, so a response may outlive its session object.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "corio/http/client_response.hpp"
+#include "corio/http/cookie_jar.hpp"
+#include "corio/http/headers.hpp"
+#include "corio/http/parser.hpp"
+#include "corio/http/url.hpp"
+#include "corio/task.hpp"
+#include "corio/version.hpp"
+
+namespace corio::http {
+
+/// Limits of one request; zero disables a limit (total and sock_read not both).
+struct client_timeout {
+    std::chrono::nanoseconds total = std::chrono::minutes(5);  ///< the whole request, body included
+    std::chrono::nanoseconds connect{0};       ///< DNS + TCP + TLS of a new connection
+    std::chrono::nanoseconds pool_acquire{0};  ///< waiting for a pool slot
+    std::chrono::nanoseconds sock_read{0};     ///< no received byte for this long
+};
+
+struct session_options {
+    std::string base_url{};       ///< relative request URLs are resolved against it ("" = none)
+    http::headers headers{};     ///< default headers of every request
+    client_timeout timeout{};    ///< default limits of every request
+    std::size_t limit = 100;     ///< open connections in total (>= 1)
+    std::size_t limit_per_host = 0;  ///< open connections per (scheme, host, port); 0 = only `limit`
+    std::chrono::nanoseconds keepalive_timeout = std::chrono::seconds(15);  ///< idle expiry
+    int max_redirects = 10;
+    bool follow_redirects = true;
+    bool raise_for_status = false;  ///< throw status_error for 4xx/5xx responses
+    bool auto_decompress = true;    ///< decode gzip/deflate bodies
+    bool use_cookies = true;        ///< keep cookies in the session's jar and send them
+    bool verify_tls = true;         ///< verify certificates and host names (off: tests only!)
+    std::string ca_file{};          ///< PEM CA bundle to trust instead of the system store
+    std::string user_agent = "corio/" CORIO_VERSION_STRING;
+    parse_limits limits{};          ///< response limits; limits.max_body_size bounds bodies
+};
+
+/// A request's own settings, set with chainable setters; anything unset falls back to the
+/// session's:
+///   co_await session.post("items", http::request_options().json({{"name", "x"}}).header("X-Id", "7"));
+/// Deliberately not an aggregate: g++ 12 miscompiles aggregate temporaries (designated
+/// initialisers, `= {}` defaults) that live across a co_await, corrupting their strings.
+class request_options {
+public:
+    request_options() noexcept {}  // user-provided: keeps the class a non-aggregate (see above)
+
+    request_options& header(std::string name, std::string value) &;
+    request_options& headers(http::headers fields) &;  ///< added to any set before
+    request_options& param(std::string key, std::string value) &;
+    request_options& params(const query_params& more) &;
+    request_options& body(std::string bytes, std::string content_type = {}) &;  ///< raw body
+    request_options& json(nlohmann::json value) &;   ///< body as application/json
+    request_options& form(query_params fields) &;    ///< body as application/x-www-form-urlencoded
+    request_options& timeout(const client_timeout& limits) &;
+    request_options& follow_redirects(bool on) &;
+    request_options& max_redirects(int count) &;
+    request_options& raise_for_status(bool on) &;
+
+    // The same on a temporary, so a chain moves (not copies) into the request.
+    request_options&& header(std::string n, std::string v) && { return std::move(header(std::move(n), std::move(v))); }
+    request_options&& headers(http::headers f) && { return std::move(headers(std::move(f))); }
+    request_options&& param(std::string k, std::string v) && { return std::move(param(std::move(k), std::move(v))); }
+    request_options&& params(const query_params& more) && { return std::move(params(more)); }
+    request_options&& body(std::string b, std::string type = {}) && { return std::move(body(std::move(b), std::move(type))); }
+    request_options&& json(nlohmann::json value) && { return std::move(json(std::move(value))); }
+    request_options&& form(query_params fields) && { return std::move(form(std::move(fields))); }
+    request_options&& timeout(const client_timeout& limits) && { return std::move(timeout(limits)); }
+    request_options&& follow_redirects(bool on) && { return std::move(follow_redirects(on)); }
+    request_options&& max_redirects(int count) && { return std::move(max_redirects(count)); }
+    request_options&& raise_for_status(bool on) && { return std::move(raise_for_status(on)); }
+
+private:
+    friend class client_session;
+    http::headers headers_;
+    query_params params_;
+    std::string body_;  // the encoded body, whichever setter gave it
+    std::optional<client_timeout> timeout_;
+    std::optional<bool> follow_redirects_;
+    std::optional<int> max_redirects_;
+    std::optional<bool> raise_for_status_;
+};
+
+namespace detail {
+class session_state;
+}
+
+class client_session {
+public:
+    explicit client_session(session_options options = {});
+    client_session(client_session&&) noexcept;
+    client_session& operator=(client_session&&) noexcept;
+    ~client_session();  ///< close()
+
+    /// Sends `method` to `url` (absolute, or relative to base_url) and returns the response
+    /// once its headers arrived. Throws the errors listed in the header comment.
+    task<client_response> request(std::string method, std::string url, request_options options = {});
+    task<client_response> get(std::string url, request_options options = {});
+    task<client_response> post(std::string url, request_options options = {});
+    task<client_response> put(std::string url, request_options options = {});
+    task<client_response> patch(std::string url, request_options options = {});
+    task<client_response> delete_(std::string url, request_options options = {});
+    task<client_response> head(std::string url, request_options options = {});
+
+    http::cookie_jar& cookies() noexcept;
+    const session_options& options() const noexcept;
+
+    /// Open connections (connecting, in use, idle) and idle ones.
+    std::size_t open_connections() const noexcept;
+    std::size_t idle_connections() const noexcept;
+
+    bool closed() const noexcept;
+    /// Closes every connection and refuses further requests (idempotent).
+    void close() noexcept;
+    /// close(), for async_with.
+    task<> aclose();
+
+private:
+    static task<client_response> perform(std::shared_ptr<detail::session_state> state, std::string method,
+                                         std::string url, request_options options);
+
+    std::shared_ptr<detail::session_state> state_;  // null only when moved from
+};
+
+}  // namespace corio::http

@@ -1,0 +1,61 @@
+// corio/http/headers.hpp — http::headers: an ordered, case-insensitive multi-map of header fields.
+//
+//   http::headers h{{"Accept", "application/json"}};
+//   h.set("X-Trace", "1");            // replaces every "x-trace"
+//   h.add("Cookie", "a=1");           // keeps earlier ones (Set-Cookie, Via, ...)
+//   if (auto type = h.get("content-type")) ...   // first value, any case
+//
+// Names compare ASCII case-insensitively; the spelling of the first insertion is kept and sent.
+// Fields keep their insertion order, duplicates included. Values are stored as given: the HTTP
+// layer rejects names and values that could not go on the wire (CR, LF, NUL) when a request is
+// built, naming the field.
+// Thread-safety: a value type. Throws: std::bad_alloc only. Cancel safety: nothing suspends.
+#pragma once
+
+#include <cstddef>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace corio::http {
+
+/// ASCII case-insensitive equality, for header names and tokens.
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
+class headers {
+public:
+    using field = std::pair<std::string, std::string>;  ///< name, value
+
+    headers() = default;
+    headers(std::initializer_list<field> fields) : fields_(fields) {}
+
+    /// Appends a field, keeping any with the same name.
+    headers& add(std::string name, std::string value);
+    /// Replaces every field named `name` with one (at the first one's place, else at the end).
+    headers& set(std::string_view name, std::string value);
+    /// Removes every field named `name`; returns how many there were.
+    std::size_t erase(std::string_view name) noexcept;
+
+    /// The first value of `name`.
+    std::optional<std::string_view> get(std::string_view name) const noexcept;
+    /// Every value of `name`, in order.
+    std::vector<std::string_view> get_all(std::string_view name) const;
+    bool contains(std::string_view name) const noexcept { return get(name).has_value(); }
+
+    /// Adds every field of `defaults` whose name is not present here (session default headers).
+    void merge_missing(const headers& defaults);
+
+    const std::vector<field>& fields() const noexcept { return fields_; }
+    std::size_t size() const noexcept { return fields_.size(); }
+    bool empty() const noexcept { return fields_.empty(); }
+    auto begin() const noexcept { return fields_.begin(); }
+    auto end() const noexcept { return fields_.end(); }
+
+private:
+    std::vector<field> fields_;  // arrival order; duplicates allowed
+};
+
+}  // namespace corio::http

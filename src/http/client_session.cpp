@@ -1,0 +1,386 @@
+// Implementation of corio/http/client_session.hpp: the request cycle (pool, connect, send,
+// read the head, redirects); the body is read by client_response through body_reader.
+#include "corio/http/client_session.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstring>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "body_reader.hpp"
+#include "connection_pool.hpp"
+#include "corio/net/resolve.hpp"
+#include "corio/wait_for.hpp"
+
+namespace corio::http {
+namespace detail {
+
+/// Everything a session shares with its in-flight requests and unread responses.
+class session_state {
+public:
+    explicit session_state(session_options o)
+        : options(std::move(o)),
+          pool({.limit = options.limit, .limit_per_host = options.limit_per_host,
+                .keepalive = options.keepalive_timeout}) {
+        if (options.limit == 0) throw std::invalid_argument("client_session: limit must be at least 1");
+        if (!options.base_url.empty()) base = url::parse(options.base_url);
+    }
+
+    const net::tls_context& tls() {
+        if (!tls_) tls_ = net::tls_context::client({.verify = options.verify_tls, .ca_file = options.ca_file});
+        return *tls_;
+    }
+
+    /// Addresses of host:port, from a cache entry younger than dns_ttl or a fresh lookup.
+    task<std::vector<net::endpoint>> resolve(const url& u, std::chrono::nanoseconds timeout) {
+        const std::string key = u.host() + ":" + std::to_string(u.port());
+        const auto now = clock::now();
+        if (auto it = dns_cache_.find(key); it != dns_cache_.end() && it->second.expires > now)
+            co_return it->second.endpoints;
+        auto endpoints = co_await net::resolve(u.host(), u.port(), {.timeout = timeout});
+        if (dns_cache_.size() >= max_dns_entries) dns_cache_.clear();
+        dns_cache_[key] = {endpoints, clock::now() + dns_ttl};
+        co_return endpoints;
+    }
+    void forget_address(const url& u) { dns_cache_.erase(u.host() + ":" + std::to_string(u.port())); }
+
+    session_options options;
+    std::optional<url> base;
+    connection_pool pool;
+    cookie_jar jar;
+
+private:
+    static constexpr std::chrono::seconds dns_ttl{10};
+    static constexpr std::size_t max_dns_entries = 1024;
+    struct dns_entry {
+        std::vector<net::endpoint> endpoints;
+        clock::time_point expires;
+    };
+    std::optional<net::tls_context> tls_;  // made on the first https request (reads CA files)
+    std::unordered_map<std::string, dns_entry> dns_cache_;
+};
+
+namespace {
+
+/// One request as it goes out; redirects rewrite it. (A constructor, not an aggregate: g++ 12
+/// miscompiles aggregate initialisation of non-trivial members inside coroutines.)
+struct outgoing {
+    outgoing(std::string m, url t, http::headers f) : method(std::move(m)), target(std::move(t)), fields(std::move(f)) {}
+
+    std::string method;
+    url target;
+    http::headers fields;  // the caller's headers over the session's defaults
+    std::string body;
+};
+
+bool is_idempotent(std::string_view method) {
+    constexpr std::array<std::string_view, 6> methods{"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"};
+    return std::find(methods.begin(), methods.end(), method) != methods.end();
+}
+
+bool is_token(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+        return std::isalnum(c) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+    });
+}
+
+void check_field(const std::string& description, std::string_view name, std::string_view value) {
+    if (!is_token(name) || value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos)
+        throw error(description + ": header '" + std::string(name) + "' has an invalid name or a CR, LF or NUL in its value");
+}
+
+std::string origin_of(const url& u) { return u.scheme() + "://" + u.host_header() + ":" + std::to_string(u.port()); }
+
+url request_url(const session_state& s, std::string_view text, const query_params& params) {
+    url u = s.base ? resolve(*s.base, text) : url::parse(text);
+    if (u.scheme() != "http" && u.scheme() != "https")
+        throw url_error("unsupported URL scheme '" + u.scheme() + "' in \"" + std::string(text) + "\" (http and https only)");
+    return u.with_params(params).without_fragment();
+}
+
+std::string serialize_head(session_state& s, const outgoing& req, const std::string& description) {
+    std::string head;
+    head.reserve(256);
+    head.append(req.method).append(" ").append(req.target.target()).append(" HTTP/1.1\r\nHost: ");
+    head.append(req.target.host_header()).append("\r\n");
+    const auto field = [&](std::string_view name, std::string_view value) {
+        check_field(description, name, value);
+        head.append(name).append(": ").append(value).append("\r\n");
+    };
+    for (const auto& [name, value] : req.fields)
+        if (!iequals(name, "Host") && !iequals(name, "Content-Length")) field(name, value);
+    if (!req.fields.contains("User-Agent")) field("User-Agent", s.options.user_agent);
+    if (!req.fields.contains("Accept")) field("Accept", "*/*");
+    if (s.options.auto_decompress && !req.fields.contains("Accept-Encoding")) field("Accept-Encoding", "gzip, deflate");
+    if (s.options.use_cookies)
+        if (const std::string cookies = s.jar.header_for(req.target); !cookies.empty()) field("Cookie", cookies);
+    const bool sends_body = !req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
+    if (sends_body) field("Content-Length", std::to_string(req.body.size()));
+    head.append("\r\n");
+    return head;
+}
+
+/// What a redirect response turns the request into; false if it is not one to follow.
+bool redirect(outgoing& req, int status, std::string_view location) {
+    if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) return false;
+    url next = resolve(req.target, escape_unsafe(location)).without_fragment();
+    const bool to_get = (status == 303 && req.method != "HEAD") || ((status == 301 || status == 302) && req.method == "POST");
+    if (to_get) {
+        req.method = "GET";
+        req.body.clear();
+        req.fields.erase("Content-Type");
+    }
+    if (origin_of(next) != origin_of(req.target)) {
+        req.fields.erase("Authorization");
+        req.fields.erase("Proxy-Authorization");
+        req.fields.erase("Cookie");
+    }
+    req.target = std::move(next);
+    return true;
+}
+
+task<std::unique_ptr<pooled_connection>> open_connection(session_state& s, request_clock& clk, const url& u,
+                                                         pool_slot slot) {
+    const auto connect_limit = clk.timeout().connect;
+    net::tcp_options options;
+    options.resolve_timeout = clk.budget(connect_limit, "connect");
+    auto endpoints = co_await s.resolve(u, options.resolve_timeout);
+    options.connect_timeout = clk.budget(connect_limit, "connect");
+    net::tcp_stream tcp;
+    try {
+        tcp = co_await net::tcp_stream::connect(std::move(endpoints), u.host() + ":" + std::to_string(u.port()), options);
+    } catch (const net::connect_error&) {
+        s.forget_address(u);  // the next attempt resolves again
+        throw;
+    }
+    if (u.scheme() == "http") co_return std::make_unique<pooled_connection>(std::move(slot), std::move(tcp));
+    auto tls = co_await net::tls_stream::connect(std::move(tcp), s.tls(), u.host(), clk.budget(connect_limit, "connect"));
+    co_return std::make_unique<pooled_connection>(std::move(slot), std::move(tls));
+}
+
+/// A connection to the request's origin: an idle pooled one, or a new one.
+task<std::unique_ptr<pooled_connection>> obtain_connection(session_state& s, request_clock& clk, const url& u) {
+    pool_lease lease;
+    try {
+        lease = co_await wait_for(s.pool.acquire(origin_of(u)), clk.budget(clk.timeout().pool_acquire, "pool_acquire"));
+    } catch (const timeout_error&) {
+        clk.throw_timeout("waiting for a connection from the pool");
+    }
+    if (lease.connection) co_return std::move(lease.connection);
+    try {
+        co_return co_await open_connection(s, clk, u, std::move(lease.slot));
+    } catch (const timeout_error&) {
+        clk.throw_timeout(("connecting to " + u.host() + ":" + std::to_string(u.port())).c_str());
+    }
+}
+
+/// Reads until the final (non-1xx) response head; false if the connection closed before any
+/// byte of it arrived.
+task<bool> read_head(pooled_connection& c, response_parser& parser, request_clock& clk) {
+    bool any_byte = false;
+    for (;;) {
+        const parse_result r = parser.parse(c.unread());
+        c.consume(r.consumed);
+        if (r.event == parse_event::headers && parser.head().status >= 200) co_return true;
+        if (r.event != parse_event::need_more) continue;  // an interim 1xx response and its end
+        c.set_read_timeout(clk.budget(clk.timeout().sock_read, "sock_read"));
+        std::size_t n = 0;
+        try {
+            n = co_await c.fill();
+        } catch (const timeout_error&) {
+            clk.throw_timeout("waiting for the response headers");
+        }
+        if (n == 0) {
+            if (any_byte) parser.finish();  // throws: the head was cut short
+            co_return false;
+        }
+        any_byte = true;
+    }
+}
+
+}  // namespace
+
+/// One exchange: a connection, the request written, the response head read.
+struct exchange {
+    exchange(std::unique_ptr<pooled_connection> c, const parse_limits& limits) : connection(std::move(c)), parser(limits) {}
+
+    std::unique_ptr<pooled_connection> connection;
+    response_parser parser;
+};
+
+task<exchange> send_request(session_state& s, request_clock& clk, const outgoing& req) {
+    const std::string head = serialize_head(s, req, clk.description());
+    for (int attempt = 0;; ++attempt) {
+        exchange ex(co_await obtain_connection(s, clk, req.target), s.options.limits);
+        if (req.method == "HEAD") ex.parser.expect_no_body();
+        const bool reused = ex.connection->reused;
+        bool answered = false;
+        try {
+            ex.connection->set_write_timeout(clk.budget({}, "write"));
+            if (req.body.size() <= 64 * 1024) {
+                co_await ex.connection->write_all(head + req.body);
+            } else {
+                co_await ex.connection->write_all(head);
+                co_await ex.connection->write_all(req.body);
+            }
+            answered = co_await read_head(*ex.connection, ex.parser, clk);
+        } catch (const connection_error&) {
+            // A reused connection the server had closed while idle: retried below.
+            if (!reused || attempt > 0 || !is_idempotent(req.method)) throw;
+        }
+        if (answered) co_return ex;
+        if (!reused || attempt > 0 || !is_idempotent(req.method))
+            throw protocol_error("the server closed the connection without responding");
+    }
+}
+
+}  // namespace detail
+
+task<client_response> client_session::perform(std::shared_ptr<detail::session_state> state, std::string method,
+                                               std::string url_text, request_options options) {
+    detail::session_state& s = *state;
+    if (s.pool.closed()) throw session_closed_error(method + " " + url_text + ": the client session is closed");
+    detail::outgoing req(std::move(method), detail::request_url(s, url_text, options.params_), std::move(options.headers_));
+    req.fields.merge_missing(s.options.headers);
+    req.body = std::move(options.body_);
+    const client_timeout timeout = options.timeout_.value_or(s.options.timeout);
+    if (timeout.total.count() <= 0 && timeout.sock_read.count() <= 0)
+        throw std::invalid_argument("client_timeout: set total or sock_read (a request may not wait forever)");
+    const bool follow = options.follow_redirects_.value_or(s.options.follow_redirects);
+    const int max_redirects = options.max_redirects_.value_or(s.options.max_redirects);
+    detail::request_clock clk(req.method + " " + req.target.to_string(), timeout);
+    std::vector<std::string> history;
+    for (;;) {
+        std::optional<detail::exchange> ex;
+        try {
+            ex = co_await detail::send_request(s, clk, req);
+        } catch (const connection_error&) {
+            detail::rethrow_naming(clk.description());
+        } catch (const parse_error&) {
+            detail::rethrow_naming(clk.description());
+        }
+        const response_head& head = ex->parser.head();
+        if (s.options.use_cookies)
+            for (const header_field& f : head.headers)
+                if (iequals(f.name, "Set-Cookie")) s.jar.update(req.target, f.value);
+        const auto location = head.find("Location");
+        const int status = head.status;
+        std::string answered_url = req.target.to_string();
+        if (follow && location && detail::redirect(req, status, *location)) {
+            // The redirect's own body is not wanted: its connection is closed unless it has none.
+            const bool empty = head.content_length == 0;
+            detail::body_reader(state, std::move(ex->connection), std::move(ex->parser), clk, "", 0).finish_if_empty(empty);
+            if (static_cast<int>(history.size()) >= max_redirects)
+                throw too_many_redirects(clk.description() + ": more than " + std::to_string(max_redirects) + " redirects");
+            history.push_back(std::move(answered_url));
+            clk = detail::request_clock(req.method + " " + req.target.to_string(), timeout);
+            continue;
+        }
+        client_response response;
+        response.status_ = status;
+        response.version_minor_ = head.version_minor;
+        response.reason_ = std::string(head.reason);
+        for (const header_field& f : head.headers) response.headers_.add(std::string(f.name), std::string(f.value));
+        response.content_length_ = head.content_length;
+        response.method_ = req.method;
+        response.url_ = std::move(answered_url);
+        response.history_ = std::move(history);
+        const bool no_body = req.method == "HEAD" || status == 204 || status == 304 || head.content_length == 0;
+        const auto encoding = s.options.auto_decompress ? head.find("Content-Encoding").value_or("") : std::string_view();
+        response.reader_ = std::make_unique<detail::body_reader>(state, std::move(ex->connection), std::move(ex->parser),
+                                                                 clk, encoding, s.options.limits.max_body_size);
+        response.reader_->finish_if_empty(no_body);
+        if (options.raise_for_status_.value_or(s.options.raise_for_status)) response.raise_for_status();
+        co_return response;
+    }
+}
+
+request_options& request_options::header(std::string name, std::string value) & {
+    headers_.add(std::move(name), std::move(value));
+    return *this;
+}
+request_options& request_options::headers(http::headers fields) & {
+    for (auto& [name, value] : fields.fields()) headers_.add(name, value);
+    return *this;
+}
+request_options& request_options::param(std::string key, std::string value) & {
+    params_.add(std::move(key), std::move(value));
+    return *this;
+}
+request_options& request_options::params(const query_params& more) & {
+    for (const auto& [key, value] : more.items()) params_.add(key, value);
+    return *this;
+}
+request_options& request_options::body(std::string bytes, std::string content_type) & {
+    body_ = std::move(bytes);
+    if (!content_type.empty()) headers_.set("Content-Type", std::move(content_type));
+    return *this;
+}
+request_options& request_options::json(nlohmann::json value) & { return body(value.dump(), "application/json"); }
+request_options& request_options::form(query_params fields) & {
+    return body(fields.encode(), "application/x-www-form-urlencoded");
+}
+request_options& request_options::timeout(const client_timeout& limits) & {
+    timeout_ = limits;
+    return *this;
+}
+request_options& request_options::follow_redirects(bool on) & {
+    follow_redirects_ = on;
+    return *this;
+}
+request_options& request_options::max_redirects(int count) & {
+    max_redirects_ = count;
+    return *this;
+}
+request_options& request_options::raise_for_status(bool on) & {
+    raise_for_status_ = on;
+    return *this;
+}
+
+client_session::client_session(session_options options)
+    : state_(std::make_shared<detail::session_state>(std::move(options))) {}
+client_session::client_session(client_session&&) noexcept = default;
+client_session& client_session::operator=(client_session&&) noexcept = default;
+client_session::~client_session() { close(); }
+
+task<client_response> client_session::request(std::string method, std::string url, request_options options) {
+    if (!state_) throw session_closed_error(method + " " + url + ": the client session was moved from");
+    return perform(state_, std::move(method), std::move(url), std::move(options));
+}
+task<client_response> client_session::get(std::string url, request_options options) {
+    return request("GET", std::move(url), std::move(options));
+}
+task<client_response> client_session::post(std::string url, request_options options) {
+    return request("POST", std::move(url), std::move(options));
+}
+task<client_response> client_session::put(std::string url, request_options options) {
+    return request("PUT", std::move(url), std::move(options));
+}
+task<client_response> client_session::patch(std::string url, request_options options) {
+    return request("PATCH", std::move(url), std::move(options));
+}
+task<client_response> client_session::delete_(std::string url, request_options options) {
+    return request("DELETE", std::move(url), std::move(options));
+}
+task<client_response> client_session::head(std::string url, request_options options) {
+    return request("HEAD", std::move(url), std::move(options));
+}
+
+cookie_jar& client_session::cookies() noexcept { return state_->jar; }
+const session_options& client_session::options() const noexcept { return state_->options; }
+std::size_t client_session::open_connections() const noexcept { return state_ ? state_->pool.open_count() : 0; }
+std::size_t client_session::idle_connections() const noexcept { return state_ ? state_->pool.idle_count() : 0; }
+bool client_session::closed() const noexcept { return !state_ || state_->pool.closed(); }
+
+void client_session::close() noexcept {
+    if (state_) state_->pool.close();
+}
+
+task<> client_session::aclose() {
+    close();
+    co_return;
+}
+
+}  // namespace corio::http

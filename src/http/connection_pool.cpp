@@ -1,0 +1,246 @@
+// Implementation of connection_pool.hpp.
+#include "connection_pool.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "corio/http/errors.hpp"
+
+namespace corio::http::detail {
+
+// ---- pool_slot ----
+
+pool_slot::pool_slot(connection_pool& pool, pool_host& host) noexcept : pool_(&pool), host_(&host) {
+    pool.slot_taken(host);
+}
+
+pool_slot::pool_slot(pool_slot&& other) noexcept
+    : pool_(std::exchange(other.pool_, nullptr)), host_(std::exchange(other.host_, nullptr)) {}
+
+pool_slot& pool_slot::operator=(pool_slot&& other) noexcept {
+    if (this != &other) {
+        reset();
+        pool_ = std::exchange(other.pool_, nullptr);
+        host_ = std::exchange(other.host_, nullptr);
+    }
+    return *this;
+}
+
+void pool_slot::reset() noexcept {
+    if (pool_ != nullptr) std::exchange(pool_, nullptr)->slot_released(*std::exchange(host_, nullptr));
+}
+
+const std::string& pool_slot::key() const noexcept { return host_->key; }
+
+// ---- pooled_connection ----
+
+namespace {
+constexpr std::size_t initial_buffer = 16 * 1024;
+}
+
+pooled_connection::pooled_connection(pool_slot slot, any_stream stream)
+    : slot_(std::move(slot)), stream_(std::move(stream)), buffer_(initial_buffer) {
+    slot_.pool().connections_.push_back(*this);
+}
+
+pooled_connection::~pooled_connection() { unlink(); }
+
+net::tcp_stream& pooled_connection::tcp() noexcept {
+    return std::visit(
+        [](auto& s) -> net::tcp_stream& {
+            if constexpr (std::is_same_v<std::decay_t<decltype(s)>, net::tcp_stream>)
+                return s;
+            else
+                return s.tcp();
+        },
+        stream_);
+}
+
+task<> pooled_connection::write_all(std::string_view data) {
+    return std::visit([data](auto& s) { return s.write_all(data); }, stream_);
+}
+
+void pooled_connection::consume(std::size_t n) noexcept {
+    begin_ += n;
+    if (begin_ == end_) begin_ = end_ = 0;
+}
+
+task<std::size_t> pooled_connection::fill() {
+    if (end_ == buffer_.size()) {
+        if (begin_ > 0) {  // make room by moving the unread bytes to the front
+            std::copy(buffer_.begin() + static_cast<std::ptrdiff_t>(begin_),
+                      buffer_.begin() + static_cast<std::ptrdiff_t>(end_), buffer_.begin());
+            end_ -= begin_;
+            begin_ = 0;
+        } else {
+            buffer_.resize(buffer_.size() * 2);  // a head larger than the buffer (the parser limits it)
+        }
+    }
+    const std::span<char> space(buffer_.data() + end_, buffer_.size() - end_);
+    const std::size_t n = co_await std::visit([space](auto& s) { return s.read_some(space); }, stream_);
+    end_ += n;
+    co_return n;
+}
+
+void pooled_connection::close() noexcept {
+    std::visit([](auto& s) { s.close(); }, stream_);
+}
+
+// ---- connection_pool ----
+
+/// Defers dispatch() while the pool is rearranged (a connection closed inside try_take must not
+/// let a waiter take the slot the caller is about to use); dispatches at the end if needed.
+class connection_pool::batch {
+public:
+    explicit batch(connection_pool& pool) noexcept : pool_(pool), outer_(pool.dispatching_) {
+        pool_.dispatching_ = true;
+    }
+    ~batch() {
+        if (outer_) return;
+        pool_.dispatching_ = false;
+        if (std::exchange(pool_.dispatch_again_, false)) pool_.dispatch();
+    }
+
+private:
+    connection_pool& pool_;
+    bool outer_;  // nested in a dispatch or batch: the outer one finishes the work
+};
+
+class connection_pool::acquire_awaiter final : public pool_waiter {
+public:
+    acquire_awaiter(connection_pool& pool, const std::string& waited_key) noexcept : pool_(pool) {
+        key = &waited_key;
+    }
+    bool await_ready() const noexcept { return false; }
+    bool await_suspend(std::coroutine_handle<> h) noexcept { return pool_.waiters_.park(*this, h); }
+    pool_lease await_resume() {
+        throw_if_cancelled("cancelled while waiting for a connection");
+        if (!granted()) throw session_closed_error("the client session was closed while a request waited for a connection");
+        return std::move(lease);
+    }
+
+private:
+    connection_pool& pool_;
+};
+
+connection_pool::connection_pool(pool_limits limits) : timer_node(&on_expiry), limits_(limits) {}
+
+connection_pool::~connection_pool() { close(); }
+
+task<pool_lease> connection_pool::acquire(std::string key) {
+    if (closed_) throw session_closed_error("the client session is closed");
+    if (loop_ == nullptr) loop_ = &current_loop("client_session");
+    std::optional<pool_lease> taken;
+    {
+        batch b(*this);
+        taken = try_take(key);
+    }
+    if (taken) co_return std::move(*taken);
+    co_return co_await acquire_awaiter(*this, key);
+}
+
+std::optional<pool_lease> connection_pool::try_take(const std::string& key) {
+    pool_host& host = hosts_.try_emplace(key, pool_host{key, 0, {}}).first->second;
+    const auto now = loop_->now();
+    while (!host.idle.empty()) {
+        std::unique_ptr<pooled_connection> c = std::move(host.idle.back());
+        host.idle.pop_back();
+        --idle_;
+        if (!expired(*c, now) && c->is_quiet()) return pool_lease{std::move(c), {}};
+    }  // a stale connection is closed as `c` goes; its slot is free again
+    if (limits_.limit_per_host != 0 && host.open >= limits_.limit_per_host) return std::nullopt;
+    if (open_ >= limits_.limit && !evict_oldest_idle()) return std::nullopt;
+    return pool_lease{nullptr, pool_slot(*this, host)};
+}
+
+bool connection_pool::evict_oldest_idle() noexcept {
+    pool_host* oldest = nullptr;
+    for (auto& [key, host] : hosts_)
+        if (!host.idle.empty() && (oldest == nullptr || host.idle.front()->idle_since < oldest->idle.front()->idle_since))
+            oldest = &host;
+    if (oldest == nullptr) return false;
+    oldest->idle.erase(oldest->idle.begin());  // closes it and frees its slot
+    --idle_;
+    return true;
+}
+
+bool connection_pool::expired(const pooled_connection& c, clock::time_point now) const noexcept {
+    return now - c.idle_since >= limits_.keepalive;
+}
+
+void connection_pool::release(std::unique_ptr<pooled_connection> connection) {
+    if (closed_ || !connection->is_open()) return;  // dropping it closes it
+    pool_host& host = hosts_.at(connection->key());
+    connection->reused = true;
+    connection->idle_since = loop_->now();
+    host.idle.push_back(std::move(connection));
+    ++idle_;
+    arm_expiry();
+    dispatch();
+}
+
+void connection_pool::slot_taken(pool_host& host) noexcept {
+    ++host.open;
+    ++open_;
+}
+
+void connection_pool::slot_released(pool_host& host) noexcept {
+    --host.open;
+    --open_;
+    if (!closed_) dispatch();
+}
+
+void connection_pool::dispatch() noexcept {
+    if (dispatching_) {
+        dispatch_again_ = true;
+        return;
+    }
+    batch b(*this);
+    do {
+        dispatch_again_ = false;
+        waiters_.for_each([this](pool_waiter& w) {
+            if (auto taken = try_take(*w.key)) {
+                w.lease = std::move(*taken);
+                waiters_.grant(w);
+            }
+        });
+    } while (dispatch_again_);
+}
+
+void connection_pool::arm_expiry() noexcept {
+    if (queued() || idle_ == 0) return;
+    clock::time_point oldest = clock::time_point::max();
+    for (auto& [key, host] : hosts_)
+        if (!host.idle.empty()) oldest = std::min(oldest, host.idle.front()->idle_since);
+    loop_->add_timer(*this, oldest + limits_.keepalive);
+}
+
+void connection_pool::on_expiry(corio::detail::timer_node& node) noexcept {
+    auto& self = static_cast<connection_pool&>(node);
+    self.close_expired();
+    self.arm_expiry();
+}
+
+void connection_pool::close_expired() noexcept {
+    batch b(*this);
+    const auto now = loop_->now();
+    for (auto it = hosts_.begin(); it != hosts_.end();) {
+        auto& idle = it->second.idle;
+        const auto fresh = std::find_if(idle.begin(), idle.end(), [&](const auto& c) { return !expired(*c, now); });
+        idle_ -= static_cast<std::size_t>(fresh - idle.begin());
+        idle.erase(idle.begin(), fresh);
+        it = it->second.open == 0 ? hosts_.erase(it) : std::next(it);  // forget origins no longer used
+    }
+}
+
+void connection_pool::close() noexcept {
+    if (closed_) return;
+    closed_ = true;
+    if (loop_ != nullptr && queued()) loop_->remove_timer(*this);
+    waiters_.refuse_all();
+    for (auto& [key, host] : hosts_) host.idle.clear();
+    idle_ = 0;
+    connections_.for_each([](pooled_connection& c) { c.close(); });  // in use: their owners drop them
+}
+
+}  // namespace corio::http::detail

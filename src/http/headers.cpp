@@ -1,0 +1,58 @@
+// Implementation of corio/http/headers.hpp.
+#include "corio/http/headers.hpp"
+
+#include <algorithm>
+
+namespace corio::http {
+namespace {
+
+char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+}
+
+headers& headers::add(std::string name, std::string value) {
+    fields_.emplace_back(std::move(name), std::move(value));
+    return *this;
+}
+
+headers& headers::set(std::string_view name, std::string value) {
+    auto first = std::find_if(fields_.begin(), fields_.end(), [&](const field& f) { return iequals(f.first, name); });
+    if (first == fields_.end()) return add(std::string(name), std::move(value));
+    first->second = std::move(value);
+    fields_.erase(std::remove_if(std::next(first), fields_.end(), [&](const field& f) { return iequals(f.first, name); }),
+                  fields_.end());
+    return *this;
+}
+
+std::size_t headers::erase(std::string_view name) noexcept {
+    return std::erase_if(fields_, [&](const field& f) { return iequals(f.first, name); });
+}
+
+std::optional<std::string_view> headers::get(std::string_view name) const noexcept {
+    for (const field& f : fields_)
+        if (iequals(f.first, name)) return f.second;
+    return std::nullopt;
+}
+
+std::vector<std::string_view> headers::get_all(std::string_view name) const {
+    std::vector<std::string_view> values;
+    for (const field& f : fields_)
+        if (iequals(f.first, name)) values.push_back(f.second);
+    return values;
+}
+
+void headers::merge_missing(const headers& defaults) {
+    const auto own_end = static_cast<std::ptrdiff_t>(fields_.size());  // defaults may repeat a name
+    for (const field& d : defaults.fields_) {
+        const auto own = fields_.begin() + own_end;
+        if (std::none_of(fields_.begin(), own, [&](const field& f) { return iequals(f.first, d.first); }))
+            fields_.push_back(d);
+    }
+}
+
+}  // namespace corio::http

@@ -1,0 +1,368 @@
+#include "corio/net/tls.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include "corio/sleep.hpp"
+
+namespace corio::net {
+namespace {
+
+// --- OpenSSL errors -------------------------------------------------------------------------
+
+/// The reason of the first error queued by OpenSSL ("" if none), with the certificate
+/// verification result when that is what failed. Empties the queue.
+std::string take_reason(const SSL* ssl) {
+    const unsigned long first = ERR_get_error();
+    ERR_clear_error();
+    if (first == 0) return {};
+    std::string reason;
+    if (ERR_SYSTEM_ERROR(first)) {
+        reason = std::strerror(ERR_GET_REASON(first));
+    } else if (const char* text = ERR_reason_error_string(first)) {
+        reason = text;
+    } else {
+        std::array<char, 256> buffer;
+        ERR_error_string_n(first, buffer.data(), buffer.size());
+        reason = buffer.data();
+    }
+    if (ssl != nullptr && ERR_GET_LIB(first) == ERR_LIB_SSL && ERR_GET_REASON(first) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+        const long verify = SSL_get_verify_result(ssl);
+        if (verify != X509_V_OK) reason += std::string(": ") + X509_verify_cert_error_string(verify);
+    }
+    return reason;
+}
+
+[[noreturn]] void throw_openssl_error(const std::string& what) {
+    const std::string reason = take_reason(nullptr);
+    throw tls_error(what + (reason.empty() ? "" : ": " + reason));
+}
+
+/// Makes errno and the error queue describe only the next OpenSSL call.
+void begin_ssl_call() noexcept {
+    ERR_clear_error();
+    errno = 0;
+}
+
+// --- A socket BIO that never raises SIGPIPE -------------------------------------------------
+// OpenSSL's own socket BIO writes with write(2): a peer's reset would kill the process with
+// SIGPIPE. This one uses send(MSG_NOSIGNAL), and reads the fd through the stream's fd_watch, so
+// a closed stream reads fd -1 (EBADF) instead of a reused descriptor number.
+
+detail::fd_watch& watch_of(BIO* bio) { return *static_cast<detail::fd_watch*>(BIO_get_data(bio)); }
+
+/// Translates a recv/send result into BIO conventions (retry flags for EAGAIN).
+int bio_result(BIO* bio, ssize_t n, bool reading) {
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (reading) BIO_set_retry_read(bio);
+        else BIO_set_retry_write(bio);
+    }
+    if (n == 0 && reading) BIO_set_flags(bio, BIO_FLAGS_IN_EOF);
+    return static_cast<int>(n);
+}
+
+int bio_read(BIO* bio, char* out, int size) {
+    BIO_clear_retry_flags(bio);
+    ssize_t n;
+    do n = ::recv(watch_of(bio).fd(), out, static_cast<std::size_t>(size), 0);
+    while (n < 0 && errno == EINTR);
+    return bio_result(bio, n, true);
+}
+
+int bio_write(BIO* bio, const char* data, int size) {
+    BIO_clear_retry_flags(bio);
+    ssize_t n;
+    do n = ::send(watch_of(bio).fd(), data, static_cast<std::size_t>(size), MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return bio_result(bio, n, false);
+}
+
+long bio_ctrl(BIO* bio, int command, long, void*) {
+    switch (command) {
+        case BIO_CTRL_FLUSH: return 1;
+        case BIO_CTRL_EOF: return BIO_test_flags(bio, BIO_FLAGS_IN_EOF) != 0 ? 1 : 0;
+        default: return 0;
+    }
+}
+
+const BIO_METHOD* socket_bio_method() {
+    static BIO_METHOD* const method = [] {
+        BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR, "corio socket");
+        if (m == nullptr || BIO_meth_set_read(m, bio_read) != 1 || BIO_meth_set_write(m, bio_write) != 1 ||
+            BIO_meth_set_ctrl(m, bio_ctrl) != 1)
+            throw_openssl_error("TLS: creating the socket BIO method failed");
+        return m;
+    }();
+    return method;
+}
+
+// --- Contexts -------------------------------------------------------------------------------
+
+using ctx_ptr = std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)>;
+
+/// ALPN's wire format: each name prefixed by its length.
+std::string alpn_wire(const std::vector<std::string>& protocols) {
+    std::string wire;
+    for (const std::string& p : protocols) {
+        if (p.empty() || p.size() > 255) throw tls_error("TLS: invalid ALPN protocol name \"" + p + "\"");
+        wire += static_cast<char>(p.size());
+        wire += p;
+    }
+    return wire;
+}
+
+/// A context with the settings every corio stream uses.
+ctx_ptr new_context(const SSL_METHOD* method, const char* role) {
+    ctx_ptr ctx(SSL_CTX_new(method), &SSL_CTX_free);
+    if (!ctx) throw_openssl_error(std::string("TLS ") + role + " context: SSL_CTX_new failed");
+    SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx.get(), SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
+    SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    return ctx;
+}
+
+/// The server's ALPN choice: its own most preferred protocol that the client offers.
+int select_alpn(SSL*, const unsigned char** out, unsigned char* out_length, const unsigned char* offered,
+                unsigned int offered_length, void* arg) {
+    const auto& supported = *static_cast<const std::string*>(arg);
+    unsigned char* chosen = nullptr;
+    const int status = SSL_select_next_proto(&chosen, out_length, reinterpret_cast<const unsigned char*>(supported.data()),
+                                             static_cast<unsigned int>(supported.size()), offered, offered_length);
+    if (status != OPENSSL_NPN_NEGOTIATED) return SSL_TLSEXT_ERR_NOACK;
+    *out = chosen;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+bool is_ip_literal(const std::string& name) { return endpoint::try_parse(name, 0).has_value(); }
+
+}  // namespace
+
+struct tls_context::state {
+    ctx_ptr ctx;
+    std::string alpn;  // server: supported protocols in wire format, read by select_alpn
+};
+
+tls_context tls_context::client(const client_options& options) {
+    auto s = std::make_shared<state>(state{new_context(TLS_client_method(), "client"), {}});
+    SSL_CTX* ctx = s->ctx.get();
+    if (options.verify) SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    if (!options.ca_file.empty()) {
+        if (SSL_CTX_load_verify_locations(ctx, options.ca_file.c_str(), nullptr) != 1)
+            throw_openssl_error("TLS client context: cannot load CA file \"" + options.ca_file + "\"");
+    } else if (options.verify && SSL_CTX_set_default_verify_paths(ctx) != 1) {
+        throw_openssl_error("TLS client context: cannot load the system CA store");
+    }
+    const std::string wire = alpn_wire(options.alpn);
+    if (!wire.empty() &&
+        SSL_CTX_set_alpn_protos(ctx, reinterpret_cast<const unsigned char*>(wire.data()), static_cast<unsigned>(wire.size())) != 0)
+        throw_openssl_error("TLS client context: setting ALPN failed");
+    return tls_context(std::move(s));
+}
+
+tls_context tls_context::server(const server_options& options) {
+    auto s = std::make_shared<state>(state{new_context(TLS_server_method(), "server"), alpn_wire(options.alpn)});
+    SSL_CTX* ctx = s->ctx.get();
+    if (SSL_CTX_use_certificate_chain_file(ctx, options.certificate_chain_file.c_str()) != 1)
+        throw_openssl_error("TLS server context: cannot load certificate chain \"" + options.certificate_chain_file + "\"");
+    if (SSL_CTX_use_PrivateKey_file(ctx, options.private_key_file.c_str(), SSL_FILETYPE_PEM) != 1)
+        throw_openssl_error("TLS server context: cannot load private key \"" + options.private_key_file + "\"");
+    if (SSL_CTX_check_private_key(ctx) != 1)
+        throw_openssl_error("TLS server context: the private key does not match the certificate");
+    if (!s->alpn.empty()) SSL_CTX_set_alpn_select_cb(ctx, select_alpn, const_cast<std::string*>(&s->alpn));
+    return tls_context(std::move(s));
+}
+
+ssl_ctx_st* tls_context::native_handle() const noexcept { return state_ ? state_->ctx.get() : nullptr; }
+
+// --- Streams --------------------------------------------------------------------------------
+
+void tls_stream::ssl_free::operator()(ssl_st* ssl) const noexcept { SSL_free(ssl); }
+
+tls_stream::tls_stream(tcp_stream tcp, tls_context context, std::string server_name)
+    : tcp_(std::move(tcp)), context_(std::move(context)), server_name_(std::move(server_name)) {
+    if (!tcp_.is_open()) throw connection_error("TLS handshake with " + peer_name() + ": the tcp stream is closed");
+    if (context_.native_handle() == nullptr) throw tls_error("TLS handshake with " + peer_name() + ": empty tls_context");
+    begin_ssl_call();
+    ssl_.reset(SSL_new(context_.native_handle()));
+    BIO* bio = ssl_ ? BIO_new(socket_bio_method()) : nullptr;
+    if (bio == nullptr) throw_openssl_error("TLS handshake with " + peer_name() + ": creating the SSL object failed");
+    BIO_set_data(bio, tcp_.watch_.get());
+    BIO_set_init(bio, 1);
+    SSL_set_bio(ssl_.get(), bio, bio);  // ssl_ owns the BIO
+}
+
+task<tls_stream> tls_stream::connect(tcp_stream tcp, tls_context context, std::string server_name,
+                                     std::chrono::nanoseconds handshake_timeout) {
+    tls_stream stream(std::move(tcp), std::move(context), std::move(server_name));
+    SSL* ssl = stream.ssl_.get();
+    const std::string& name = stream.server_name_;
+    const bool ip = is_ip_literal(name);
+    const auto invalid_name = [&](const char* why) { return "TLS handshake with " + stream.peer_name() + ": " + why; };
+    if (!name.empty() && !ip && SSL_set_tlsext_host_name(ssl, name.c_str()) != 1)
+        throw_openssl_error(invalid_name("invalid server name"));
+    if ((SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) != 0) {
+        if (name.empty()) throw tls_error(invalid_name("no server name to verify the certificate against"));
+        const int set = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str()) : SSL_set1_host(ssl, name.c_str());
+        if (set != 1) throw_openssl_error(invalid_name("invalid server name"));
+        SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    }
+    SSL_set_connect_state(ssl);
+    co_await stream.handshake(handshake_timeout);
+    co_return stream;
+}
+
+task<tls_stream> tls_stream::accept(tcp_stream tcp, tls_context context, std::chrono::nanoseconds handshake_timeout) {
+    tls_stream stream(std::move(tcp), std::move(context), {});
+    SSL_set_accept_state(stream.ssl_.get());
+    co_await stream.handshake(handshake_timeout);
+    co_return stream;
+}
+
+task<> tls_stream::handshake(std::chrono::nanoseconds timeout) {
+    static constexpr const char* operation = "TLS handshake with";
+    const auto deadline = current_loop("tls handshake").now() + timeout;
+    for (;;) {
+        SSL* ssl = open_ssl(operation);
+        begin_ssl_call();
+        const int result = SSL_do_handshake(ssl);
+        if (result == 1) co_return;
+        const int sys_error = errno;
+        co_await await_progress(SSL_get_error(ssl, result), sys_error, operation, deadline, timeout);
+    }
+}
+
+task<std::size_t> tls_stream::read_some(std::span<char> buffer) {
+    static constexpr const char* operation = "TLS read from";
+    open_ssl(operation);                  // a closed stream throws, even for an empty buffer
+    if (buffer.empty()) co_return 0;      // like recv(): nothing to read into
+    const auto timeout = tcp_.options().read_timeout;
+    for (;;) {
+        SSL* ssl = open_ssl(operation);
+        begin_ssl_call();
+        std::size_t n = 0;
+        const int result = SSL_read_ex(ssl, buffer.data(), buffer.size(), &n);
+        if (result == 1) co_return n;
+        const int sys_error = errno;
+        const int ssl_error = SSL_get_error(ssl, result);
+        if (ssl_error == SSL_ERROR_ZERO_RETURN) co_return 0;  // close_notify, or EOF (IGNORE_UNEXPECTED_EOF)
+        co_await await_progress(ssl_error, sys_error, operation, current_loop("read_some").now() + timeout, timeout);
+    }
+}
+
+task<> tls_stream::write_all(std::string_view data) {
+    static constexpr const char* operation = "TLS write to";
+    const auto timeout = tcp_.options().write_timeout;
+    const auto deadline = current_loop("write_all").now() + timeout;
+    while (!data.empty()) {
+        SSL* ssl = open_ssl(operation);
+        begin_ssl_call();
+        std::size_t n = 0;
+        const int result = SSL_write_ex(ssl, data.data(), data.size(), &n);
+        if (result == 1) {
+            data.remove_prefix(n);
+            continue;
+        }
+        const int sys_error = errno;
+        co_await await_progress(SSL_get_error(ssl, result), sys_error, operation, deadline, timeout);
+    }
+}
+
+task<> tls_stream::shutdown() { return send_close_notify(tcp_.options().write_timeout); }
+
+task<> tls_stream::send_close_notify(std::chrono::nanoseconds timeout) {
+    static constexpr const char* operation = "TLS close_notify to";
+    const auto deadline = current_loop("shutdown").now() + timeout;
+    for (;;) {
+        SSL* ssl = open_ssl(operation);
+        begin_ssl_call();
+        const int result = SSL_shutdown(ssl);  // 0: sent; 1: sent, and the peer's was received
+        if (result >= 0) co_return;
+        const int sys_error = errno;
+        co_await await_progress(SSL_get_error(ssl, result), sys_error, operation, deadline, timeout);
+    }
+}
+
+void tls_stream::close() noexcept {
+    ssl_.reset();
+    tcp_.close();
+}
+
+task<> tls_stream::aclose() {
+    if (is_open()) {
+        try {
+            co_await send_close_notify(std::min<std::chrono::nanoseconds>(tcp_.options().write_timeout, std::chrono::seconds(1)));
+        } catch (const std::exception&) {
+            // Best effort: the peer may be gone or slow; closing is what matters.
+        } catch (...) {
+            close();  // cancelled: still release the socket
+            throw;
+        }
+    }
+    close();
+}
+
+std::string_view tls_stream::alpn_protocol() const noexcept {
+    if (!ssl_) return {};
+    const unsigned char* data = nullptr;
+    unsigned int length = 0;
+    SSL_get0_alpn_selected(ssl_.get(), &data, &length);
+    return {reinterpret_cast<const char*>(data), length};
+}
+
+SSL* tls_stream::open_ssl(const char* operation) const {
+    if (!is_open()) throw connection_error(std::string(operation) + " " + peer_name() + ": the stream is closed");
+    return ssl_.get();
+}
+
+task<> tls_stream::await_progress(int ssl_error, int sys_error, const char* operation, clock::time_point deadline,
+                                  std::chrono::nanoseconds budget) {
+    if (ssl_error == SSL_ERROR_WANT_READ || ssl_error == SSL_ERROR_WANT_WRITE) {
+        const bool for_read = ssl_error == SSL_ERROR_WANT_READ;
+        const auto timed_out = [&] {
+            return timeout_error(std::string(operation) + " " + peer_name() + " timed out after " + format_duration(budget));
+        };
+        bool& busy = waiting_[for_read ? 0 : 1];
+        if (busy) {
+            // The other operation of this stream already waits for this readiness (a read that
+            // must flush an alert while a write waits for writability). fd_watch takes one
+            // waiter per direction: retry shortly instead.
+            const auto now = current_loop("tls").now();
+            if (now >= deadline) throw timed_out();
+            co_await sleep_until(std::min(deadline, now + std::chrono::milliseconds(1)));
+            co_return;
+        }
+        busy = true;
+        const struct reset_flag {
+            bool& flag;
+            ~reset_flag() { flag = false; }
+        } reset{busy};
+        detail::fd_watch& watch = *tcp_.watch_;
+        if (for_read) watch.not_readable();
+        else watch.not_writable();
+        if (!co_await (for_read ? watch.readable(deadline) : watch.writable(deadline))) throw timed_out();
+        co_return;
+    }
+    const std::string what = std::string(operation) + " " + peer_name();
+    if (ssl_error == SSL_ERROR_SYSCALL && (sys_error == ECONNRESET || sys_error == EPIPE))
+        throw connection_reset(what + ": connection reset by peer");
+    std::string reason = take_reason(ssl_.get());
+    if (reason.empty())
+        reason = ssl_error == SSL_ERROR_SYSCALL && sys_error != 0 ? std::strerror(sys_error) : "connection closed by peer";
+    throw tls_error(what + " failed: " + reason);
+}
+
+std::string tls_stream::peer_name() const {
+    const std::string address = tcp_.peer().to_string();
+    if (server_name_.empty() || server_name_ == tcp_.peer().address()) return address;
+    return server_name_ + " (" + address + ")";
+}
+
+}  // namespace corio::net

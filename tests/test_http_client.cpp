@@ -1,0 +1,584 @@
+// http::client_session against real servers on loopback: an in-process server written for each
+// test (well-behaved or broken on purpose), nginx, and TLS with a throwaway CA.
+#include <gtest/gtest.h>
+
+#include <dirent.h>
+#include <sys/socket.h>
+#include <zlib.h>
+
+#include <corio/corio.hpp>
+#include <corio/http/client_session.hpp>
+#include <corio/net/resolve.hpp>
+
+#include "http_test_server.hpp"
+#include "tls_test_pki.hpp"
+
+using namespace std::chrono_literals;
+using corio::http::client_session;
+using corio::http::client_timeout;
+using corio::http::request_options;
+using corio::net::tcp_stream;
+using corio_test::reply;
+using corio_test::test_request;
+using corio_test::test_server;
+
+namespace {
+
+std::size_t open_fd_count() {
+    std::size_t count = 0;
+    if (DIR* dir = ::opendir("/proc/self/fd")) {
+        while (::readdir(dir) != nullptr) ++count;
+        ::closedir(dir);
+    }
+    return count;
+}
+
+/// Runs `body(server)` against a server answering with `respond`; the server is stopped after.
+template <class Body>
+void with_server(test_server::responder respond, Body body) {
+    corio::run([](test_server::responder respond, Body body) -> corio::task<> {
+        co_await corio::async_with(test_server::start(std::move(respond)),
+                                   [&](auto& server) -> corio::task<> { co_await body(*server); });
+    }(std::move(respond), std::move(body)));
+}
+
+corio::task<> ok_json(test_request&, tcp_stream& out) {
+    co_await reply(out, 200, R"({"items": [1, 2, 3]})", "Content-Type: application/json\r\n");
+}
+
+void expect_contains(const std::string& text, std::string_view part) {
+    EXPECT_NE(text.find(part), std::string::npos) << "\"" << part << "\" not in: " << text;
+}
+
+/// Expects `op` to throw E whose what() contains every one of `parts`. (Parts are separate
+/// arguments: g++ 12 cannot keep an initializer_list across a co_await.)
+template <class E, class... Parts>
+corio::task<> expect_error(corio::task<> op, Parts... parts) {
+    try {
+        co_await std::move(op);
+        ADD_FAILURE() << "no exception";
+    } catch (const E& e) {
+        (expect_contains(e.what(), parts), ...);
+    }
+}
+
+TEST(http_client, get_json_and_headers) {
+    with_server(ok_json, [](test_server& server) -> corio::task<> {
+        client_session session;
+        auto response = co_await session.get(server.url("/items"));
+        EXPECT_EQ(response.status(), 200);
+        EXPECT_TRUE(response.ok());
+        EXPECT_EQ(response.headers().get("content-type"), "application/json");
+        EXPECT_EQ(response.url(), server.url("/items"));
+        const auto items = co_await response.json();
+        EXPECT_EQ(items["items"].size(), 3u);
+        EXPECT_EQ(co_await response.text(), R"({"items": [1, 2, 3]})");  // the body is kept
+    });
+}
+
+TEST(http_client, sends_user_agent_default_headers_params_and_base_url) {
+    test_request seen;
+    with_server(
+        [&](test_request& r, tcp_stream& out) -> corio::task<> {
+            seen = r;
+            co_await reply(out, 200, "ok");
+        },
+        [&](test_server& server) -> corio::task<> {
+            client_session session({.base_url = server.url("/api/"), .headers = {{"X-Default", "yes"}}});
+            auto response = co_await session.get(
+                "v1/search", corio::http::request_options().header("X-Request", "7").param("q", "a b&c").param("page", "2"));
+            EXPECT_EQ(co_await response.text(), "ok");
+            EXPECT_EQ(seen.method, "GET");
+            EXPECT_EQ(seen.target, "/api/v1/search?q=a%20b%26c&page=2");
+            EXPECT_EQ(seen.headers.get("User-Agent"), std::string_view("corio/" CORIO_VERSION_STRING));
+            EXPECT_EQ(seen.headers.get("X-Request"), "7");
+            EXPECT_EQ(seen.headers.get("X-Default"), "yes");
+            EXPECT_EQ(seen.headers.get("Host"), "127.0.0.1:" + std::to_string(server.port()));
+        });
+}
+
+template <class T>
+corio::task<bool> finished_by_cancellation(corio::join_handle<T>& handle) {
+    try {
+        co_await handle;
+    } catch (const corio::cancelled_error&) {
+        co_return true;
+    }
+    co_return false;
+}
+
+corio::task<> ok_text(test_request&, tcp_stream& out) { co_await reply(out, 200, "hello"); }
+
+TEST(http_client, reuses_keep_alive_connections) {
+    with_server(ok_text, [](test_server& server) -> corio::task<> {
+        client_session session;
+        for (int i = 0; i < 10; ++i) EXPECT_EQ(co_await (co_await session.get(server.url())).text(), "hello");
+        EXPECT_EQ(server.connections(), 1u);
+        EXPECT_EQ(session.open_connections(), 1u);
+        EXPECT_EQ(session.idle_connections(), 1u);
+    });
+}
+
+TEST(http_client, an_unread_body_closes_its_connection_instead_of_returning_it) {
+    with_server(ok_text, [](test_server& server) -> corio::task<> {
+        client_session session;
+        {
+            auto abandoned = co_await session.get(server.url());
+            EXPECT_EQ(session.open_connections(), 1u);
+        }
+        EXPECT_EQ(session.open_connections(), 0u);
+        EXPECT_EQ(co_await (co_await session.get(server.url())).text(), "hello");
+        EXPECT_EQ(server.connections(), 2u);
+    });
+}
+
+TEST(http_client, raise_for_status_throws_status_error_with_details) {
+    with_server(
+        [](test_request&, tcp_stream& out) -> corio::task<> { co_await reply(out, 404, "missing", "X-Why: gone\r\n"); },
+        [](test_server& server) -> corio::task<> {
+            client_session session;
+            auto response = co_await session.get(server.url("/nope"));
+            EXPECT_EQ(response.status(), 404);
+            EXPECT_FALSE(response.ok());
+            try {
+                response.raise_for_status();
+                ADD_FAILURE() << "no status_error";
+            } catch (const corio::http::status_error& e) {
+                EXPECT_EQ(e.status(), 404);
+                EXPECT_EQ(e.url(), server.url("/nope"));
+                EXPECT_EQ(e.headers().get("x-why"), "gone");
+                EXPECT_EQ(std::string(e.what()), "GET " + server.url("/nope") + ": 404 Status");
+            }
+            co_await expect_error<corio::http::status_error>(
+                [](client_session& s, std::string url) -> corio::task<> {
+                    co_await s.get(url, request_options().raise_for_status(true));
+                }(session, server.url("/nope")),
+                "404");
+        });
+}
+
+TEST(http_client, invalid_json_throws_json_error_with_position) {
+    with_server(
+        [](test_request&, tcp_stream& out) -> corio::task<> { co_await reply(out, 200, R"({"a": 1,, })"); },
+        [](test_server& server) -> corio::task<> {
+            client_session session;
+            auto response = co_await session.get(server.url("/bad"));
+            try {
+                co_await response.json();
+                ADD_FAILURE() << "no json_error";
+            } catch (const corio::http::json_error& e) {
+                EXPECT_EQ(e.position(), 9u);
+                EXPECT_NE(std::string(e.what()).find(server.url("/bad")), std::string::npos) << e.what();
+            }
+        });
+}
+
+TEST(http_client, refused_connection_is_a_connect_error_naming_the_url) {
+    corio::run([]() -> corio::task<> {
+        auto listener = corio::net::tcp_listener::bind(corio::net::endpoint::parse("127.0.0.1", 0));
+        const std::string url = "http://127.0.0.1:" + std::to_string(listener.local_endpoint().port()) + "/x";
+        listener.close();  // nothing listens there now
+        client_session session;
+        co_await expect_error<corio::net::connect_error>(
+            [](client_session& s, std::string u) -> corio::task<> { co_await s.get(u); }(session, url),
+            "GET " + url, "refused");
+        EXPECT_EQ(session.open_connections(), 0u);  // the failed connect gave its slot back
+    }());
+}
+
+TEST(http_client, unknown_host_is_a_dns_error) {
+    corio::run([]() -> corio::task<> {
+        auto dead = corio::net::tcp_listener::bind(corio::net::endpoint::parse("127.0.0.1", 0));
+        const auto previous = corio::net::set_dns_servers("127.0.0.1:" + std::to_string(dead.local_endpoint().port()));
+        client_session session({.timeout = {.total = 5s, .connect = 2s}});
+        try {
+            co_await session.get("http://no-such-host.invalid/");
+            ADD_FAILURE() << "no error";
+        } catch (const corio::net::dns_error& e) {
+            EXPECT_NE(std::string(e.what()).find("no-such-host.invalid"), std::string::npos) << e.what();
+        } catch (const corio::timeout_error& e) {
+            EXPECT_NE(std::string(e.what()).find("connect timeout"), std::string::npos) << e.what();
+        }
+        corio::net::set_dns_servers(previous);
+    }());
+}
+
+TEST(http_client, total_timeout_bounds_reading_the_body) {
+    with_server(
+        [](test_request&, tcp_stream& out) -> corio::task<> {
+            co_await out.write_all("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial");
+            co_await corio::sleep(10s);  // never finishes the body
+        },
+        [](test_server& server) -> corio::task<> {
+            client_session session({.timeout = {.total = 150ms}});
+            auto response = co_await session.get(server.url("/stall"));
+            EXPECT_EQ(response.status(), 200);
+            try {
+                co_await response.text();
+                ADD_FAILURE() << "no timeout";
+            } catch (const corio::timeout_error& e) {
+                EXPECT_EQ(std::string(e.what()), "GET " + server.url("/stall") +
+                                                     ": total timeout (150ms) expired while reading the body");
+            }
+        });
+}
+
+TEST(http_client, sock_read_is_an_idle_limit_between_bytes) {
+    with_server(
+        [](test_request& r, tcp_stream& out) -> corio::task<> {
+            co_await out.write_all("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n");
+            const auto gap = r.target == "/drip" ? 40ms : 400ms;
+            for (char c : std::string("abcdef")) {
+                co_await corio::sleep(gap);
+                co_await out.write_all(std::string(1, c));
+            }
+        },
+        [](test_server& server) -> corio::task<> {
+            client_session session({.timeout = {.total = 5s, .sock_read = 150ms}});
+            // 6 x 40 ms = 240 ms in all, more than sock_read, but never idle that long.
+            EXPECT_EQ(co_await (co_await session.get(server.url("/drip"))).text(), "abcdef");
+            auto slow = co_await session.get(server.url("/stall"));
+            co_await expect_error<corio::timeout_error>(
+                [](corio::http::client_response& r) -> corio::task<> { co_await r.text(); }(slow),
+                "sock_read timeout (150ms) expired while reading the body");
+        });
+}
+
+TEST(http_client, headers_that_never_come_hit_the_timeout_naming_the_phase) {
+    with_server(
+        [](test_request&, tcp_stream&) -> corio::task<> { co_await corio::sleep(10s); },
+        [](test_server& server) -> corio::task<> {
+            client_session session({.timeout = {.total = 100ms}});
+            co_await expect_error<corio::timeout_error>(
+                [](client_session& s, std::string u) -> corio::task<> { co_await s.get(u); }(session, server.url()),
+                "total timeout (100ms) expired while waiting for the response headers");
+        });
+}
+
+TEST(http_client, truncated_and_malformed_responses_are_protocol_errors) {
+    with_server(
+        [](test_request& r, tcp_stream& out) -> corio::task<> {
+            if (r.target == "/truncated") {
+                co_await out.write_all("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this");
+            } else {
+                co_await out.write_all("HTTP/1.1 200 OK\r\nContent Length: 3\r\n\r\nabc");
+            }
+            out.close();
+        },
+        [](test_server& server) -> corio::task<> {
+            client_session session;
+            auto truncated = co_await session.get(server.url("/truncated"));
+            co_await expect_error<corio::http::protocol_error>(
+                [](corio::http::client_response& r) -> corio::task<> { co_await r.text(); }(truncated),
+                "GET " + server.url("/truncated"), "closed the connection before the response ended");
+            co_await expect_error<corio::http::protocol_error>(
+                [](client_session& s, std::string u) -> corio::task<> { co_await s.get(u); }(session, server.url("/bad")),
+                "GET " + server.url("/bad"), "invalid response");
+            EXPECT_EQ(session.open_connections(), 0u);
+        });
+}
+
+TEST(http_client, reset_mid_body_is_a_connection_error) {
+    with_server(
+        [](test_request&, tcp_stream& out) -> corio::task<> {
+            co_await out.write_all("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + std::string(1000, 'x'));
+            const linger abort_on_close{1, 0};
+            ::setsockopt(out.native_handle(), SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+            out.close();  // RST
+        },
+        [](test_server& server) -> corio::task<> {
+            client_session session;
+            auto response = co_await session.get(server.url());
+            co_await expect_error<corio::connection_error>(
+                [](corio::http::client_response& r) -> corio::task<> { co_await r.text(); }(response),
+                "GET " + server.url());
+        });
+}
+
+TEST(http_client, a_reused_connection_closed_by_the_server_is_retried_once) {
+    with_server(
+        [](test_request&, tcp_stream& out) -> corio::task<> {
+            co_await reply(out, 200, "fresh");
+            co_await corio::sleep(20ms);
+            out.close();  // closes idle keep-alive connections without saying so
+        },
+        [](test_server& server) -> corio::task<> {
+            client_session session;
+            EXPECT_EQ(co_await (co_await session.get(server.url())).text(), "fresh");
+            co_await corio::sleep(50ms);  // the server has closed it by now
+            EXPECT_EQ(co_await (co_await session.get(server.url())).text(), "fresh");
+            EXPECT_EQ(server.connections(), 2u);
+        });
+}
+
+TEST(http_client, pool_limit_holds_under_a_thousand_concurrent_requests) {
+    with_server(
+        [](test_request&, tcp_stream& out) -> corio::task<> {
+            co_await corio::sleep(1ms);
+            co_await reply(out, 200, "ok");
+        },
+        [](test_server& server) -> corio::task<> {
+            client_session session({.limit = 10});
+            std::vector<corio::task<std::string>> requests;
+            for (int i = 0; i < 1000; ++i)
+                requests.push_back([](client_session& s, std::string u) -> corio::task<std::string> {
+                    co_return co_await (co_await s.get(u)).text();
+                }(session, server.url()));
+            const auto bodies = co_await corio::gather(std::move(requests));
+            EXPECT_EQ(std::count(bodies.begin(), bodies.end(), "ok"), 1000);
+            EXPECT_LE(server.max_open_connections(), 10u);
+            EXPECT_LE(server.connections(), 10u);  // all reused, none churned
+            EXPECT_EQ(server.requests(), 1000u);
+        });
+}
+
+TEST(http_client, limit_per_host_and_fifo_waiters) {
+    std::vector<std::string> order;
+    with_server(
+        [&](test_request& r, tcp_stream& out) -> corio::task<> {
+            order.push_back(r.target);
+            co_await corio::sleep(5ms);
+            co_await reply(out, 200, r.target);
+        },
+        [&](test_server& server) -> corio::task<> {
+            client_session session({.limit = 10, .limit_per_host = 1});
+            std::vector<corio::task<std::string>> requests;
+            for (int i = 0; i < 5; ++i)
+                requests.push_back([](client_session& s, std::string u) -> corio::task<std::string> {
+                    co_return co_await (co_await s.get(u)).text();
+                }(session, server.url("/" + std::to_string(i))));
+            co_await corio::gather(std::move(requests));
+            EXPECT_EQ(order, (std::vector<std::string>{"/0", "/1", "/2", "/3", "/4"}));
+            EXPECT_EQ(server.max_open_connections(), 1u);
+        });
+}
+
+TEST(http_client, pool_acquire_timeout) {
+    with_server(
+        [](test_request&, tcp_stream& out) -> corio::task<> {
+            co_await corio::sleep(300ms);
+            co_await reply(out, 200, "slow");
+        },
+        [](test_server& server) -> corio::task<> {
+            client_session session({.timeout = {.total = 5s, .pool_acquire = 50ms}, .limit = 1});
+            auto first = corio::spawn(session.get(server.url()));
+            co_await corio::sleep(10ms);
+            co_await expect_error<corio::timeout_error>(
+                [](client_session& s, std::string u) -> corio::task<> { co_await s.get(u); }(session, server.url()),
+                "pool_acquire timeout (50ms) expired while waiting for a connection from the pool");
+            EXPECT_EQ(co_await (co_await first).text(), "slow");
+        });
+}
+
+TEST(http_client, cancelled_requests_leak_no_connection_or_fd) {
+    with_server(
+        [](test_request& r, tcp_stream& out) -> corio::task<> {
+            if (r.target == "/body") co_await out.write_all("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345");
+            std::array<char, 64> buffer;
+            while (co_await out.read_some(buffer) > 0) {
+            }
+            out.close();  // the client went away
+        },
+        [](test_server& server) -> corio::task<> {
+            const auto fds_before = open_fd_count();
+            client_session session;
+            auto request = corio::spawn(session.get(server.url("/head")));
+            co_await corio::sleep(20ms);
+            EXPECT_EQ(session.open_connections(), 1u);
+            request.cancel();
+            EXPECT_TRUE(co_await finished_by_cancellation(request));
+            EXPECT_EQ(session.open_connections(), 0u);
+            auto body = corio::spawn([](client_session& s, std::string u) -> corio::task<std::string> {
+                co_return co_await (co_await s.get(u)).text();
+            }(session, server.url("/body")));
+            co_await corio::sleep(20ms);
+            body.cancel();
+            EXPECT_TRUE(co_await finished_by_cancellation(body));
+            EXPECT_EQ(session.open_connections(), 0u);
+            co_await corio::sleep(10ms);  // let the server notice
+            EXPECT_EQ(server.open_connections(), 0u);
+            EXPECT_EQ(open_fd_count(), fds_before);
+        });
+}
+
+TEST(http_client, post_json_form_and_raw_bodies) {
+    with_server(
+        [](test_request& r, tcp_stream& out) -> corio::task<> {
+            co_await reply(out, 200, r.method + " " + std::string(r.headers.get("Content-Type").value_or("-")) + " " + r.body);
+        },
+        [](test_server& server) -> corio::task<> {
+            client_session session;
+            const nlohmann::json document = {{"name", "corio"}};  // not inside the co_await (g++ 12)
+            auto json = co_await session.post(server.url(), request_options().json(document));
+            EXPECT_EQ(co_await json.text(), R"(POST application/json {"name":"corio"})");
+            corio::http::query_params form;
+            form.add("a", "1 2").add("b", "&");
+            auto posted = co_await session.put(server.url(), request_options().form(form));
+            EXPECT_EQ(co_await posted.text(), "PUT application/x-www-form-urlencoded a=1%202&b=%26");
+            auto raw = co_await session.patch(server.url(), request_options().body("bytes", "application/octet-stream"));
+            EXPECT_EQ(co_await raw.text(), "PATCH application/octet-stream bytes");
+            auto removed = co_await session.delete_(server.url());
+            EXPECT_EQ(co_await removed.text(), "DELETE - ");
+        });
+}
+
+TEST(http_client, follows_redirects_with_method_semantics) {
+    with_server(
+        [](test_request& r, tcp_stream& out) -> corio::task<> {
+            if (r.target == "/see-other") co_return co_await reply(out, 303, "", "Location: /landing\r\n");
+            if (r.target == "/temporary") co_return co_await reply(out, 307, "", "Location: landing\r\n");
+            if (r.target == "/loop") co_return co_await reply(out, 302, "", "Location: /loop\r\n");
+            co_await reply(out, 200, r.method + " " + r.target + " " + r.body);
+        },
+        [](test_server& server) -> corio::task<> {
+            client_session session;
+            auto other = co_await session.post(server.url("/see-other"), request_options().body("data"));
+            EXPECT_EQ(co_await other.text(), "GET /landing ");
+            EXPECT_EQ(other.url(), server.url("/landing"));
+            EXPECT_EQ(other.history(), std::vector<std::string>{server.url("/see-other")});
+            auto temporary = co_await session.post(server.url("/temporary"), request_options().body("data"));
+            EXPECT_EQ(co_await temporary.text(), "POST /landing data");
+            co_await expect_error<corio::http::too_many_redirects>(
+                [](client_session& s, std::string u) -> corio::task<> {
+                    co_await s.get(u, request_options().max_redirects(3));
+                }(session, server.url("/loop")),
+                "more than 3 redirects");
+            auto unfollowed = co_await session.get(server.url("/loop"), request_options().follow_redirects(false));
+            EXPECT_EQ(unfollowed.status(), 302);
+            EXPECT_EQ(server.connections(), 1u);  // empty redirect bodies let the connection be reused
+        });
+}
+
+std::string gzip(std::string_view text) {
+    z_stream z{};
+    deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
+    std::string out(deflateBound(&z, text.size()), '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+    z.avail_in = static_cast<uInt>(text.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    deflate(&z, Z_FINISH);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    return out;
+}
+
+TEST(http_client, decodes_gzip_and_streams_chunked_bodies) {
+    test_request seen;
+    with_server(
+        [&](test_request& r, tcp_stream& out) -> corio::task<> {
+            seen = r;
+            if (r.target == "/gzip") co_return co_await reply(out, 200, gzip(std::string(5000, 'z')), "Content-Encoding: gzip\r\n");
+            co_await out.write_all("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+            co_await corio::sleep(5ms);
+            co_await out.write_all("6\r\n world\r\n0\r\n\r\n");
+        },
+        [&](test_server& server) -> corio::task<> {
+            client_session session;
+            auto zipped = co_await session.get(server.url("/gzip"));
+            EXPECT_EQ(co_await zipped.text(), std::string(5000, 'z'));
+            EXPECT_EQ(seen.headers.get("Accept-Encoding"), "gzip, deflate");
+            auto chunked = co_await session.get(server.url("/chunked"));
+            std::vector<std::string> pieces;
+            auto chunks = chunked.chunks();
+            while (auto piece = co_await chunks.next()) pieces.emplace_back(*piece);
+            EXPECT_EQ(pieces, (std::vector<std::string>{"hello", " world"}));
+            EXPECT_EQ(server.connections(), 1u);
+        });
+}
+
+TEST(http_client, keeps_cookies_in_the_session_jar) {
+    std::vector<std::string> cookies;
+    with_server(
+        [&](test_request& r, tcp_stream& out) -> corio::task<> {
+            cookies.emplace_back(r.headers.get("Cookie").value_or(""));
+            co_await reply(out, 200, "", r.target == "/login" ? "Set-Cookie: session=abc; Path=/\r\n" : "");
+        },
+        [&](test_server& server) -> corio::task<> {
+            client_session session;
+            co_await (co_await session.get(server.url("/login"))).text();
+            co_await (co_await session.get(server.url("/me"))).text();
+            EXPECT_EQ(cookies, (std::vector<std::string>{"", "session=abc"}));
+        });
+}
+
+TEST(http_client, head_requests_have_no_body_and_keep_the_connection) {
+    with_server(
+        [](test_request&, tcp_stream& out) -> corio::task<> {
+            co_await out.write_all("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n");
+        },
+        [](test_server& server) -> corio::task<> {
+            client_session session;
+            auto response = co_await session.head(server.url());
+            EXPECT_EQ(response.content_length(), 1234u);
+            EXPECT_EQ(session.idle_connections(), 1u);  // back in the pool before any read
+            EXPECT_EQ(co_await response.text(), "");
+        });
+}
+
+TEST(http_client, a_closed_session_refuses_requests) {
+    with_server(ok_text, [](test_server& server) -> corio::task<> {
+        client_session session;
+        co_await corio::async_with(
+            [](client_session& s, std::string u) -> corio::task<client_session*> {
+                co_await (co_await s.get(u)).text();
+                co_return &s;
+            }(session, server.url()),
+            [](client_session*) -> corio::task<> { co_return; });
+        EXPECT_TRUE(session.closed());
+        EXPECT_EQ(session.open_connections(), 0u);
+        co_await expect_error<corio::http::session_closed_error>(
+            [](client_session& s, std::string u) -> corio::task<> { co_await s.get(u); }(session, server.url()),
+            "closed");
+    });
+}
+
+TEST(http_client, timeouts_must_bound_every_request) {
+    corio::run([]() -> corio::task<> {
+        client_session session({.timeout = {.total = 0s}});
+        EXPECT_THROW(co_await session.get("http://127.0.0.1:9/"), std::invalid_argument);
+        EXPECT_THROW(co_await session.get("ftp://127.0.0.1/"), corio::http::url_error);
+    }());
+}
+
+/// Serves HTTPS for one connection: answers every request with "secure".
+corio::task<> serve_tls_once(corio::net::tcp_listener& listener, corio::net::tls_context context) {
+    try {
+        auto tls = co_await corio::net::tls_stream::accept(co_await listener.accept(), context);
+        std::string request;
+        std::array<char, 4096> buffer;
+        while (request.find("\r\n\r\n") == std::string::npos) {
+            const auto n = co_await tls.read_some(buffer);
+            if (n == 0) co_return;
+            request.append(buffer.data(), n);
+        }
+        co_await tls.write_all("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecure");
+        co_await tls.read_some(buffer);  // until the client goes
+    } catch (const corio::connection_error&) {
+    }
+}
+
+TEST(http_client, https_with_a_custom_ca_and_verification_failures) {
+    const auto pki = corio_test::test_pki::create();
+    corio::run([](const corio_test::test_pki& pki) -> corio::task<> {
+        auto listener = corio::net::tcp_listener::bind(corio::net::endpoint::parse("127.0.0.1", 0));
+        const auto context = corio::net::tls_context::server({.certificate_chain_file = pki.cert_file, .private_key_file = pki.key_file});
+        const std::string url = "https://localhost:" + std::to_string(listener.local_endpoint().port()) + "/";
+        {
+            auto server = corio::spawn(serve_tls_once(listener, context));
+            client_session session({.ca_file = pki.ca_file});
+            auto response = co_await session.get(url);
+            EXPECT_EQ(co_await response.text(), "secure");
+            session.close();
+            co_await server;
+        }
+        auto server = corio::spawn(serve_tls_once(listener, context));
+        client_session system_trust;
+        co_await expect_error<corio::net::tls_error>(
+            [](client_session& s, std::string u) -> corio::task<> { co_await s.get(u); }(system_trust, url),
+            "GET " + url, "certificate verify failed");
+        co_await server;
+    }(pki));
+}
+
+}  // namespace
