@@ -10,7 +10,7 @@
 #include <corio/http/client_session.hpp>
 #include <corio/net/resolve.hpp>
 
-#include "http_test_server.hpp"
+#include "loopback_server.hpp"
 #include "tls_test_pki.hpp"
 
 using namespace std::chrono_literals;
@@ -18,9 +18,9 @@ using corio::http::client_session;
 using corio::http::client_timeout;
 using corio::http::request_options;
 using corio::net::tcp_stream;
-using corio_test::reply;
-using corio_test::test_request;
-using corio_test::test_server;
+using corio_demo::reply;
+using test_request = corio_demo::received_request;
+using test_server = corio_demo::loopback_server;
 
 namespace {
 
@@ -147,7 +147,7 @@ TEST(http_client, raise_for_status_throws_status_error_with_details) {
                 EXPECT_EQ(e.status(), 404);
                 EXPECT_EQ(e.url(), server.url("/nope"));
                 EXPECT_EQ(e.headers().get("x-why"), "gone");
-                EXPECT_EQ(std::string(e.what()), "GET " + server.url("/nope") + ": 404 Status");
+                EXPECT_EQ(std::string(e.what()), "GET " + server.url("/nope") + ": 404 Not Found");
             }
             co_await expect_error<corio::http::status_error>(
                 [](client_session& s, std::string url) -> corio::task<> {

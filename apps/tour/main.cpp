@@ -1,6 +1,6 @@
 // corio-tour: every asyncio pattern of the seed document, natively in C++, with readable output.
 //
-// Each section runs one pattern against the simulated service (simulated_service.hpp) and checks
+// Each section runs one pattern against the demo service over real HTTP (remote_service.hpp) and checks
 // that it behaved as the text says; the tour exits non-zero if any check fails, so it doubles as
 // an end-to-end test (ctest runs it).
 #include <cstdarg>
@@ -16,7 +16,8 @@
 #include <corio/semaphore.hpp>
 #include <corio/to_thread.hpp>
 
-#include "simulated_service.hpp"
+#include "demo_service.hpp"
+#include "remote_service.hpp"
 
 using namespace std::chrono_literals;
 using tour::fetch_data;
@@ -338,9 +339,7 @@ corio::task<> pipeline_with_queue_and_semaphore() {
     check(done == 6 && peak == 2, "six jobs, two at a time");
 }
 
-corio::task<int> run_tour() {
-    std::printf("corio tour: asyncio's patterns as native C++ coroutines\n");
-    std::printf("(the remote calls go to a simulated service: sleeps and injected failures)\n");
+corio::task<> all_sections() {
     co_await concurrent_fetch_with_gather_settled();
     co_await fail_fast_gather();
     co_await structured_concurrency_with_task_group();
@@ -352,6 +351,16 @@ corio::task<int> run_tour() {
     co_await async_resource_cleanup();
     co_await retry_with_backoff();
     co_await pipeline_with_queue_and_semaphore();
+}
+
+corio::task<int> run_tour() {
+    std::printf("corio tour: asyncio's patterns as native C++ coroutines\n");
+    co_await corio::async_with(corio_demo::start_demo_service(), [](auto& service) -> corio::task<> {
+        std::printf("(the remote calls are real HTTP requests to the demo service at %s)\n", service->url("/").c_str());
+        tour::connect(service->url("/"));
+        co_await all_sections();
+        co_await tour::disconnect();
+    });
     std::printf("\n%s\n", failed_checks == 0 ? "tour complete: every pattern behaved as described"
                                              : "tour complete, but some checks failed");
     co_return failed_checks == 0 ? 0 : 1;

@@ -1,11 +1,12 @@
-// A loopback HTTP/1.1 server for the client tests, built on corio's net layer and parser.
+// loopback_server: a small HTTP/1.1 server on 127.0.0.1 built on corio's net layer and parser,
+// for the client tests, the examples and the tour (the full http::server comes later).
 //
 // Each accepted connection is served by its own task: requests are parsed with
-// http::request_parser and handed to the test's responder, which writes whatever bytes it
-// wants to the stream (well-formed replies via reply(), or broken ones on purpose), may sleep,
-// and may close the stream. The server keeps serving the connection while the stream is open.
-// Use it through async_with so it is always stopped:
-//   co_await corio::async_with(test_server::start(responder), [&](auto& server) -> corio::task<> {...});
+// http::request_parser and handed to the responder, which writes whatever bytes it wants to
+// the stream (well-formed replies via reply(), or broken ones on purpose: tests need those),
+// may sleep, and may close the stream. The server keeps serving the connection while the
+// stream is open. Use it through async_with so it is always stopped:
+//   co_await corio::async_with(loopback_server::start(responder), [&](auto& server) -> corio::task<> {...});
 #pragma once
 
 #include <corio/corio.hpp>
@@ -19,9 +20,9 @@
 #include <memory>
 #include <string>
 
-namespace corio_test {
+namespace corio_demo {
 
-struct test_request {
+struct received_request {
     std::string method;
     std::string target;
     corio::http::headers headers;
@@ -29,21 +30,34 @@ struct test_request {
     std::size_t connection = 0;  // which accepted connection (1, 2, ...) carried it
 };
 
+inline std::string_view reason_phrase(int status) {
+    switch (status) {
+        case 200: return "OK";
+        case 301: return "Moved Permanently";
+        case 302: return "Found";
+        case 303: return "See Other";
+        case 307: return "Temporary Redirect";
+        case 404: return "Not Found";
+        case 500: return "Internal Server Error";
+        default: return "Status";
+    }
+}
+
 /// Writes a complete response with Content-Length.
 inline corio::task<> reply(corio::net::tcp_stream& out, int status, std::string_view body,
                            std::string_view extra_headers = "") {
-    std::string head = "HTTP/1.1 " + std::to_string(status) + " Status\r\nContent-Length: " +
-                       std::to_string(body.size()) + "\r\n" + std::string(extra_headers) + "\r\n";
+    std::string head = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason_phrase(status)) +
+                       "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + std::string(extra_headers) + "\r\n";
     co_await out.write_all(head + std::string(body));
 }
 
-class test_server {
+class loopback_server {
 public:
-    using responder = std::function<corio::task<>(test_request&, corio::net::tcp_stream&)>;
+    using responder = std::function<corio::task<>(received_request&, corio::net::tcp_stream&)>;
 
-    static corio::task<std::unique_ptr<test_server>> start(responder r) {
-        auto server = std::unique_ptr<test_server>(new test_server(std::move(r)));
-        server->tasks_.spawn(server->accept_loop(), "test_server.accept");
+    static corio::task<std::unique_ptr<loopback_server>> start(responder r) {
+        auto server = std::unique_ptr<loopback_server>(new loopback_server(std::move(r)));
+        server->tasks_.spawn(server->accept_loop(), "loopback_server.accept");
         co_return server;
     }
 
@@ -62,13 +76,13 @@ public:
     }
 
 private:
-    explicit test_server(responder r)
+    explicit loopback_server(responder r)
         : responder_(std::move(r)), listener_(corio::net::tcp_listener::bind(corio::net::endpoint::parse("127.0.0.1", 0))) {}
 
     corio::task<> accept_loop() {
         for (;;) {
             auto stream = co_await listener_.accept();
-            tasks_.spawn(serve(std::move(stream), ++connections_), "test_server.connection");
+            tasks_.spawn(serve(std::move(stream), ++connections_), "loopback_server.connection");
         }
     }
 
@@ -82,7 +96,7 @@ private:
         corio::http::request_parser parser;
         std::string buffer;
         std::array<char, 16384> chunk;
-        test_request request;
+        received_request request;
         for (;;) {
             const auto r = parser.parse(buffer);
             if (r.event == corio::http::parse_event::headers) {
@@ -110,11 +124,11 @@ private:
 
     responder responder_;
     corio::net::tcp_listener listener_;
-    corio::task_set tasks_{[](const std::string&, std::exception_ptr) {}};  // peers vanish: not errors
+    corio::task_set tasks_{[](const std::string&, std::exception_ptr) {}};  // peers that vanish are no errors
     std::size_t connections_ = 0;
     std::size_t requests_ = 0;
     std::size_t open_ = 0;
     std::size_t max_open_ = 0;
 };
 
-}  // namespace corio_test
+}  // namespace corio_demo
