@@ -3,17 +3,22 @@
 //   http_client_keepalive/64   64 tasks share ONE client_session (limit 64) and each does
 //                              sequential GETs, reading every body with text(), until 20k
 //                              requests per iteration are done               -> req_per_s
+//                              its CPU time (user + kernel) per request      -> per_request
+//                              the kernel's share of that CPU time           -> sys_share
+//                              its CPU time / wall time (1: client-bound)    -> client_cpu_util
 //                              wrk -t1 -c64 against the same nginx, in the same run
 //                                                                            -> wrk_req_per_s
+//                              wrk's CPU time per request                    -> wrk_per_request
 //                              req_per_s / wrk_req_per_s                     -> ratio_to_wrk
-//                              client CPU time / wall time while it runs    -> client_cpu_util
 //
 // The server is a throwaway nginx (1 worker, access_log off, keepalive_requests 100000,
 // `return 200 "Hello, World!"`) on a free 127.0.0.1 port, pinned to CPU 1; the client (this
 // thread) and wrk are pinned to CPU 0 and never run at the same time, as in
 // ../shared/baselines.md. wrk runs once per process (CORIO_BENCH_WRK_SECONDS, default 5), at
-// the first call, right before corio's first measurement. Without nginx or wrk, or with fewer
-// than 2 usable CPUs, the benchmark is skipped with an error message.
+// the first call, right before corio's first measurement. Rates drift a lot between occasions
+// on a shared VM (other load steals nginx's CPU): compare ratio_to_wrk, and per_request with
+// wrk_per_request, rather than absolute rates. Without nginx or wrk, or with fewer than 2
+// usable CPUs, the benchmark is skipped with an error message.
 // nginx dies with this process (PR_SET_PDEATHSIG), is stopped at exit, and its temporary
 // directory is removed as soon as nginx has started, so neither outlives a crash.
 #include "bench_util.hpp"
@@ -25,9 +30,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -39,7 +44,6 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
-#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -222,7 +226,6 @@ public:
     }
 
     int port() const noexcept { return port_; }
-    bool running() const noexcept { return pid_ > 0; }
 
 private:
     std::string start_once(const std::string& nginx) {
@@ -279,22 +282,25 @@ const std::string& server_failure() {
 
 struct wrk_result {
     double requests_per_second = 0;
-    std::string failure;  // empty on success
+    double cpu_per_request = 0;  // seconds, user + kernel
+    std::string failure;         // empty on success
 };
 
-/// "Requests/sec:  76820.12" in wrk's output; 0 if absent.
-double parse_wrk_rate(const std::string& output) {
-    const auto at = output.find("Requests/sec:");
-    return at == std::string::npos ? 0 : std::strtod(output.c_str() + at + 13, nullptr);
+/// The number after `label` in wrk's output ("Requests/sec:  76820.12"); 0 if absent.
+double number_after(const std::string& output, std::string_view label) {
+    const auto at = output.find(label);
+    return at == std::string::npos ? 0 : std::strtod(output.c_str() + at + label.size(), nullptr);
 }
+
+double seconds_of(const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; }
 
 wrk_result run_wrk(int port) {
     const std::string wrk = find_program("wrk");
-    if (wrk.empty()) return {0, "wrk not found (apt-get install wrk): no reference rate to compare with"};
+    if (wrk.empty()) return {0, 0, "wrk not found (apt-get install wrk): no reference rate to compare with"};
     const char* seconds = std::getenv("CORIO_BENCH_WRK_SECONDS");
     const std::string duration = std::string(seconds != nullptr ? seconds : "5") + "s";
     int out[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) return {0, "pipe failed"};
+    if (::pipe2(out, O_CLOEXEC) != 0) return {0, 0, "pipe failed"};
     const pid_t pid = start_process({wrk, "-t1", "-c64", "-d" + duration, "http://127.0.0.1:" + std::to_string(port) + "/"},
                                     client_cpu, out[1]);
     ::close(out[1]);
@@ -305,11 +311,16 @@ wrk_result run_wrk(int port) {
         else if (errno != EINTR) break;
     }
     ::close(out[0]);
-    if (pid > 0) ::waitpid(pid, nullptr, 0);
-    const double rate = parse_wrk_rate(output);
-    if (rate <= 0 || output.find("Non-2xx") != std::string::npos || output.find("Socket errors") != std::string::npos)
-        return {rate, "wrk failed or saw errors:\n" + output};
-    return {rate, {}};
+    rusage usage{};
+    if (pid > 0) ::wait4(pid, nullptr, 0, &usage);
+    const double rate = number_after(output, "Requests/sec:");
+    // "  348920 requests in 5.00s, ..." : the number at the start of that line.
+    const auto line = output.rfind('\n', output.find(" requests in "));
+    const double requests = line == std::string::npos ? 0 : std::strtod(output.c_str() + line + 1, nullptr);
+    if (rate <= 0 || requests <= 0 || output.find("Non-2xx") != std::string::npos ||
+        output.find("Socket errors") != std::string::npos)
+        return {rate, 0, "wrk failed or saw errors:\n" + output};
+    return {rate, (seconds_of(usage.ru_utime) + seconds_of(usage.ru_stime)) / requests, {}};
 }
 
 const wrk_result& wrk_reference(int port) {
@@ -319,11 +330,17 @@ const wrk_result& wrk_reference(int port) {
 
 // ---- corio ----
 
-double thread_cpu_seconds() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
+/// CPU time of the calling thread so far, in seconds.
+struct thread_cpu {
+    double user = 0;
+    double kernel = 0;
+
+    static thread_cpu now() {
+        rusage usage{};
+        ::getrusage(RUSAGE_THREAD, &usage);
+        return {seconds_of(usage.ru_utime), seconds_of(usage.ru_stime)};
+    }
+};
 
 double wall_seconds() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -367,19 +384,21 @@ corio::task<std::string> get_all(corio::http::client_session& session, const std
     co_return failure;
 }
 
-corio::task<> http_client_main(benchmark::State& state, double wrk_rate) {
+corio::task<> http_client_main(benchmark::State& state, const wrk_result& wrk) {
     const std::int64_t tasks = state.range(0);
     corio::http::client_session session(session_options_for(static_cast<std::size_t>(tasks)));
     const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
     std::string failure = co_await get_all(session, url, 4 * tasks, tasks);  // warm-up: connections open
     double wall = 0;
-    double cpu = 0;
+    thread_cpu cpu;
     for (auto _ : state) {
         if (!failure.empty()) break;  // reported below, before returning
         const double wall_start = wall_seconds();
-        const double cpu_start = thread_cpu_seconds();
+        const thread_cpu cpu_start = thread_cpu::now();
         failure = co_await get_all(session, url, requests_per_iteration, tasks);
-        cpu += thread_cpu_seconds() - cpu_start;
+        const thread_cpu cpu_end = thread_cpu::now();
+        cpu.user += cpu_end.user - cpu_start.user;
+        cpu.kernel += cpu_end.kernel - cpu_start.kernel;
         wall += wall_seconds() - wall_start;
     }
     co_await session.aclose();
@@ -387,12 +406,15 @@ corio::task<> http_client_main(benchmark::State& state, double wrk_rate) {
         state.SkipWithError(("corio client failed: " + failure).c_str());
         co_return;
     }
-    const double rate = static_cast<double>(requests_per_iteration) * static_cast<double>(state.iterations()) / wall;
-    state.counters["req_per_s"] = benchmark::Counter(static_cast<double>(requests_per_iteration),
-                                                     benchmark::Counter::kIsIterationInvariantRate);
-    state.counters["wrk_req_per_s"] = wrk_rate;
-    state.counters["ratio_to_wrk"] = rate / wrk_rate;
-    state.counters["client_cpu_util"] = cpu / wall;
+    const double requests = static_cast<double>(requests_per_iteration) * static_cast<double>(state.iterations());
+    const double cpu_seconds = cpu.user + cpu.kernel;
+    state.counters["req_per_s"] = requests / wall;
+    state.counters["per_request"] = cpu_seconds / requests;
+    state.counters["sys_share"] = cpu.kernel / cpu_seconds;
+    state.counters["client_cpu_util"] = cpu_seconds / wall;
+    state.counters["wrk_req_per_s"] = wrk.requests_per_second;
+    state.counters["wrk_per_request"] = wrk.cpu_per_request;
+    state.counters["ratio_to_wrk"] = requests / wall / wrk.requests_per_second;
 }
 
 void http_client_keepalive(benchmark::State& state) {
@@ -407,7 +429,7 @@ void http_client_keepalive(benchmark::State& state) {
         return;
     }
     try {
-        bench::run_in_loop(state, [&](benchmark::State& s) { return http_client_main(s, wrk.requests_per_second); });
+        bench::run_in_loop(state, [&](benchmark::State& s) { return http_client_main(s, wrk); });
     } catch (const std::exception& e) {
         state.SkipWithError(("corio client failed: " + std::string(e.what())).c_str());
     }

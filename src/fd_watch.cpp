@@ -29,6 +29,7 @@ void fd_watch::close() noexcept {
 
 void fd_watch::on_io_events(std::uint32_t events) noexcept {
     const bool failed = (events & (EPOLLERR | EPOLLHUP)) != 0;
+    if (failed || (events & EPOLLRDHUP) != 0) peer_closed_ = true;
     if (failed || (events & (EPOLLIN | EPOLLRDHUP)) != 0) {
         readable_ = true;
         if (reader_ != nullptr) reader_->wake();

@@ -2,7 +2,8 @@
 // test (well-behaved or broken on purpose), nginx, and TLS with a throwaway CA.
 #include <gtest/gtest.h>
 
-#include <dirent.h>
+#include "test_util.hpp"
+
 #include <sys/socket.h>
 #include <zlib.h>
 
@@ -13,6 +14,7 @@
 #include "loopback_server.hpp"
 #include "tls_test_pki.hpp"
 
+using corio_test::open_fd_count;
 using namespace std::chrono_literals;
 using corio::http::client_session;
 using corio::http::client_timeout;
@@ -23,15 +25,6 @@ using test_request = corio_demo::received_request;
 using test_server = corio_demo::loopback_server;
 
 namespace {
-
-std::size_t open_fd_count() {
-    std::size_t count = 0;
-    if (DIR* dir = ::opendir("/proc/self/fd")) {
-        while (::readdir(dir) != nullptr) ++count;
-        ::closedir(dir);
-    }
-    return count;
-}
 
 /// Runs `body(server)` against a server answering with `respond`; the server is stopped after.
 template <class Body>
@@ -96,6 +89,14 @@ TEST(http_client, sends_user_agent_default_headers_params_and_base_url) {
             EXPECT_EQ(seen.headers.get("Host"), "127.0.0.1:" + std::to_string(server.port()));
         });
 }
+
+/// GET `url` and read its body as text.
+corio::task<std::string> get_text(client_session& session, std::string url) {
+    co_return co_await (co_await session.get(std::move(url))).text();
+}
+
+/// GET `url` and drop the response (for requests expected to throw).
+corio::task<> get_only(client_session& session, std::string url) { co_await session.get(std::move(url)); }
 
 template <class T>
 corio::task<bool> finished_by_cancellation(corio::join_handle<T>& handle) {
@@ -180,7 +181,7 @@ TEST(http_client, refused_connection_is_a_connect_error_naming_the_url) {
         listener.close();  // nothing listens there now
         client_session session;
         co_await expect_error<corio::net::connect_error>(
-            [](client_session& s, std::string u) -> corio::task<> { co_await s.get(u); }(session, url),
+            get_only(session, url),
             "GET " + url, "refused");
         EXPECT_EQ(session.open_connections(), 0u);  // the failed connect gave its slot back
     }());
@@ -250,7 +251,7 @@ TEST(http_client, headers_that_never_come_hit_the_timeout_naming_the_phase) {
         [](test_server& server) -> corio::task<> {
             client_session session({.timeout = {.total = 100ms}});
             co_await expect_error<corio::timeout_error>(
-                [](client_session& s, std::string u) -> corio::task<> { co_await s.get(u); }(session, server.url()),
+                get_only(session, server.url()),
                 "total timeout (100ms) expired while waiting for the response headers");
         });
 }
@@ -272,7 +273,7 @@ TEST(http_client, truncated_and_malformed_responses_are_protocol_errors) {
                 [](corio::http::client_response& r) -> corio::task<> { co_await r.text(); }(truncated),
                 "GET " + server.url("/truncated"), "closed the connection before the response ended");
             co_await expect_error<corio::http::protocol_error>(
-                [](client_session& s, std::string u) -> corio::task<> { co_await s.get(u); }(session, server.url("/bad")),
+                get_only(session, server.url("/bad")),
                 "GET " + server.url("/bad"), "invalid response");
             EXPECT_EQ(session.open_connections(), 0u);
         });
@@ -321,9 +322,7 @@ TEST(http_client, pool_limit_holds_under_a_thousand_concurrent_requests) {
             client_session session({.limit = 10});
             std::vector<corio::task<std::string>> requests;
             for (int i = 0; i < 1000; ++i)
-                requests.push_back([](client_session& s, std::string u) -> corio::task<std::string> {
-                    co_return co_await (co_await s.get(u)).text();
-                }(session, server.url()));
+                requests.push_back(get_text(session, server.url()));
             const auto bodies = co_await corio::gather(std::move(requests));
             EXPECT_EQ(std::count(bodies.begin(), bodies.end(), "ok"), 1000);
             EXPECT_LE(server.max_open_connections(), 10u);
@@ -344,9 +343,7 @@ TEST(http_client, limit_per_host_and_fifo_waiters) {
             client_session session({.limit = 10, .limit_per_host = 1});
             std::vector<corio::task<std::string>> requests;
             for (int i = 0; i < 5; ++i)
-                requests.push_back([](client_session& s, std::string u) -> corio::task<std::string> {
-                    co_return co_await (co_await s.get(u)).text();
-                }(session, server.url("/" + std::to_string(i))));
+                requests.push_back(get_text(session, server.url("/" + std::to_string(i))));
             co_await corio::gather(std::move(requests));
             EXPECT_EQ(order, (std::vector<std::string>{"/0", "/1", "/2", "/3", "/4"}));
             EXPECT_EQ(server.max_open_connections(), 1u);
@@ -364,7 +361,7 @@ TEST(http_client, pool_acquire_timeout) {
             auto first = corio::spawn(session.get(server.url()));
             co_await corio::sleep(10ms);
             co_await expect_error<corio::timeout_error>(
-                [](client_session& s, std::string u) -> corio::task<> { co_await s.get(u); }(session, server.url()),
+                get_only(session, server.url()),
                 "pool_acquire timeout (50ms) expired while waiting for a connection from the pool");
             EXPECT_EQ(co_await (co_await first).text(), "slow");
         });
@@ -388,9 +385,7 @@ TEST(http_client, cancelled_requests_leak_no_connection_or_fd) {
             request.cancel();
             EXPECT_TRUE(co_await finished_by_cancellation(request));
             EXPECT_EQ(session.open_connections(), 0u);
-            auto body = corio::spawn([](client_session& s, std::string u) -> corio::task<std::string> {
-                co_return co_await (co_await s.get(u)).text();
-            }(session, server.url("/body")));
+            auto body = corio::spawn(get_text(session, server.url("/body")));
             co_await corio::sleep(20ms);
             body.cancel();
             EXPECT_TRUE(co_await finished_by_cancellation(body));
@@ -528,7 +523,7 @@ TEST(http_client, a_closed_session_refuses_requests) {
         EXPECT_TRUE(session.closed());
         EXPECT_EQ(session.open_connections(), 0u);
         co_await expect_error<corio::http::session_closed_error>(
-            [](client_session& s, std::string u) -> corio::task<> { co_await s.get(u); }(session, server.url()),
+            get_only(session, server.url()),
             "closed");
     });
 }
@@ -575,7 +570,7 @@ TEST(http_client, https_with_a_custom_ca_and_verification_failures) {
         auto server = corio::spawn(serve_tls_once(listener, context));
         client_session system_trust;
         co_await expect_error<corio::net::tls_error>(
-            [](client_session& s, std::string u) -> corio::task<> { co_await s.get(u); }(system_trust, url),
+            get_only(system_trust, url),
             "GET " + url, "certificate verify failed");
         co_await server;
     }(pki));

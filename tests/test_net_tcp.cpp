@@ -1,7 +1,8 @@
 // net::tcp_stream / tcp_listener over real loopback sockets.
 #include <gtest/gtest.h>
 
-#include <dirent.h>
+#include "test_util.hpp"
+
 #include <sys/socket.h>
 
 #include <corio/corio.hpp>
@@ -10,21 +11,13 @@
 #include <array>
 #include <string>
 
+using corio_test::open_fd_count;
 using namespace std::chrono_literals;
 using corio::net::endpoint;
 using corio::net::tcp_listener;
 using corio::net::tcp_stream;
 
 namespace {
-
-std::size_t open_fd_count() {
-    std::size_t count = 0;
-    if (DIR* dir = ::opendir("/proc/self/fd")) {
-        while (::readdir(dir) != nullptr) ++count;
-        ::closedir(dir);
-    }
-    return count;
-}
 
 corio::task<std::string> read_all(tcp_stream& s) {
     std::string out;

@@ -4,7 +4,8 @@
 // not skip; the timeouts involved are short (tens of milliseconds).
 #include <gtest/gtest.h>
 
-#include <dirent.h>
+#include "test_util.hpp"
+
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 
@@ -16,6 +17,7 @@
 
 #include "tls_test_pki.hpp"
 
+using corio_test::open_fd_count;
 using namespace std::chrono_literals;
 using corio::net::endpoint;
 using corio::net::tcp_listener;
@@ -25,15 +27,6 @@ using corio::net::tls_error;
 using corio::net::tls_stream;
 
 namespace {
-
-std::size_t open_fd_count() {
-    std::size_t count = 0;
-    if (DIR* dir = ::opendir("/proc/self/fd")) {
-        while (::readdir(dir) != nullptr) ++count;
-        ::closedir(dir);
-    }
-    return count;
-}
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 

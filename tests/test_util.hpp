@@ -1,7 +1,10 @@
 // tests/test_util.hpp — helpers shared by the test files.
 #pragma once
 
+#include <dirent.h>
+
 #include <chrono>
+#include <cstddef>
 #include <type_traits>
 #include <utility>
 
@@ -13,6 +16,16 @@
 #include <corio/wait_for.hpp>
 
 namespace corio_test {
+
+/// Open file descriptors of this process (for "no fd leaked" checks).
+inline std::size_t open_fd_count() {
+    std::size_t count = 0;
+    if (DIR* dir = ::opendir("/proc/self/fd")) {
+        while (::readdir(dir) != nullptr) ++count;
+        ::closedir(dir);
+    }
+    return count;
+}
 
 /// How long run_virtual lets a test body run (in virtual time) before declaring it deadlocked.
 inline constexpr std::chrono::hours deadlock_guard{24 * 30};

@@ -219,8 +219,10 @@ task<exchange> send_request(session_state& s, request_clock& clk, const outgoing
         bool answered = false;
         try {
             ex.connection->set_write_timeout(clk.budget({}, "write"));
-            if (req.body.size() <= 64 * 1024) {
-                co_await ex.connection->write_all(head + req.body);
+            if (req.body.empty()) {
+                co_await ex.connection->write_all(head);
+            } else if (req.body.size() <= 64 * 1024) {
+                co_await ex.connection->write_all(head + req.body);  // one send for small bodies
             } else {
                 co_await ex.connection->write_all(head);
                 co_await ex.connection->write_all(req.body);
@@ -290,7 +292,7 @@ task<client_response> client_session::perform(std::shared_ptr<detail::session_st
         const bool no_body = req.method == "HEAD" || status == 204 || status == 304 || head.content_length == 0;
         const auto encoding = s.options.auto_decompress ? head.find("Content-Encoding").value_or("") : std::string_view();
         response.reader_ = std::make_unique<detail::body_reader>(state, std::move(ex->connection), std::move(ex->parser),
-                                                                 clk, encoding, s.options.limits.max_body_size);
+                                                                 std::move(clk), encoding, s.options.limits.max_body_size);
         response.reader_->finish_if_empty(no_body);
         if (options.raise_for_status_.value_or(s.options.raise_for_status)) response.raise_for_status();
         co_return response;

@@ -140,7 +140,9 @@ task<pool_lease> connection_pool::acquire(std::string key) {
 }
 
 std::optional<pool_lease> connection_pool::try_take(const std::string& key) {
-    pool_host& host = hosts_.try_emplace(key, pool_host{key, 0, {}}).first->second;
+    auto found = hosts_.find(key);
+    if (found == hosts_.end()) found = hosts_.emplace(key, pool_host{key, 0, {}}).first;
+    pool_host& host = found->second;
     const auto now = loop_->now();
     while (!host.idle.empty()) {
         std::unique_ptr<pooled_connection> c = std::move(host.idle.back());

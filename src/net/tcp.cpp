@@ -90,6 +90,9 @@ task<std::size_t> tcp_stream::read_some(std::span<char> buffer) {
         if (!watch.maybe_readable() && !co_await watch.readable(current_loop("read_some").now() + options_.read_timeout))
             throw_timeout("read from " + peer_.to_string(), options_.read_timeout);
         const ssize_t n = ::recv(watch.fd(), buffer.data(), buffer.size(), 0);
+        // A short read drained the socket: the next read waits for an edge instead of a
+        // doomed recv (edge-triggered epoll reports any later data or FIN).
+        if (n > 0 && static_cast<std::size_t>(n) < buffer.size()) watch.not_readable();
         if (n >= 0) co_return static_cast<std::size_t>(n);
         if (errno == EINTR) continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK) throw_io_error("read from", errno);
@@ -114,7 +117,7 @@ task<> tcp_stream::write_all(std::string_view data) {
 }
 
 bool tcp_stream::is_quiet() noexcept {
-    if (!is_open()) return false;
+    if (!is_open() || watch_->peer_closed()) return false;
     if (!watch_->maybe_readable()) return true;
     char byte;
     const ssize_t n = ::recv(watch_->fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);

@@ -38,9 +38,12 @@ public:
     /// Deregisters and closes the fd; wakes any waiter (its next syscall fails with EBADF).
     void close() noexcept;
 
-    void not_readable() noexcept { readable_ = false; }
+    /// After the peer closed, reads never wait again (its edge may already have been consumed).
+    void not_readable() noexcept { readable_ = peer_closed_; }
     /// False only when a read ran dry (not_readable) and no readiness edge came since.
     bool maybe_readable() const noexcept { return readable_; }
+    /// The loop has seen the peer close its side (or an error): sticky, unlike readiness.
+    bool peer_closed() const noexcept { return peer_closed_; }
     void not_writable() noexcept { writable_ = false; }
 
     class waiter;
@@ -108,6 +111,7 @@ private:
     waiter* writer_ = nullptr;
     bool readable_ = true;        // no EAGAIN seen since the last readiness edge: worth trying
     bool writable_ = true;
+    bool peer_closed_ = false;    // EPOLLRDHUP/HUP/ERR seen; never cleared
 };
 
 inline fd_watch::waiter fd_watch::readiness::operator co_await() const noexcept {
