@@ -22,6 +22,7 @@
 // nginx dies with this process (PR_SET_PDEATHSIG), is stopped at exit, and its temporary
 // directory is removed as soon as nginx has started, so neither outlives a crash.
 #include "bench_util.hpp"
+#include "nginx_process.hpp"
 
 #include <corio/http/client_session.hpp>
 
@@ -51,26 +52,17 @@
 
 namespace {
 
+using corio_demo::find_program;
+using corio_demo::read_file;
+using corio_demo::start_process;
+using corio_demo::stop_process;
+
 constexpr int client_cpu = 0;
 constexpr int server_cpu = 1;
 constexpr std::int64_t requests_per_iteration = 20'000;
 constexpr std::string_view expected_body = "Hello, World!";
 
-// ---- processes ----
-
-/// The absolute path of `name` in $PATH or the sbin directories (nginx lives in /usr/sbin,
-/// often not in a user's PATH); empty if not found.
-std::string find_program(const std::string& name) {
-    std::string dirs = std::getenv("PATH") != nullptr ? std::getenv("PATH") : "";
-    dirs += ":/usr/local/sbin:/usr/sbin:/sbin";
-    std::istringstream in(dirs);
-    for (std::string dir; std::getline(in, dir, ':');) {
-        if (dir.empty()) continue;
-        const std::string path = dir + "/" + name;
-        if (::access(path.c_str(), X_OK) == 0) return path;
-    }
-    return {};
-}
+// ---- CPUs ----
 
 bool cpu_usable(int cpu) {
     cpu_set_t set;
@@ -101,179 +93,16 @@ private:
     cpu_set_t saved_;
 };
 
-/// Starts `argv` pinned to `cpu`, its stdout and stderr to `output_fd` (-1: inherited). The
-/// child gets SIGTERM when this thread dies, so it never outlives a crashed benchmark.
-pid_t start_process(const std::vector<std::string>& argv, int cpu, int output_fd) {
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    const cpu_set_t set = only_cpu(cpu);
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid != 0) return pid;  // parent (or -1)
-    // Child: async-signal-safe calls only until exec.
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (::getppid() != parent) ::_exit(127);  // the parent died before prctl
-    ::sched_setaffinity(0, sizeof set, &set);
-    if (output_fd >= 0) {
-        ::dup2(output_fd, STDOUT_FILENO);
-        ::dup2(output_fd, STDERR_FILENO);
-    }
-    ::execv(args[0], args.data());
-    ::_exit(127);
-}
-
-/// Waits up to `patience` for `pid` to exit; true if it did (and was reaped).
-bool reaped_within(pid_t pid, std::chrono::milliseconds patience) {
-    const auto give_up = std::chrono::steady_clock::now() + patience;
-    do {
-        if (::waitpid(pid, nullptr, WNOHANG) == pid) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    } while (std::chrono::steady_clock::now() < give_up);
-    return false;
-}
-
-/// Stops `pid` (SIGTERM, then SIGKILL after 2 s) and reaps it.
-void stop_process(pid_t pid) {
-    ::kill(pid, SIGTERM);
-    if (!reaped_within(pid, std::chrono::seconds(2))) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-    }
-}
-
-/// A 127.0.0.1 port nobody listens on right now.
-int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof addr;
-    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-                    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0;
-    ::close(fd);
-    return ok ? ntohs(addr.sin_port) : -1;
-}
-
-bool accepts_connections(int port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
-    return ok;
-}
-
-std::string read_file(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-// ---- nginx ----
-
-std::string nginx_config(const std::string& dir, int port) {
-    std::ostringstream c;
-    c << "worker_processes 1;\n"
-      << "daemon off;\n"
-      << "pid " << dir << "/nginx.pid;\n"
-      << "error_log " << dir << "/error.log warn;\n"
-      << "events { worker_connections 1024; }\n"
-      << "http {\n"
-      << "    access_log off;\n"
-      << "    keepalive_requests 100000;\n"
-      << "    keepalive_timeout 65s;\n"
-      << "    client_body_temp_path " << dir << "/client_body;\n"
-      << "    proxy_temp_path " << dir << "/proxy;\n"
-      << "    fastcgi_temp_path " << dir << "/fastcgi;\n"
-      << "    uwsgi_temp_path " << dir << "/uwsgi;\n"
-      << "    scgi_temp_path " << dir << "/scgi;\n"
-      << "    server {\n"
-      << "        listen 127.0.0.1:" << port << ";\n"
-      << "        default_type text/plain;\n"
-      << "        location / { return 200 \"" << expected_body << "\"; }\n"
-      << "    }\n"
-      << "}\n";
-    return c.str();
-}
-
-/// A throwaway nginx pinned to server_cpu. Stopped on destruction.
-class nginx_server {
-public:
-    nginx_server() = default;
-    nginx_server(const nginx_server&) = delete;
-    nginx_server& operator=(const nginx_server&) = delete;
-    ~nginx_server() { stop(); }
-
-    /// Starts nginx; returns an error message, empty on success.
-    std::string start() {
-        const std::string nginx = find_program("nginx");
-        if (nginx.empty()) return "nginx not found (apt-get install nginx-light): cannot run the HTTP client benchmark";
-        std::string failure;
-        for (int attempt = 0; attempt < 3; ++attempt) {  // the free port may be taken meanwhile
-            failure = start_once(nginx);
-            if (failure.empty()) return {};
-        }
-        return failure;
-    }
-
-    void stop() noexcept {
-        if (pid_ > 0) stop_process(std::exchange(pid_, -1));
-        remove_dir();
-    }
-
-    int port() const noexcept { return port_; }
-
-private:
-    std::string start_once(const std::string& nginx) {
-        char dir_template[] = "/tmp/corio-bench-nginx-XXXXXX";
-        if (::mkdtemp(dir_template) == nullptr) return "mkdtemp failed: cannot run nginx";
-        dir_ = dir_template;
-        port_ = free_port();
-        std::ofstream(dir_ / "nginx.conf") << nginx_config(dir_, port_);
-        pid_ = start_process({nginx, "-p", dir_.string() + "/", "-c", (dir_ / "nginx.conf").string(), "-e",
-                              (dir_ / "error.log").string()},
-                             server_cpu, -1);
-        std::string failure = pid_ < 0 ? "fork failed" : wait_until_listening();
-        if (!failure.empty()) stop();
-        remove_dir();  // nginx has read its configuration and opened its logs
-        return failure;
-    }
-
-    std::string wait_until_listening() {
-        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-        while (std::chrono::steady_clock::now() < give_up) {
-            if (accepts_connections(port_)) return {};
-            if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-                pid_ = -1;
-                return "nginx exited at startup: " + read_file(dir_ / "error.log");
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        return "nginx did not listen on port " + std::to_string(port_) + " within 5 s: " + read_file(dir_ / "error.log");
-    }
-
-    void remove_dir() noexcept {
-        std::error_code ignored;
-        if (!dir_.empty()) std::filesystem::remove_all(std::exchange(dir_, {}), ignored);
-    }
-
-    pid_t pid_ = -1;             // the master process while running, else -1
-    int port_ = -1;
-    std::filesystem::path dir_;  // the configuration directory until nginx has started
-};
-
-nginx_server server;  // shared by every call; stopped at the end of main (or at exit)
+corio_demo::nginx_server server;  // shared by every call; stopped at the end of main (or at exit)
 
 /// Starts the server on first use; an error message, empty if it runs.
 const std::string& server_failure() {
     static const std::string failure = [] {
         if (!cpu_usable(client_cpu) || !cpu_usable(server_cpu))
             return std::string("CPUs 0 and 1 must both be usable (the client and nginx each get one)");
-        return server.start();
+        return server.start({.http = "    keepalive_requests 100000;\n    keepalive_timeout 65s;\n",
+                             .server = "        location / { return 200 \"" + std::string(expected_body) + "\"; }\n",
+                             .cpu = server_cpu});
     }();
     return failure;
 }

@@ -19,6 +19,8 @@ PACKAGES=(
   libc-ares-dev
   # TLS, gzip/deflate bodies, JSON bodies
   libssl-dev openssl zlib1g-dev nlohmann-json3-dev
+  # the corio-fetch command line
+  libcli11-dev
   # real peers for the HTTP tests and the client benchmark's reference load generator
   nginx wrk curl
 )

@@ -12,6 +12,8 @@
 #include <corio/net/resolve.hpp>
 
 #include "loopback_server.hpp"
+#include "nginx_process.hpp"
+#include "tiny_dns_server.hpp"
 #include "tls_test_pki.hpp"
 
 using corio_test::open_fd_count;
@@ -187,21 +189,72 @@ TEST(http_client, refused_connection_is_a_connect_error_naming_the_url) {
     }());
 }
 
-TEST(http_client, unknown_host_is_a_dns_error) {
-    corio::run([]() -> corio::task<> {
-        auto dead = corio::net::tcp_listener::bind(corio::net::endpoint::parse("127.0.0.1", 0));
-        const auto previous = corio::net::set_dns_servers("127.0.0.1:" + std::to_string(dead.local_endpoint().port()));
-        client_session session({.timeout = {.total = 5s, .connect = 2s}});
-        try {
-            co_await session.get("http://no-such-host.invalid/");
-            ADD_FAILURE() << "no error";
-        } catch (const corio::net::dns_error& e) {
-            EXPECT_NE(std::string(e.what()).find("no-such-host.invalid"), std::string::npos) << e.what();
-        } catch (const corio::timeout_error& e) {
-            EXPECT_NE(std::string(e.what()).find("connect timeout"), std::string::npos) << e.what();
+TEST(http_client, unknown_host_is_a_dns_error_and_answers_are_cached) {
+    corio_test::tiny_dns_server dns;
+    auto using_dns = dns.use();
+    with_server(ok_text, [&dns](test_server& server) -> corio::task<> {
+        client_session session;
+        co_await expect_error<corio::net::dns_error>(get_only(session, "http://nothing.corio.test/"),
+                                                     "GET http://nothing.corio.test/", "nothing.corio.test");
+        // host1.corio.test is 127.0.0.1: the test server.
+        const std::string url = "http://host1.corio.test:" + std::to_string(server.port()) + "/";
+        {
+            auto first = co_await session.get(url);  // dropped unread: the next request connects again
         }
-        corio::net::set_dns_servers(previous);
-    }());
+        const int lookups = dns.queries();
+        EXPECT_EQ(co_await get_text(session, url), "hello");
+        EXPECT_EQ(server.connections(), 2u);
+        EXPECT_EQ(dns.queries(), lookups);  // the second connect used the cached addresses
+    });
+}
+
+TEST(http_client, a_failed_connect_gives_its_pool_slot_back) {
+    with_server(ok_text, [](test_server& server) -> corio::task<> {
+        auto listener = corio::net::tcp_listener::bind(corio::net::endpoint::parse("127.0.0.1", 0));
+        const std::string refused = "http://127.0.0.1:" + std::to_string(listener.local_endpoint().port()) + "/";
+        listener.close();
+        client_session session({.timeout = {.total = 2s}, .limit = 1});
+        for (int i = 0; i < 3; ++i) co_await expect_error<corio::net::connect_error>(get_only(session, refused), "refused");
+        EXPECT_EQ(co_await get_text(session, server.url()), "hello");  // the only slot is free again
+    });
+}
+
+TEST(http_client, idle_connections_expire_after_keepalive_timeout) {
+    with_server(ok_text, [](test_server& server) -> corio::task<> {
+        client_session session({.keepalive_timeout = 50ms});
+        EXPECT_EQ(co_await get_text(session, server.url()), "hello");
+        EXPECT_EQ(session.idle_connections(), 1u);
+        co_await corio::sleep(120ms);
+        EXPECT_EQ(session.idle_connections(), 0u);
+        EXPECT_EQ(session.open_connections(), 0u);
+    });
+}
+
+TEST(http_client, per_request_timeouts_override_the_session) {
+    with_server(
+        [](test_request&, tcp_stream& out) -> corio::task<> {
+            co_await corio::sleep(100ms);
+            co_await reply(out, 200, "late");
+        },
+        [](test_server& server) -> corio::task<> {
+            client_session session({.timeout = {.total = 20ms}});
+            auto response = co_await session.get(server.url(), request_options().timeout({.total = 2s}));
+            EXPECT_EQ(co_await response.text(), "late");
+            co_await expect_error<corio::timeout_error>(get_only(session, server.url()), "total timeout (20ms)");
+        });
+}
+
+TEST(http_client, responses_close_with_async_with_and_read_as_bytes) {
+    with_server(ok_text, [](test_server& server) -> corio::task<> {
+        client_session session;
+        auto bytes = co_await (co_await session.get(server.url())).bytes();
+        EXPECT_EQ(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()), "hello");
+        co_await corio::async_with(session.get(server.url()), [](corio::http::client_response& r) -> corio::task<> {
+            EXPECT_EQ(r.status(), 200);
+            co_return;  // the body is not read: closing drops the connection
+        });
+        EXPECT_EQ(session.open_connections(), 0u);  // the reused connection went with the unread response
+    });
 }
 
 TEST(http_client, total_timeout_bounds_reading_the_body) {
@@ -574,6 +627,50 @@ TEST(http_client, https_with_a_custom_ca_and_verification_failures) {
             "GET " + url, "certificate verify failed");
         co_await server;
     }(pki));
+}
+
+/// nginx on loopback: at most 3 requests per connection, idle connections closed after 300 ms,
+/// gzip (so chunked) for text/plain.
+class nginx_peer : public testing::Test {
+protected:
+    void SetUp() override {
+        const std::string failure = nginx_.start(
+            {.http = "    keepalive_requests 3;\n    keepalive_timeout 300ms;\n"
+                     "    gzip on;\n    gzip_min_length 0;\n    gzip_types text/plain;\n",
+             .server = "        location /hello { return 200 \"Hello from nginx\"; }\n"});
+        ASSERT_EQ(failure, "");
+    }
+    std::string url(std::string_view path) const { return "http://127.0.0.1:" + std::to_string(nginx_.port()) + std::string(path); }
+
+    corio_demo::nginx_server nginx_;
+};
+
+TEST_F(nginx_peer, decodes_its_chunked_gzip_and_reads_identity_bodies) {
+    corio::run([](std::string url) -> corio::task<> {
+        client_session session;
+        auto zipped = co_await session.get(url);
+        EXPECT_EQ(zipped.headers().get("Transfer-Encoding"), "chunked");
+        EXPECT_EQ(zipped.headers().get("Content-Encoding"), "gzip");
+        EXPECT_EQ(co_await zipped.text(), "Hello from nginx");
+        client_session plain({.auto_decompress = false});
+        auto identity = co_await plain.get(url);
+        EXPECT_EQ(identity.content_length(), 16u);
+        EXPECT_EQ(co_await identity.text(), "Hello from nginx");
+    }(url("/hello")));
+}
+
+TEST_F(nginx_peer, follows_its_keep_alive_limits) {
+    corio::run([](std::string url) -> corio::task<> {
+        client_session session;
+        for (int i = 1; i <= 7; ++i) {
+            EXPECT_EQ(co_await get_text(session, url), "Hello from nginx");
+            // nginx answers the 3rd request of a connection with "Connection: close".
+            EXPECT_EQ(session.idle_connections(), i % 3 == 0 ? 0u : 1u) << "after request " << i;
+            EXPECT_LE(session.open_connections(), 1u);
+        }
+        co_await corio::sleep(500ms);  // nginx closes the idle connection (keepalive_timeout 300ms)
+        EXPECT_EQ(co_await get_text(session, url), "Hello from nginx");
+    }(url("/hello")));
 }
 
 }  // namespace
