@@ -34,12 +34,8 @@ const std::string& pool_slot::key() const noexcept { return host_->key; }
 
 // ---- pooled_connection ----
 
-namespace {
-constexpr std::size_t initial_buffer = 16 * 1024;
-}
-
 pooled_connection::pooled_connection(pool_slot slot, any_stream stream)
-    : slot_(std::move(slot)), stream_(std::move(stream)), buffer_(initial_buffer) {
+    : slot_(std::move(slot)), stream_(std::move(stream)) {
     slot_.pool().connections_.push_back(*this);
 }
 
@@ -60,25 +56,10 @@ task<> pooled_connection::write_all(std::string_view data) {
     return std::visit([data](auto& s) { return s.write_all(data); }, stream_);
 }
 
-void pooled_connection::consume(std::size_t n) noexcept {
-    begin_ += n;
-    if (begin_ == end_) begin_ = end_ = 0;
-}
-
 task<std::size_t> pooled_connection::fill() {
-    if (end_ == buffer_.size()) {
-        if (begin_ > 0) {  // make room by moving the unread bytes to the front
-            std::copy(buffer_.begin() + static_cast<std::ptrdiff_t>(begin_),
-                      buffer_.begin() + static_cast<std::ptrdiff_t>(end_), buffer_.begin());
-            end_ -= begin_;
-            begin_ = 0;
-        } else {
-            buffer_.resize(buffer_.size() * 2);  // a head larger than the buffer (the parser limits it)
-        }
-    }
-    const std::span<char> space(buffer_.data() + end_, buffer_.size() - end_);
+    const std::span<char> space = buffer_.prepare();
     const std::size_t n = co_await std::visit([space](auto& s) { return s.read_some(space); }, stream_);
-    end_ += n;
+    buffer_.commit(n);
     co_return n;
 }
 

@@ -29,6 +29,7 @@
 #include "corio/net/tcp.hpp"
 #include "corio/net/tls.hpp"
 #include "corio/task.hpp"
+#include "read_buffer.hpp"
 
 namespace corio::http::detail {
 
@@ -74,8 +75,8 @@ public:
 
     task<> write_all(std::string_view data);
     /// Bytes received and not consumed yet.
-    std::string_view unread() const noexcept { return {buffer_.data() + begin_, end_ - begin_}; }
-    void consume(std::size_t n) noexcept;
+    std::string_view unread() const noexcept { return buffer_.unread(); }
+    void consume(std::size_t n) noexcept { buffer_.consume(n); }
     /// Reads more bytes after the unread ones (which may move: views into them end here);
     /// returns how many arrived, 0 at end of stream.
     task<std::size_t> fill();
@@ -89,10 +90,7 @@ public:
 private:
     pool_slot slot_;  // declared first: given back after the stream closed
     any_stream stream_;
-    // Read buffer. Invariant: begin_ <= end_ <= buffer_.size(); [begin_, end_) is unread.
-    std::vector<char> buffer_;
-    std::size_t begin_ = 0;
-    std::size_t end_ = 0;
+    read_buffer buffer_;
 };
 
 /// A pool's answer to acquire(): an idle connection to reuse, or else a slot to open one with.

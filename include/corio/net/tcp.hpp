@@ -70,6 +70,8 @@ public:
     /// a byte nor closed since the last read. Costs no syscall when the loop has seen no
     /// readiness since the last read ran dry, else one non-blocking peek.
     bool is_quiet() noexcept;
+    /// True once the loop has seen the peer close its side (or the connection fail).
+    bool peer_closed() const noexcept { return watch_ && watch_->peer_closed(); }
     /// Sends FIN: the peer reads end of stream; reading stays possible.
     void shutdown_write();
     /// Closes the socket now (idempotent).

@@ -1,0 +1,202 @@
+// corio/http/server.hpp — http::server: an HTTP/1.1 server whose handlers are coroutines.
+//
+//   http::server app;
+//   app.get("/items/{id}", [](http::request& req) -> corio::task<http::response> {
+//       co_return http::response::json({{"id", req.param("id")}});
+//   });
+//   co_await app.serve(net::endpoint::parse("127.0.0.1", 8080));   // until stop() or SIGINT
+//
+// Routing: method + path, with `{name}` segments captured as path parameters. An unknown path
+// answers 404, a known path with another method 405 (with Allow); HEAD is answered by the GET
+// handler without the body. Every response gets Date and Server headers; keep-alive and
+// pipelining follow HTTP/1.1 (requests on one connection are answered in order).
+//
+// Protection (server_options): the whole request head must arrive within header_timeout
+// (slowloris), the body within body_timeout; an idle keep-alive connection is closed after
+// idle_timeout; a handler running longer than handler_timeout is cancelled and answered 503;
+// oversized heads and bodies are answered 431/414/413, malformed requests 400, and the
+// connection is then closed. A handler that throws yields a 500 with no detail in the body;
+// the error is logged (corio::log_error) with the request id, also sent as X-Request-Id. At most
+// max_connections are open: beyond that, accepting pauses until one closes.
+// A client that disconnects does not cancel its handler by default (a half-done write is worse
+// than a wasted response); handlers can ask request::peer_disconnected(), and
+// cancel_on_disconnect = true cancels them instead.
+//
+// Shutdown: stop(grace), SIGINT/SIGTERM (which cancel corio::run's main task) or cancelling
+// serve(): the listener closes, idle connections close, requests in flight get up to `grace`
+// to finish (their responses say Connection: close), then what is left is cancelled.
+// Multi-core: run(endpoint, threads) runs one loop per thread, each with its own SO_REUSEPORT
+// listener (thread-per-core; the handlers must be safe to call from several threads).
+//
+// Throws: serve() throws connection_error if it cannot listen. Cancel safety: cancelling
+// serve() shuts down as described and then propagates cancelled_error.
+// Thread-safety: configure routes before serving; stop() may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "corio/async_generator.hpp"
+#include "corio/event_loop.hpp"
+#include "corio/http/headers.hpp"
+#include "corio/http/parser.hpp"
+#include "corio/http/url.hpp"
+#include "corio/net/endpoint.hpp"
+#include "corio/task.hpp"
+
+namespace corio::http {
+
+/// A request as a handler sees it: the head, the whole body (read before the handler runs,
+/// within max_body_size), path parameters.
+class request {
+public:
+    const std::string& method() const noexcept { return method_; }
+    const std::string& target() const noexcept { return target_; }  ///< path + "?" + query, as sent
+    const std::string& path() const noexcept { return path_; }      ///< decoded path
+    const query_params& query() const noexcept { return query_; }
+    const http::headers& headers() const noexcept { return headers_; }
+    const std::string& body() const noexcept { return body_; }
+    /// The body parsed as JSON; throws json_error (answered 400 if not caught).
+    nlohmann::json json() const;
+    /// A `{name}` segment of the route; "" if the route has none of that name.
+    std::string_view param(std::string_view name) const noexcept;
+    const net::endpoint& peer() const noexcept { return peer_; }
+    /// Unique per server process, also sent back as X-Request-Id.
+    std::uint64_t id() const noexcept { return id_; }
+    /// True once the client has closed its side of the connection.
+    bool peer_disconnected() const noexcept;
+
+private:
+    friend class server;
+    std::string method_;
+    std::string target_;
+    std::string path_;
+    query_params query_;
+    http::headers headers_;
+    std::string body_;
+    std::vector<std::pair<std::string, std::string>> params_;
+    net::endpoint peer_;
+    std::uint64_t id_ = 0;
+    std::function<bool()> peer_gone_;  // asks the connection
+};
+
+/// What a handler returns. A body, or a stream of pieces sent with chunked encoding.
+class response {
+public:
+    response() = default;
+    explicit response(int status, std::string body = {}, std::string content_type = "text/plain; charset=utf-8");
+
+    static response text(std::string body, int status = 200);
+    static response json(const nlohmann::json& value, int status = 200);
+    /// Sends each yielded piece as a chunk as soon as it is produced.
+    static response stream(async_generator<std::string> pieces, std::string content_type = "application/octet-stream",
+                           int status = 200);
+
+    int status() const noexcept { return status_; }
+    response& set_status(int status) noexcept {
+        status_ = status;
+        return *this;
+    }
+    http::headers& headers() noexcept { return headers_; }
+    const http::headers& headers() const noexcept { return headers_; }
+    const std::string& body() const noexcept { return body_; }
+    bool streaming() const noexcept { return stream_.has_value(); }
+
+private:
+    friend class server;
+    int status_ = 200;
+    http::headers headers_;
+    std::string body_;
+    std::optional<async_generator<std::string>> stream_;
+};
+
+using handler = std::function<task<response>(request&)>;
+
+/// Limits and timeouts; every one is finite by default.
+struct server_options {
+    std::chrono::nanoseconds header_timeout = std::chrono::seconds(10);   ///< whole head of a request
+    std::chrono::nanoseconds body_timeout = std::chrono::seconds(30);     ///< whole body of a request
+    std::chrono::nanoseconds idle_timeout = std::chrono::seconds(60);     ///< keep-alive wait for the next request
+    std::chrono::nanoseconds handler_timeout = std::chrono::seconds(30);  ///< then 503
+    std::chrono::nanoseconds write_timeout = std::chrono::seconds(30);    ///< sending one response
+    std::chrono::nanoseconds shutdown_grace = std::chrono::seconds(10);   ///< stop() default
+    std::size_t max_connections = 10'000;
+    parse_limits limits{};   ///< head sizes (431/414), max_body_size (413)
+    bool cancel_on_disconnect = false;
+    bool access_log = false;  ///< one line per request to stderr
+};
+
+class server {
+public:
+    explicit server(server_options options = {});
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+    ~server();
+
+    /// Adds a route; `pattern` is a path whose segments may be `{name}`. Later routes never
+    /// shadow earlier ones: the first match wins.
+    server& route(std::string method, std::string pattern, handler h);
+    server& get(std::string pattern, handler h) { return route("GET", std::move(pattern), std::move(h)); }
+    server& post(std::string pattern, handler h) { return route("POST", std::move(pattern), std::move(h)); }
+    server& put(std::string pattern, handler h) { return route("PUT", std::move(pattern), std::move(h)); }
+    server& patch(std::string pattern, handler h) { return route("PATCH", std::move(pattern), std::move(h)); }
+    server& delete_(std::string pattern, handler h) { return route("DELETE", std::move(pattern), std::move(h)); }
+
+    /// Binds `local` (port 0 picks one) and serves on the current loop until stopped. Once it
+    /// listens, local_endpoint() tells where. `reuse_port`: for several loops on one port.
+    task<> serve(net::endpoint local, bool reuse_port = false);
+    /// Where the first serve() listens (port 0 resolved); empty until then.
+    std::optional<net::endpoint> local_endpoint() const;
+    /// Blocks: `threads` loops, one per thread, each serving `local` with SO_REUSEPORT (port
+    /// must not be 0 when threads > 1). Returns after stop() or SIGINT/SIGTERM.
+    void run(net::endpoint local, int threads = 1);
+    /// Starts a graceful shutdown of every serve() (any thread): see the header comment.
+    void stop();
+    void stop(std::chrono::nanoseconds grace);
+
+    const server_options& options() const noexcept { return options_; }
+    /// Requests answered so far (all loops).
+    std::uint64_t requests_served() const noexcept { return served_.load(std::memory_order_relaxed); }
+    /// Connections open right now (all loops).
+    std::size_t open_connections() const noexcept { return open_.load(std::memory_order_relaxed); }
+
+private:
+    struct route_entry {
+        std::string method;
+        std::vector<std::string> segments;  // literal, or "{name}"
+        handler h;
+    };
+    class runtime;  // one serve() on one loop
+    friend class runtime;
+
+    /// The route for method + path (params filled in), or null: then `allowed` lists the
+    /// methods the path has (empty: 404).
+    const route_entry* match(std::string_view method, std::string_view path,
+                             std::vector<std::pair<std::string, std::string>>& params, std::string& allowed) const;
+    void register_runtime(runtime* r, loop_handle loop);
+    void unregister_runtime(runtime* r);
+
+    server_options options_;
+    std::vector<route_entry> routes_;
+    std::atomic<std::uint64_t> served_{0};
+    std::atomic<std::size_t> open_{0};
+    std::atomic<std::uint64_t> next_request_id_{1};
+    mutable std::mutex mutex_;  // guards runtimes_ and local_
+    std::vector<std::pair<runtime*, loop_handle>> runtimes_;
+    std::optional<net::endpoint> local_;
+    std::chrono::nanoseconds requested_grace_{};
+    bool stop_requested_ = false;  // guarded by mutex_
+};
+
+}  // namespace corio::http

@@ -1,0 +1,525 @@
+// Implementation of corio/http/server.hpp: routing, the per-loop runtime (accept loop,
+// connections, graceful shutdown), reading requests and writing responses.
+#include "corio/http/server.hpp"
+
+#include <cstdio>
+#include <ctime>
+#include <list>
+#include <stdexcept>
+
+#include "corio/event.hpp"
+#include "corio/http/errors.hpp"
+#include "corio/log.hpp"
+#include "corio/net/tcp.hpp"
+#include "corio/run_threads.hpp"
+#include "corio/semaphore.hpp"
+#include "corio/shield.hpp"
+#include "corio/sleep.hpp"
+#include "corio/spawn.hpp"
+#include "corio/task_set.hpp"
+#include "corio/version.hpp"
+#include "corio/wait_any.hpp"
+#include "corio/wait_for.hpp"
+#include "read_buffer.hpp"
+
+namespace corio::http {
+namespace {
+
+std::string_view reason_phrase(int status) noexcept {
+    switch (status) {
+        case 100: return "Continue";
+        case 200: return "OK";
+        case 201: return "Created";
+        case 204: return "No Content";
+        case 301: return "Moved Permanently";
+        case 302: return "Found";
+        case 303: return "See Other";
+        case 304: return "Not Modified";
+        case 307: return "Temporary Redirect";
+        case 308: return "Permanent Redirect";
+        case 400: return "Bad Request";
+        case 401: return "Unauthorized";
+        case 403: return "Forbidden";
+        case 404: return "Not Found";
+        case 405: return "Method Not Allowed";
+        case 408: return "Request Timeout";
+        case 409: return "Conflict";
+        case 413: return "Content Too Large";
+        case 414: return "URI Too Long";
+        case 422: return "Unprocessable Content";
+        case 429: return "Too Many Requests";
+        case 431: return "Request Header Fields Too Large";
+        case 499: return "Client Closed Request";
+        case 500: return "Internal Server Error";
+        case 502: return "Bad Gateway";
+        case 503: return "Service Unavailable";
+        case 504: return "Gateway Timeout";
+        default: return "Status";
+    }
+}
+
+/// The status a rejected request gets (parser.hpp maps its limits to statuses).
+int status_for(parse_error_code code) noexcept {
+    switch (code) {
+        case parse_error_code::start_line_too_long: return 414;
+        case parse_error_code::too_many_headers:
+        case parse_error_code::headers_too_large: return 431;
+        case parse_error_code::body_too_large: return 413;
+        default: return 400;
+    }
+}
+
+bool has_no_body(int status) noexcept { return status < 200 || status == 204 || status == 304; }
+
+std::vector<std::string> split_path(std::string_view path) {
+    std::vector<std::string> segments;
+    std::size_t start = 1;
+    while (start <= path.size()) {
+        const std::size_t end = std::min(path.find('/', start), path.size());
+        segments.emplace_back(path.substr(start, end - start));
+        start = end + 1;
+    }
+    return segments;
+}
+
+bool is_param(std::string_view segment) noexcept {
+    return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+}  // namespace
+
+// ---- request / response ----
+
+nlohmann::json request::json() const {
+    try {
+        return nlohmann::json::parse(body_);
+    } catch (const nlohmann::json::parse_error& e) {
+        throw json_error(method_ + " " + target_ + ": the request body is not valid JSON: " + e.what(), e.byte);
+    }
+}
+
+std::string_view request::param(std::string_view name) const noexcept {
+    for (const auto& [key, value] : params_)
+        if (key == name) return value;
+    return {};
+}
+
+bool request::peer_disconnected() const noexcept { return peer_gone_ && peer_gone_(); }
+
+response::response(int status, std::string body, std::string content_type) : status_(status), body_(std::move(body)) {
+    if (!content_type.empty() && !has_no_body(status)) headers_.add("Content-Type", std::move(content_type));
+}
+
+response response::text(std::string body, int status) { return response(status, std::move(body)); }
+
+response response::json(const nlohmann::json& value, int status) {
+    return response(status, value.dump(), "application/json");
+}
+
+response response::stream(async_generator<std::string> pieces, std::string content_type, int status) {
+    response r(status, {}, std::move(content_type));
+    r.stream_.emplace(std::move(pieces));
+    return r;
+}
+
+// ---- the per-loop runtime ----
+
+/// One serve() on one loop: the listener, its connections, their shutdown.
+class server::runtime {
+public:
+    runtime(server& owner, net::tcp_listener listener)
+        : owner_(owner), listener_(std::move(listener)), slots_(owner.options_.max_connections) {}
+
+    task<> run();
+    /// On this runtime's loop: begin the graceful shutdown.
+    void request_stop(std::chrono::nanoseconds grace) noexcept {
+        grace_ = grace;
+        stop_.set();
+    }
+
+private:
+    // A connection's control block, for closing the idle ones at shutdown.
+    struct connection_control {
+        join_handle<void> task;
+        bool idle = true;  // waiting for (the start of) a request
+    };
+    using control_list = std::list<connection_control>;
+
+    task<> accept_loop();
+    task<> serve_connection(net::tcp_stream stream, semaphore::guard slot, control_list::iterator control);
+    task<> shutdown(join_handle<void>& accepting);
+    task<> handle_requests(net::tcp_stream& stream, control_list::iterator control);
+    static void take_head(request& req, const request_head& head);
+    task<response> dispatch(request& req, net::tcp_stream& stream);
+    task<response> call_handler(const route_entry& route, request& req, net::tcp_stream& stream);
+    task<> write_response(net::tcp_stream& stream, const request& req, response& resp, bool closing);
+    std::string head_of(const request& req, const response& resp, bool closing);
+    const std::string& date_header();
+    void log_access(const request& req, const response& resp, clock::time_point started) const;
+
+    server& owner_;
+    net::tcp_listener listener_;
+    semaphore slots_;  // one unit per open connection: max_connections
+    event stop_;
+    std::chrono::nanoseconds grace_{};
+    bool stopping_ = false;  // no new requests are started once set
+    task_set connections_{[](const std::string&, std::exception_ptr e) {
+        log_error("http::server: a connection task failed: " + describe(e));
+    }};
+    control_list controls_;  // one per live connection task
+    std::string date_;       // "Date: ...\r\n", refreshed once a second
+    std::time_t date_second_ = 0;
+};
+
+task<> server::runtime::run() {
+    auto accepting = spawn(accept_loop(), "http::server.accept");
+    std::exception_ptr cancelled;
+    try {
+        co_await stop_.wait();
+    } catch (const cancelled_error&) {
+        cancelled = std::current_exception();
+        grace_ = owner_.options_.shutdown_grace;
+    }
+    co_await uncancellable(shutdown(accepting));  // bounded by grace_ and one more second
+    if (cancelled) {
+        owner_.stop();  // a signal reached this loop: the other loops stop too
+        std::rethrow_exception(cancelled);
+    }
+}
+
+task<> server::runtime::shutdown(join_handle<void>& accepting) {
+    accepting.cancel();
+    try {
+        co_await accepting;
+    } catch (const cancelled_error&) {
+    }
+    listener_.close();
+    stopping_ = true;
+    for (auto& c : controls_)
+        if (c.idle) c.task.cancel();
+    try {
+        co_await wait_for(connections_.join_all(), grace_);
+    } catch (const timeout_error&) {
+    }
+    co_await connections_.shutdown(std::chrono::seconds(1));
+}
+
+task<> server::runtime::accept_loop() {
+    const net::tcp_options stream_options{.read_timeout = owner_.options_.idle_timeout,
+                                          .write_timeout = owner_.options_.write_timeout};
+    for (;;) {
+        auto slot = co_await slots_.acquire();  // pauses accepting at max_connections
+        bool failed = false;
+        try {
+            auto stream = co_await listener_.accept(stream_options);
+            auto control = controls_.emplace(controls_.end());
+            control->task = connections_.spawn(serve_connection(std::move(stream), std::move(slot), control));
+        } catch (const connection_error& e) {  // EMFILE and friends: back off, keep serving
+            log_error(std::string("http::server: accept failed: ") + e.what());
+            failed = true;
+        }
+        if (failed) co_await corio::sleep(std::chrono::milliseconds(100));
+    }
+}
+
+namespace {
+
+/// Reads more bytes into `buffer` within `deadline`; false at end of stream or on expiry.
+task<bool> receive(net::tcp_stream& stream, detail::read_buffer& buffer, clock::time_point deadline) {
+    const auto left = deadline - clock::now();
+    if (left <= clock::duration::zero()) co_return false;
+    stream.options().read_timeout = left;
+    std::size_t n = 0;
+    try {
+        n = co_await stream.read_some(buffer.prepare());
+    } catch (const timeout_error&) {
+        co_return false;
+    }
+    buffer.commit(n);
+    co_return n > 0;
+}
+
+}  // namespace
+
+/// Copies the parsed head into `req` (its views point into the buffer, which moves later).
+void server::runtime::take_head(request& req, const request_head& head) {
+    req.method_ = std::string(head.method);
+    req.target_ = std::string(head.target);
+    const auto query_start = req.target_.find('?');
+    req.path_ = percent_decode(std::string_view(req.target_).substr(0, query_start));
+    req.query_ = query_start == std::string::npos ? query_params() : query_params::parse(req.target_.substr(query_start + 1));
+    for (const header_field& f : head.headers) req.headers_.add(std::string(f.name), std::string(f.value));
+}
+
+task<> server::runtime::serve_connection(net::tcp_stream stream, semaphore::guard slot, control_list::iterator control) {
+    struct forget_control {
+        control_list& list;
+        control_list::iterator it;
+        std::atomic<std::size_t>& open;
+        ~forget_control() {
+            list.erase(it);
+            open.fetch_sub(1, std::memory_order_relaxed);
+        }
+    } forget{controls_, control, owner_.open_};
+    owner_.open_.fetch_add(1, std::memory_order_relaxed);
+    (void)slot;  // held until the connection ends
+    try {
+        co_await handle_requests(stream, control);
+    } catch (const connection_error&) {  // the peer vanished: nothing to answer
+    } catch (const timeout_error&) {     // a response could not be written in time
+    }
+}
+
+task<> server::runtime::handle_requests(net::tcp_stream& stream, control_list::iterator control) {
+    const server_options& o = owner_.options_;
+    detail::read_buffer buffer(4096);  // grows for large heads; small for 10k idle connections
+    while (!stopping_) {
+        control->idle = true;
+        request_parser parser(o.limits);
+        request req;
+        req.peer_ = stream.peer();
+        req.peer_gone_ = [&stream] { return stream.peer_closed(); };
+        bool complete = false;
+        bool started = !buffer.unread().empty();  // a pipelined request is already here
+        auto deadline = clock::now() + (started ? o.header_timeout : o.idle_timeout);
+        int reject = 0;
+        try {
+            while (!complete) {
+                const parse_result r = parser.parse(buffer.unread());
+                if (r.event == parse_event::headers) {
+                    take_head(req, parser.head());
+                    deadline = clock::now() + o.body_timeout;
+                    if (parser.head().expect_continue) co_await stream.write_all("HTTP/1.1 100 Continue\r\n\r\n");
+                } else if (r.event == parse_event::body) {
+                    req.body_.append(r.body);
+                }
+                buffer.consume(r.consumed);
+                complete = r.event == parse_event::message_complete;
+                if (r.event != parse_event::need_more) continue;
+                if (!co_await receive(stream, buffer, deadline)) {
+                    if (started) reject = 408;  // too slow (slowloris) or cut off mid-request
+                    break;
+                }
+                if (!started) {
+                    started = true;
+                    control->idle = false;
+                    deadline = clock::now() + o.header_timeout;
+                }
+            }
+        } catch (const parse_error& e) {
+            reject = status_for(e.code());
+        }
+        if (!complete) {
+            if (reject != 0 && stream.is_open()) {
+                response refusal = response::text(std::string(reason_phrase(reject)) + "\n", reject);
+                co_await write_response(stream, req, refusal, true);
+            }
+            co_return;
+        }
+        control->idle = false;
+        req.id_ = owner_.next_request_id_.fetch_add(1, std::memory_order_relaxed);
+        const auto started_at = clock::now();
+        response resp = co_await dispatch(req, stream);
+        const bool closing = !parser.head().keep_alive || stopping_;
+        co_await write_response(stream, req, resp, closing);
+        owner_.served_.fetch_add(1, std::memory_order_relaxed);
+        if (o.access_log) log_access(req, resp, started_at);
+        if (closing) co_return;
+    }
+}
+
+namespace {
+
+/// Returns once the client has closed its side (checked every 50 ms: the loop records the
+/// hang-up even while nobody reads).
+task<> until_peer_closes(const net::tcp_stream& stream) {
+    while (!stream.peer_closed()) co_await corio::sleep(std::chrono::milliseconds(50));
+}
+
+}  // namespace
+
+task<response> server::runtime::call_handler(const route_entry& route, request& req, net::tcp_stream& stream) {
+    if (!owner_.options_.cancel_on_disconnect) co_return co_await route.h(req);
+    auto first = co_await wait_any(route.h(req), until_peer_closes(stream));
+    if (first.index() == 0) co_return std::move(std::get<0>(first));
+    co_return response::text("Client Closed Request\n", 499);  // nobody reads it: the peer is gone
+}
+
+task<response> server::runtime::dispatch(request& req, net::tcp_stream& stream) {
+    std::string allowed;
+    const bool head = req.method_ == "HEAD";
+    const route_entry* route = owner_.match(head ? "GET" : req.method_, req.path_, req.params_, allowed);
+    if (route == nullptr) {
+        if (allowed.empty()) co_return response::text("Not Found\n", 404);
+        response refusal = response::text("Method Not Allowed\n", 405);
+        refusal.headers().add("Allow", allowed);
+        co_return refusal;
+    }
+    const auto deadline = clock::now() + owner_.options_.handler_timeout;
+    std::exception_ptr failure;
+    try {
+        co_return co_await wait_until(call_handler(*route, req, stream), deadline);
+    } catch (const json_error&) {
+        co_return response::text("Bad Request: the body is not valid JSON\n", 400);
+    } catch (const timeout_error&) {
+        if (clock::now() >= deadline) co_return response::text("Service Unavailable: the handler took too long\n", 503);
+        failure = std::current_exception();
+    } catch (const std::exception&) {
+        failure = std::current_exception();
+    }
+    log_error("http::server: request " + std::to_string(req.id_) + " (" + req.method_ + " " + req.target_ +
+              ") failed: " + describe(failure));
+    co_return response::text("Internal Server Error\n", 500);
+}
+
+const std::string& server::runtime::date_header() {
+    const std::time_t now = std::time(nullptr);
+    if (now != date_second_) {
+        date_second_ = now;
+        std::tm utc{};
+        ::gmtime_r(&now, &utc);
+        char text[64];
+        const std::size_t n = std::strftime(text, sizeof text, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &utc);
+        date_.assign(text, n);
+    }
+    return date_;
+}
+
+std::string server::runtime::head_of(const request& req, const response& resp, bool closing) {
+    std::string head;
+    head.reserve(192 + resp.body_.size());
+    head.append("HTTP/1.1 ").append(std::to_string(resp.status_)).append(" ").append(reason_phrase(resp.status_));
+    head.append("\r\nServer: corio/" CORIO_VERSION_STRING "\r\n").append(date_header());
+    if (req.id_ != 0) head.append("X-Request-Id: ").append(std::to_string(req.id_)).append("\r\n");
+    for (const auto& [name, value] : resp.headers_) head.append(name).append(": ").append(value).append("\r\n");
+    if (resp.stream_)
+        head.append("Transfer-Encoding: chunked\r\n");
+    else if (!has_no_body(resp.status_))
+        head.append("Content-Length: ").append(std::to_string(resp.body_.size())).append("\r\n");
+    if (closing) head.append("Connection: close\r\n");
+    head.append("\r\n");
+    return head;
+}
+
+task<> server::runtime::write_response(net::tcp_stream& stream, const request& req, response& resp, bool closing) {
+    std::string out = head_of(req, resp, closing);
+    const bool send_body = req.method_ != "HEAD" && !has_no_body(resp.status_);
+    if (!resp.stream_) {
+        if (send_body) out.append(resp.body_);
+        co_await stream.write_all(out);  // one write for head and body
+    } else {
+        co_await stream.write_all(out);
+        while (send_body) {
+            auto piece = co_await resp.stream_->next();
+            if (!piece) break;
+            if (piece->empty()) continue;
+            char size[32];
+            const int n = std::snprintf(size, sizeof size, "%zx\r\n", piece->size());
+            co_await stream.write_all(std::string(size, static_cast<std::size_t>(n)) + *piece + "\r\n");
+        }
+        if (send_body) co_await stream.write_all("0\r\n\r\n");
+    }
+    if (closing) stream.close();
+}
+
+void server::runtime::log_access(const request& req, const response& resp, clock::time_point started) const {
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - started).count();
+    std::fprintf(stderr, "%s %s %s %d %zu %lldus id=%llu\n", req.peer_.to_string().c_str(), req.method_.c_str(),
+                 req.target_.c_str(), resp.status_, resp.body_.size(), static_cast<long long>(micros),
+                 static_cast<unsigned long long>(req.id_));
+}
+
+// ---- server ----
+
+server::server(server_options options) : options_(options) {}
+
+server::~server() = default;
+
+server& server::route(std::string method, std::string pattern, handler h) {
+    if (pattern.empty() || pattern.front() != '/') throw std::invalid_argument("http::server: a route must start with '/': " + pattern);
+    routes_.push_back({std::move(method), split_path(pattern), std::move(h)});
+    return *this;
+}
+
+const server::route_entry* server::match(std::string_view method, std::string_view path,
+                                         std::vector<std::pair<std::string, std::string>>& params,
+                                         std::string& allowed) const {
+    if (path.empty() || path.front() != '/') return nullptr;
+    const std::vector<std::string> segments = split_path(path);
+    for (const route_entry& r : routes_) {
+        if (r.segments.size() != segments.size()) continue;
+        bool fits = true;
+        for (std::size_t i = 0; fits && i < segments.size(); ++i)
+            fits = is_param(r.segments[i]) || r.segments[i] == segments[i];
+        if (!fits) continue;
+        if (r.method != method) {
+            if (allowed.find(r.method) == std::string::npos) allowed += (allowed.empty() ? "" : ", ") + r.method;
+            continue;
+        }
+        params.clear();
+        for (std::size_t i = 0; i < segments.size(); ++i)
+            if (is_param(r.segments[i])) params.emplace_back(r.segments[i].substr(1, r.segments[i].size() - 2), segments[i]);
+        return &r;
+    }
+    return nullptr;
+}
+
+task<> server::serve(net::endpoint local, bool reuse_port) {
+    auto listener = net::tcp_listener::bind(local, {.backlog = 1024, .reuse_port = reuse_port});
+    {
+        std::lock_guard lock(mutex_);
+        if (!local_) local_ = listener.local_endpoint();
+    }
+    runtime rt(*this, std::move(listener));
+    register_runtime(&rt, current_loop("http::server::serve").handle());
+    std::exception_ptr failure;
+    try {
+        co_await rt.run();
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    unregister_runtime(&rt);
+    if (failure) std::rethrow_exception(failure);
+}
+
+std::optional<net::endpoint> server::local_endpoint() const {
+    std::lock_guard lock(mutex_);
+    return local_;
+}
+
+void server::register_runtime(runtime* r, loop_handle loop) {
+    std::lock_guard lock(mutex_);
+    runtimes_.emplace_back(r, loop);
+    if (stop_requested_) r->request_stop(requested_grace_);
+}
+
+void server::unregister_runtime(runtime* r) {
+    std::lock_guard lock(mutex_);
+    std::erase_if(runtimes_, [r](const auto& entry) { return entry.first == r; });
+}
+
+void server::stop() { stop(options_.shutdown_grace); }
+
+void server::stop(std::chrono::nanoseconds grace) {
+    std::lock_guard lock(mutex_);
+    stop_requested_ = true;
+    requested_grace_ = grace;
+    for (const auto& [r, loop] : runtimes_) {
+        loop.post([this, r = r, grace] {
+            std::lock_guard inner(mutex_);  // r may have finished meanwhile
+            for (const auto& entry : runtimes_)
+                if (entry.first == r) r->request_stop(grace);
+        });
+    }
+}
+
+void server::run(net::endpoint local, int threads) {
+    if (threads <= 1) {
+        corio::run(serve(local));
+        return;
+    }
+    if (local.port() == 0) throw std::invalid_argument("http::server::run: several threads need an explicit port");
+    run_threads(threads, [this, local](int) { return serve(local, true); });
+}
+
+}  // namespace corio::http

@@ -1,0 +1,365 @@
+// http::server against real clients on loopback: corio's own client, curl, and raw sockets
+// for pipelining, slowloris and malformed requests.
+#include <gtest/gtest.h>
+
+#include "test_util.hpp"
+
+#include <corio/corio.hpp>
+#include <corio/http/server.hpp>
+#include <corio/run_threads.hpp>
+
+#include <array>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include <sys/resource.h>
+
+using namespace std::chrono_literals;
+using corio::http::client_session;
+using corio::http::request;
+using corio::http::response;
+using corio::http::server;
+using corio::net::tcp_stream;
+
+namespace {
+
+std::string base_url(const server& app) { return "http://" + app.local_endpoint()->to_string(); }
+
+/// Serves `app` on 127.0.0.1 while `body(app)` runs, then stops it gracefully.
+template <class Body>
+void with_app(server& app, Body body) {
+    corio::run([](server& app, Body body) -> corio::task<> {
+        auto serving = corio::spawn(app.serve(corio::net::endpoint::parse("127.0.0.1", 0)));
+        co_await corio::sleep(0ms);  // serve() binds before its first suspension
+        co_await body(app);
+        app.stop(1s);
+        co_await serving;
+    }(app, std::move(body)));
+}
+
+/// Sends raw bytes and reads until the server closes (or `limit` passes).
+corio::task<std::string> raw_exchange(const server& app, std::string bytes, std::chrono::milliseconds limit = 2s) {
+    auto stream = co_await tcp_stream::connect(*app.local_endpoint(), {.read_timeout = limit});
+    co_await stream.write_all(bytes);
+    std::string out;
+    std::array<char, 4096> buffer;
+    try {
+        while (const auto n = co_await stream.read_some(buffer)) out.append(buffer.data(), n);
+    } catch (const corio::timeout_error&) {
+        out += "<timeout>";
+    }
+    co_return out;
+}
+
+std::size_t count(const std::string& text, std::string_view part) {
+    std::size_t n = 0;
+    for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+    return n;
+}
+
+void add_item_routes(server& app) {
+    app.get("/items/{id}", [](request& req) -> corio::task<response> {
+        co_return response::json({{"id", std::string(req.param("id"))}, {"q", std::string(req.query().get("q").value_or(""))}});
+    });
+    app.post("/echo", [](request& req) -> corio::task<response> { co_return response::json(req.json()); });
+}
+
+TEST(http_server, routes_parameters_404_405_and_head) {
+    server app;
+    add_item_routes(app);
+    with_app(app, [](server& app) -> corio::task<> {
+        client_session session;
+        auto item = co_await session.get(base_url(app) + "/items/42?q=x%20y");
+        EXPECT_EQ(item.status(), 200);
+        EXPECT_EQ(item.headers().get("Content-Type"), "application/json");
+        EXPECT_TRUE(item.headers().contains("Date"));
+        EXPECT_EQ(item.headers().get("Server"), std::string_view("corio/" CORIO_VERSION_STRING));
+        EXPECT_EQ((co_await item.json()).dump(), R"({"id":"42","q":"x y"})");
+        auto missing = co_await session.get(base_url(app) + "/nope");
+        EXPECT_EQ(missing.status(), 404);
+        co_await missing.text();
+        auto wrong = co_await session.put(base_url(app) + "/items/1");
+        EXPECT_EQ(wrong.status(), 405);
+        EXPECT_EQ(wrong.headers().get("Allow"), "GET");
+        co_await wrong.text();
+        auto head = co_await session.head(base_url(app) + "/items/7");
+        EXPECT_EQ(head.status(), 200);
+        EXPECT_EQ(head.content_length(), 17u);  // {"id":"7","q":""}
+        EXPECT_EQ(session.open_connections(), 1u);  // all on one keep-alive connection
+    });
+}
+
+TEST(http_server, json_bodies_and_bad_json) {
+    server app;
+    add_item_routes(app);
+    with_app(app, [](server& app) -> corio::task<> {
+        client_session session;
+        const nlohmann::json document = {{"a", 1}};
+        auto echo = co_await session.post(base_url(app) + "/echo", corio::http::request_options().json(document));
+        EXPECT_EQ(co_await echo.json(), document);
+        auto bad = co_await session.post(base_url(app) + "/echo", corio::http::request_options().body("{oops"));
+        EXPECT_EQ(bad.status(), 400);
+    });
+}
+
+TEST(http_server, a_throwing_handler_is_a_500_with_a_logged_request_id) {
+    std::vector<std::string> logged;
+    const auto previous = corio::set_error_logger([&](std::string_view m) { logged.emplace_back(m); });
+    server app;
+    app.get("/boom", [](request&) -> corio::task<response> {
+        throw std::runtime_error("secret database password in this message");
+        co_return response::text("unreachable");
+    });
+    with_app(app, [&](server& app) -> corio::task<> {
+        client_session session;
+        auto r = co_await session.get(base_url(app) + "/boom");
+        EXPECT_EQ(r.status(), 500);
+        const std::string body = co_await r.text();
+        EXPECT_EQ(body.find("secret"), std::string::npos);
+        const auto id = std::string(r.headers().get("X-Request-Id").value_or("?"));
+        EXPECT_EQ(logged.size(), 1u);
+        if (!logged.empty()) {
+            EXPECT_NE(logged[0].find("request " + id), std::string::npos) << logged[0];
+            EXPECT_NE(logged[0].find("secret database password"), std::string::npos);
+        }
+    });
+    corio::set_error_logger(previous);
+}
+
+TEST(http_server, a_slow_handler_is_cancelled_and_answered_503) {
+    bool cancelled = false;
+    server app({.handler_timeout = 50ms});
+    app.get("/slow", [&](request&) -> corio::task<response> {
+        try {
+            co_await corio::sleep(10s);
+        } catch (const corio::cancelled_error&) {
+            cancelled = true;
+            throw;
+        }
+        co_return response::text("late");
+    });
+    with_app(app, [&](server& app) -> corio::task<> {
+        client_session session;
+        EXPECT_EQ((co_await session.get(base_url(app) + "/slow")).status(), 503);
+        EXPECT_TRUE(cancelled);
+    });
+}
+
+TEST(http_server, malformed_and_oversized_requests_get_4xx_and_a_close) {
+    server app(corio::http::server_options{.limits = {.max_header_bytes = 1024, .max_body_size = 10}});
+    add_item_routes(app);
+    with_app(app, [](server& app) -> corio::task<> {
+        auto bad = co_await raw_exchange(app, "GET /items/1 HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n");
+        EXPECT_EQ(bad.rfind("HTTP/1.1 400 ", 0), 0u) << bad;
+        EXPECT_NE(bad.find("Connection: close"), std::string::npos);
+        auto big_head = co_await raw_exchange(app, "GET /items/1 HTTP/1.1\r\nX: " + std::string(2000, 'a') + "\r\n\r\n");
+        EXPECT_EQ(big_head.rfind("HTTP/1.1 431 ", 0), 0u) << big_head;
+        auto big_body = co_await raw_exchange(app, "POST /echo HTTP/1.1\r\nContent-Length: 100\r\n\r\n" + std::string(100, 'x'));
+        EXPECT_EQ(big_body.rfind("HTTP/1.1 413 ", 0), 0u) << big_body;
+        client_session session;  // the server still serves
+        EXPECT_EQ((co_await session.get(base_url(app) + "/items/1")).status(), 200);
+    });
+}
+
+TEST(http_server, pipelined_requests_are_answered_in_order) {
+    server app;
+    add_item_routes(app);
+    with_app(app, [](server& app) -> corio::task<> {
+        const std::string requests = "GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /items/2 HTTP/1.1\r\nHost: x\r\n\r\n"
+                                     "GET /items/3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        const auto replies = co_await raw_exchange(app, requests);
+        EXPECT_EQ(count(replies, "HTTP/1.1 200 OK"), 3u);
+        const auto one = replies.find(R"("id":"1")"), two = replies.find(R"("id":"2")"), three = replies.find(R"("id":"3")");
+        EXPECT_TRUE(one < two && two < three) << replies;
+    });
+}
+
+TEST(http_server, slowloris_and_idle_connections_are_closed) {
+    server app(corio::http::server_options{.header_timeout = 100ms, .idle_timeout = 150ms});
+    add_item_routes(app);
+    with_app(app, [](server& app) -> corio::task<> {
+        const auto started = corio::clock::now();
+        auto partial = co_await raw_exchange(app, "GET /items/1 HTTP/1.1\r\nHost: x\r\n");  // never finished
+        EXPECT_EQ(partial.rfind("HTTP/1.1 408 ", 0), 0u) << partial;
+        auto idle = co_await raw_exchange(app, "");  // connects and says nothing
+        EXPECT_EQ(idle, "");                          // closed without an answer
+        EXPECT_LT(corio::clock::now() - started, 1s);
+    });
+}
+
+TEST(http_server, a_vanished_client_cancels_its_handler_only_when_asked_to) {
+    for (const bool cancel : {false, true}) {
+        bool finished = false, saw_disconnect = false;
+        server app({.cancel_on_disconnect = cancel});
+        app.get("/long", [&](request& req) -> corio::task<response> {
+            co_await corio::sleep(300ms);
+            saw_disconnect = req.peer_disconnected();
+            finished = true;
+            co_return response::text("done");
+        });
+        with_app(app, [](server& app) -> corio::task<> {
+            auto client = co_await tcp_stream::connect(*app.local_endpoint());
+            co_await client.write_all("GET /long HTTP/1.1\r\nHost: x\r\n\r\n");
+            co_await corio::sleep(50ms);
+            client.close();                // gone before the answer
+            co_await corio::sleep(400ms);  // past the handler's 300 ms
+        });
+        EXPECT_EQ(finished, !cancel) << "cancel_on_disconnect=" << cancel;
+        EXPECT_EQ(saw_disconnect, !cancel);
+    }
+}
+
+TEST(http_server, streams_chunked_responses) {
+    server app;
+    app.get("/stream", [](request&) -> corio::task<response> {
+        co_return response::stream([]() -> corio::async_generator<std::string> {
+            for (int i = 1; i <= 3; ++i) {
+                co_await corio::sleep(5ms);
+                co_yield "piece " + std::to_string(i) + "\n";
+            }
+        }(), "text/plain");
+    });
+    with_app(app, [](server& app) -> corio::task<> {
+        client_session session;
+        auto r = co_await session.get(base_url(app) + "/stream");
+        EXPECT_EQ(r.headers().get("Transfer-Encoding"), "chunked");
+        EXPECT_EQ(co_await r.text(), "piece 1\npiece 2\npiece 3\n");
+    });
+}
+
+TEST(http_server, graceful_shutdown_finishes_requests_in_flight) {
+    server app;
+    app.get("/work", [](request&) -> corio::task<response> {
+        co_await corio::sleep(100ms);
+        co_return response::text("done");
+    });
+    corio::run([](server& app) -> corio::task<> {
+        auto serving = corio::spawn(app.serve(corio::net::endpoint::parse("127.0.0.1", 0)));
+        co_await corio::sleep(0ms);
+        client_session session;
+        std::vector<corio::task<std::string>> calls;
+        for (int i = 0; i < 5; ++i)
+            calls.push_back([](client_session& s, std::string url) -> corio::task<std::string> {
+                co_return co_await (co_await s.get(url)).text();
+            }(session, base_url(app) + "/work"));
+        auto in_flight = corio::spawn(corio::gather(std::move(calls)));
+        co_await corio::sleep(30ms);
+        app.stop(2s);
+        const auto bodies = co_await in_flight;
+        EXPECT_EQ(std::count(bodies.begin(), bodies.end(), "done"), 5);
+        co_await serving;  // returns once they are answered
+        EXPECT_EQ(app.requests_served(), 5u);
+    }(app));
+}
+
+TEST(http_server, max_connections_pauses_accepting) {
+    server app(corio::http::server_options{.max_connections = 1});
+    add_item_routes(app);
+    with_app(app, [](server& app) -> corio::task<> {
+        auto first = co_await tcp_stream::connect(*app.local_endpoint());
+        co_await first.write_all("GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+        std::array<char, 4096> buffer;
+        EXPECT_GT(co_await first.read_some(buffer), 0u);
+        client_session session({.timeout = {.total = 5s}});
+        auto second = corio::spawn(session.get(base_url(app) + "/items/2"));
+        co_await corio::sleep(50ms);
+        EXPECT_FALSE(second.done());  // waiting: the only slot is taken
+        first.close();
+        EXPECT_EQ((co_await second).status(), 200);
+    });
+}
+
+TEST(http_server, curl_is_served_too) {
+    server app;
+    add_item_routes(app);
+    with_app(app, [](server& app) -> corio::task<> {
+        const std::string command = "curl -s -H 'Expect: 100-continue' -d '{\"b\":2}' " + base_url(app) + "/echo";
+        auto run_curl = [command] {  // named, not a temporary in the co_await (g++ 12)
+            std::string text;
+            if (FILE* p = ::popen(command.c_str(), "r")) {
+                std::array<char, 256> chunk;
+                while (const auto n = std::fread(chunk.data(), 1, chunk.size(), p)) text.append(chunk.data(), n);
+                ::pclose(p);
+            }
+            return text;
+        };
+        const std::string out = co_await corio::to_thread(std::move(run_curl));
+        EXPECT_EQ(out, R"({"b":2})");
+    });
+}
+
+/// A Python client (another real client) that opens `n` keep-alive connections, sends one
+/// request on each, prints how many were answered 200, then holds them open for `hold_s`.
+constexpr const char* python_many_connections = R"(
+import resource, socket, sys, time
+port, n, hold = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 100), hard))
+socks = []
+for i in range(n):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"GET /items/%d HTTP/1.1\r\nHost: x\r\n\r\n" % i)
+    socks.append(s)
+ok = sum(1 for s in socks if s.recv(4096).startswith(b"HTTP/1.1 200"))
+print(ok, flush=True)
+time.sleep(hold)
+)";
+
+constexpr int connections = 10'000;  // for holds_ten_thousand_keep_alive_connections
+
+TEST(http_server, holds_ten_thousand_keep_alive_connections) {
+    rlimit files{};
+    ::getrlimit(RLIMIT_NOFILE, &files);
+    const rlimit saved = files;
+    files.rlim_cur = std::min<rlim_t>(files.rlim_max, connections + 1000);
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &files), 0);
+    server app;
+    add_item_routes(app);
+    with_app(app, [](server& app) -> corio::task<> {
+        const std::string command = "python3 -c '" + std::string(python_many_connections) + "' " +
+                                    std::to_string(app.local_endpoint()->port()) + " " + std::to_string(connections) + " 1";
+        FILE* client = ::popen(command.c_str(), "r");
+        EXPECT_NE(client, nullptr);
+        auto first_line = [client] {
+            char line[64] = {};
+            return std::fgets(line, sizeof line, client) != nullptr ? std::atoi(line) : -1;
+        };
+        const int answered = co_await corio::to_thread(std::move(first_line));
+        EXPECT_EQ(answered, connections);
+        EXPECT_EQ(app.open_connections(), static_cast<std::size_t>(connections));  // all held open
+        EXPECT_EQ(app.requests_served(), static_cast<std::uint64_t>(connections));
+        auto wait_exit = [client] { return ::pclose(client); };
+        EXPECT_EQ(co_await corio::to_thread(std::move(wait_exit)), 0);
+        for (int i = 0; i < 100 && app.open_connections() > 0; ++i) co_await corio::sleep(10ms);
+        EXPECT_EQ(app.open_connections(), 0u);  // the server saw them close
+    });
+    ::setrlimit(RLIMIT_NOFILE, &saved);
+}
+
+TEST(http_server, runs_one_loop_per_thread_with_reuse_port) {
+    server app;
+    add_item_routes(app);
+    // A fixed port for SO_REUSEPORT: take a free one.
+    const auto port = corio::run([]() -> corio::task<std::uint16_t> {
+        co_return corio::net::tcp_listener::bind(corio::net::endpoint::parse("127.0.0.1", 0)).local_endpoint().port();
+    }());
+    std::thread serving([&] { app.run(corio::net::endpoint::parse("127.0.0.1", port), 2); });
+    corio::run([](server& app, std::uint16_t port) -> corio::task<> {
+        client_session session({.timeout = {.total = 5s}, .limit = 8});
+        const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/items/9";
+        for (int attempt = 0; attempt < 50 && !app.local_endpoint(); ++attempt) co_await corio::sleep(10ms);
+        std::vector<corio::task<int>> calls;
+        for (int i = 0; i < 40; ++i)
+            calls.push_back([](client_session& s, std::string u) -> corio::task<int> {
+                co_return (co_await s.get(u)).status();
+            }(session, url));
+        const auto statuses = co_await corio::gather(std::move(calls));
+        EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 200), 40);
+    }(app, port), {.handle_signals = false});
+    app.stop();
+    serving.join();
+    EXPECT_EQ(app.requests_served(), 40u);
+}
+
+}  // namespace
