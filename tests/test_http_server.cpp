@@ -52,6 +52,13 @@ corio::task<std::string> raw_exchange(const server& app, std::string bytes, std:
     co_return out;
 }
 
+/// GET `url`, read its body, return its status.
+corio::task<int> get_status(client_session& session, std::string url) {
+    auto r = co_await session.get(std::move(url));
+    co_await r.text();
+    co_return r.status();
+}
+
 std::size_t count(const std::string& text, std::string_view part) {
     std::size_t n = 0;
     for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
@@ -208,6 +215,41 @@ TEST(http_server, a_vanished_client_cancels_its_handler_only_when_asked_to) {
         EXPECT_EQ(finished, !cancel) << "cancel_on_disconnect=" << cancel;
         EXPECT_EQ(saw_disconnect, !cancel);
     }
+}
+
+TEST(http_server, streaming_routes_read_the_body_as_it_arrives) {
+    server app({.limits = {.max_body_size = 1 << 20}});
+    app.route(
+        "POST", "/upload",
+        [](request& req) -> corio::task<response> {
+            std::size_t total = 0, pieces = 0;
+            auto body = req.body_stream();
+            while (auto piece = co_await body.next()) {
+                total += piece->size();
+                ++pieces;
+            }
+            co_return response::json({{"bytes", total}, {"streamed", pieces > 1}});
+        },
+        {.stream_body = true});
+    app.route("POST", "/ignore", [](request&) -> corio::task<response> { co_return response::text("ignored"); },
+              {.stream_body = true});
+    with_app(app, [](server& app) -> corio::task<> {
+        auto client = co_await tcp_stream::connect(*app.local_endpoint());
+        co_await client.write_all("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for (int i = 0; i < 3; ++i) {
+            co_await client.write_all("4000\r\n" + std::string(0x4000, 'x') + "\r\n");
+            co_await corio::sleep(10ms);
+        }
+        co_await client.write_all("0\r\n\r\n");
+        std::array<char, 4096> buffer;
+        std::string reply(buffer.data(), co_await client.read_some(buffer));
+        EXPECT_NE(reply.find(R"({"bytes":49152,"streamed":true})"), std::string::npos) << reply;
+        client_session session;  // an unread streamed body is drained; the connection is reused
+        auto ignored = co_await session.post(base_url(app) + "/ignore", corio::http::request_options().body("abc"));
+        EXPECT_EQ(co_await ignored.text(), "ignored");
+        EXPECT_EQ(co_await get_status(session, base_url(app) + "/nope"), 404);
+        EXPECT_EQ(session.open_connections(), 1u);
+    });
 }
 
 TEST(http_server, streams_chunked_responses) {

@@ -106,6 +106,14 @@ std::string_view request::param(std::string_view name) const noexcept {
 
 bool request::peer_disconnected() const noexcept { return peer_gone_ && peer_gone_(); }
 
+async_generator<std::string_view> request::body_stream() {
+    if (!body_source_) {
+        if (!body_.empty()) co_yield std::string_view(body_);
+        co_return;
+    }
+    while (const auto piece = co_await body_source_()) co_yield *piece;
+}
+
 response::response(int status, std::string body, std::string content_type) : status_(status), body_(std::move(body)) {
     if (!content_type.empty() && !has_no_body(status)) headers_.add("Content-Type", std::move(content_type));
 }
@@ -148,9 +156,11 @@ private:
     task<> accept_loop();
     task<> serve_connection(net::tcp_stream stream, semaphore::guard slot, control_list::iterator control);
     task<> shutdown(join_handle<void>& accepting);
+    class request_reader;
     task<> handle_requests(net::tcp_stream& stream, control_list::iterator control);
+    task<bool> drain(request_reader& reader);
     static void take_head(request& req, const request_head& head);
-    task<response> dispatch(request& req, net::tcp_stream& stream);
+    task<response> dispatch(request& req, net::tcp_stream& stream, request_reader& reader);
     task<response> call_handler(const route_entry& route, request& req, net::tcp_stream& stream);
     task<> write_response(net::tcp_stream& stream, const request& req, response& resp, bool closing);
     std::string head_of(const request& req, const response& resp, bool closing);
@@ -224,22 +234,96 @@ task<> server::runtime::accept_loop() {
 
 namespace {
 
-/// Reads more bytes into `buffer` within `deadline`; false at end of stream or on expiry.
-task<bool> receive(net::tcp_stream& stream, detail::read_buffer& buffer, clock::time_point deadline) {
-    const auto left = deadline - clock::now();
-    if (left <= clock::duration::zero()) co_return false;
-    stream.options().read_timeout = left;
-    std::size_t n = 0;
-    try {
-        n = co_await stream.read_some(buffer.prepare());
-    } catch (const timeout_error&) {
-        co_return false;
-    }
-    buffer.commit(n);
-    co_return n > 0;
-}
+/// A request refused before it reached a handler (timeouts while reading it, limits, syntax):
+/// answered with `status`, then the connection closes.
+struct request_rejected {
+    int status;
+};
 
 }  // namespace
+
+/// Reads one request off a connection: its head, then its body piece by piece (so a handler
+/// can stream it). Every read is bounded: the head by header_timeout (idle_timeout before its
+/// first byte), the body by body_timeout; both end in request_rejected (408, or the parser's
+/// status for bad syntax and limits).
+class server::runtime::request_reader {
+public:
+    request_reader(net::tcp_stream& stream, detail::read_buffer& buffer, const server_options& options)
+        : stream_(stream), buffer_(buffer), options_(options), parser_(options.limits) {}
+
+    /// Reads up to the end of a head and copies it into `req`. False if the connection ended
+    /// (or stayed idle too long) before a request began. `idle` turns false at the first byte.
+    task<bool> read_head(request& req, bool& idle) {
+        bool started = !buffer_.unread().empty();  // a pipelined request is already here
+        deadline_ = clock::now() + (started ? options_.header_timeout : options_.idle_timeout);
+        for (;;) {
+            const parse_result r = parse();
+            if (r.event == parse_event::headers) {
+                take_head(req, parser_.head());
+                buffer_.consume(r.consumed);  // after copying: the views point into the buffer
+                deadline_ = clock::now() + options_.body_timeout;
+                if (parser_.head().expect_continue) co_await stream_.write_all("HTTP/1.1 100 Continue\r\n\r\n");
+                co_return true;
+            }
+            buffer_.consume(r.consumed);
+            if (!co_await receive()) {
+                if (started) throw request_rejected{408};  // too slow (slowloris) or cut off
+                co_return false;
+            }
+            if (!started) {
+                started = true;
+                idle = false;
+                deadline_ = clock::now() + options_.header_timeout;
+            }
+        }
+    }
+
+    /// The next piece of the body (valid until the next call), or nullopt at its end.
+    task<std::optional<std::string_view>> next_piece() {
+        while (!complete_) {
+            const parse_result r = parse();
+            buffer_.consume(r.consumed);
+            if (r.event == parse_event::body) co_return r.body;
+            complete_ = r.event == parse_event::message_complete;
+            if (r.event == parse_event::need_more && !co_await receive()) throw request_rejected{408};
+        }
+        co_return std::nullopt;
+    }
+
+    bool complete() const noexcept { return complete_; }
+    bool keep_alive() const noexcept { return parser_.head().keep_alive; }
+
+private:
+    parse_result parse() {
+        try {
+            return parser_.parse(buffer_.unread());
+        } catch (const parse_error& e) {
+            throw request_rejected{status_for(e.code())};
+        }
+    }
+
+    /// More bytes within the deadline; false at end of stream or on expiry.
+    task<bool> receive() {
+        const auto left = deadline_ - clock::now();
+        if (left <= clock::duration::zero()) co_return false;
+        stream_.options().read_timeout = left;
+        std::size_t n = 0;
+        try {
+            n = co_await stream_.read_some(buffer_.prepare());
+        } catch (const timeout_error&) {
+            co_return false;
+        }
+        buffer_.commit(n);
+        co_return n > 0;
+    }
+
+    net::tcp_stream& stream_;
+    detail::read_buffer& buffer_;
+    const server_options& options_;
+    request_parser parser_;
+    clock::time_point deadline_;
+    bool complete_ = false;  // the message (body included) has been read
+};
 
 /// Copies the parsed head into `req` (its views point into the buffer, which moves later).
 void server::runtime::take_head(request& req, const request_head& head) {
@@ -275,57 +359,42 @@ task<> server::runtime::handle_requests(net::tcp_stream& stream, control_list::i
     detail::read_buffer buffer(4096);  // grows for large heads; small for 10k idle connections
     while (!stopping_) {
         control->idle = true;
-        request_parser parser(o.limits);
+        request_reader reader(stream, buffer, o);
         request req;
         req.peer_ = stream.peer();
         req.peer_gone_ = [&stream] { return stream.peer_closed(); };
-        bool complete = false;
-        bool started = !buffer.unread().empty();  // a pipelined request is already here
-        auto deadline = clock::now() + (started ? o.header_timeout : o.idle_timeout);
-        int reject = 0;
+        int refused = 0;
         try {
-            while (!complete) {
-                const parse_result r = parser.parse(buffer.unread());
-                if (r.event == parse_event::headers) {
-                    take_head(req, parser.head());
-                    deadline = clock::now() + o.body_timeout;
-                    if (parser.head().expect_continue) co_await stream.write_all("HTTP/1.1 100 Continue\r\n\r\n");
-                } else if (r.event == parse_event::body) {
-                    req.body_.append(r.body);
-                }
-                buffer.consume(r.consumed);
-                complete = r.event == parse_event::message_complete;
-                if (r.event != parse_event::need_more) continue;
-                if (!co_await receive(stream, buffer, deadline)) {
-                    if (started) reject = 408;  // too slow (slowloris) or cut off mid-request
-                    break;
-                }
-                if (!started) {
-                    started = true;
-                    control->idle = false;
-                    deadline = clock::now() + o.header_timeout;
-                }
-            }
-        } catch (const parse_error& e) {
-            reject = status_for(e.code());
-        }
-        if (!complete) {
-            if (reject != 0 && stream.is_open()) {
-                response refusal = response::text(std::string(reason_phrase(reject)) + "\n", reject);
-                co_await write_response(stream, req, refusal, true);
-            }
-            co_return;
+            if (!co_await reader.read_head(req, control->idle)) co_return;
+        } catch (const request_rejected& r) {
+            refused = r.status;
         }
         control->idle = false;
+        if (refused != 0) {
+            response refusal = response::text(std::string(reason_phrase(refused)) + "\n", refused);
+            co_await write_response(stream, req, refusal, true);
+            co_return;
+        }
         req.id_ = owner_.next_request_id_.fetch_add(1, std::memory_order_relaxed);
         const auto started_at = clock::now();
-        response resp = co_await dispatch(req, stream);
-        const bool closing = !parser.head().keep_alive || stopping_;
+        response resp = co_await dispatch(req, stream, reader);
+        bool closing = !reader.keep_alive() || stopping_;
+        if (!closing && !reader.complete()) closing = !co_await drain(reader);  // a body the handler left
         co_await write_response(stream, req, resp, closing);
         owner_.served_.fetch_add(1, std::memory_order_relaxed);
         if (o.access_log) log_access(req, resp, started_at);
         if (closing) co_return;
     }
+}
+
+task<bool> server::runtime::drain(request_reader& reader) {
+    try {
+        while (co_await reader.next_piece()) {
+        }
+    } catch (const request_rejected&) {
+        co_return false;
+    }
+    co_return true;
 }
 
 namespace {
@@ -345,7 +414,7 @@ task<response> server::runtime::call_handler(const route_entry& route, request& 
     co_return response::text("Client Closed Request\n", 499);  // nobody reads it: the peer is gone
 }
 
-task<response> server::runtime::dispatch(request& req, net::tcp_stream& stream) {
+task<response> server::runtime::dispatch(request& req, net::tcp_stream& stream, request_reader& reader) {
     std::string allowed;
     const bool head = req.method_ == "HEAD";
     const route_entry* route = owner_.match(head ? "GET" : req.method_, req.path_, req.params_, allowed);
@@ -355,12 +424,24 @@ task<response> server::runtime::dispatch(request& req, net::tcp_stream& stream) 
         refusal.headers().add("Allow", allowed);
         co_return refusal;
     }
+    int refused = 0;
+    try {
+        if (route->stream_body)
+            req.body_source_ = [&reader] { return reader.next_piece(); };
+        else
+            while (const auto piece = co_await reader.next_piece()) req.body_.append(*piece);
+    } catch (const request_rejected& r) {
+        refused = r.status;
+    }
+    if (refused != 0) co_return response::text(std::string(reason_phrase(refused)) + "\n", refused);
     const auto deadline = clock::now() + owner_.options_.handler_timeout;
     std::exception_ptr failure;
     try {
         co_return co_await wait_until(call_handler(*route, req, stream), deadline);
     } catch (const json_error&) {
         co_return response::text("Bad Request: the body is not valid JSON\n", 400);
+    } catch (const request_rejected& r) {  // while the handler streamed the body
+        co_return response::text(std::string(reason_phrase(r.status)) + "\n", r.status);
     } catch (const timeout_error&) {
         if (clock::now() >= deadline) co_return response::text("Service Unavailable: the handler took too long\n", 503);
         failure = std::current_exception();
@@ -435,9 +516,9 @@ server::server(server_options options) : options_(options) {}
 
 server::~server() = default;
 
-server& server::route(std::string method, std::string pattern, handler h) {
+server& server::route(std::string method, std::string pattern, handler h, route_options options) {
     if (pattern.empty() || pattern.front() != '/') throw std::invalid_argument("http::server: a route must start with '/': " + pattern);
-    routes_.push_back({std::move(method), split_path(pattern), std::move(h)});
+    routes_.push_back({std::move(method), split_path(pattern), std::move(h), options.stream_body});
     return *this;
 }
 

@@ -57,8 +57,10 @@
 
 namespace corio::http {
 
-/// A request as a handler sees it: the head, the whole body (read before the handler runs,
-/// within max_body_size), path parameters.
+/// A request as a handler sees it: the head, the body, path parameters. The body is read whole
+/// before the handler runs (within limits.max_body_size), unless the route was added with
+/// route_options{.stream_body = true}: then the handler reads it with body_stream(), as it
+/// arrives (the same limit and body_timeout apply; what the handler leaves unread is drained).
 class request {
 public:
     const std::string& method() const noexcept { return method_; }
@@ -67,6 +69,9 @@ public:
     const query_params& query() const noexcept { return query_; }
     const http::headers& headers() const noexcept { return headers_; }
     const std::string& body() const noexcept { return body_; }
+    /// The body in pieces (each valid until the next); on a streaming route, read off the
+    /// connection as it arrives, else the whole body at once.
+    async_generator<std::string_view> body_stream();
     /// The body parsed as JSON; throws json_error (answered 400 if not caught).
     nlohmann::json json() const;
     /// A `{name}` segment of the route; "" if the route has none of that name.
@@ -89,6 +94,7 @@ private:
     net::endpoint peer_;
     std::uint64_t id_ = 0;
     std::function<bool()> peer_gone_;  // asks the connection
+    std::function<task<std::optional<std::string_view>>()> body_source_;  // streaming routes only
 };
 
 /// What a handler returns. A body, or a stream of pieces sent with chunked encoding.
@@ -111,6 +117,9 @@ public:
     http::headers& headers() noexcept { return headers_; }
     const http::headers& headers() const noexcept { return headers_; }
     const std::string& body() const noexcept { return body_; }
+    /// The body in pieces (each valid until the next); on a streaming route, read off the
+    /// connection as it arrives, else the whole body at once.
+    async_generator<std::string_view> body_stream();
     bool streaming() const noexcept { return stream_.has_value(); }
 
 private:
@@ -122,6 +131,10 @@ private:
 };
 
 using handler = std::function<task<response>(request&)>;
+
+struct route_options {
+    bool stream_body = false;  ///< the handler reads the body itself, with request::body_stream()
+};
 
 /// Limits and timeouts; every one is finite by default.
 struct server_options {
@@ -146,7 +159,7 @@ public:
 
     /// Adds a route; `pattern` is a path whose segments may be `{name}`. Later routes never
     /// shadow earlier ones: the first match wins.
-    server& route(std::string method, std::string pattern, handler h);
+    server& route(std::string method, std::string pattern, handler h, route_options options = {});
     server& get(std::string pattern, handler h) { return route("GET", std::move(pattern), std::move(h)); }
     server& post(std::string pattern, handler h) { return route("POST", std::move(pattern), std::move(h)); }
     server& put(std::string pattern, handler h) { return route("PUT", std::move(pattern), std::move(h)); }
@@ -176,6 +189,7 @@ private:
         std::string method;
         std::vector<std::string> segments;  // literal, or "{name}"
         handler h;
+        bool stream_body;
     };
     class runtime;  // one serve() on one loop
     friend class runtime;
