@@ -38,7 +38,9 @@ inline std::string_view reason_phrase(int status) {
         case 303: return "See Other";
         case 307: return "Temporary Redirect";
         case 404: return "Not Found";
+        case 429: return "Too Many Requests";
         case 500: return "Internal Server Error";
+        case 503: return "Service Unavailable";
         default: return "Status";
     }
 }
@@ -55,8 +57,10 @@ class loopback_server {
 public:
     using responder = std::function<corio::task<>(received_request&, corio::net::tcp_stream&)>;
 
-    static corio::task<std::unique_ptr<loopback_server>> start(responder r) {
-        auto server = std::unique_ptr<loopback_server>(new loopback_server(std::move(r)));
+    /// Listens on 127.0.0.1:`port` (0: any free port, see port()). A port in use makes the await
+    /// throw corio::connection_error ("listen on 127.0.0.1:8080 failed: ...").
+    static corio::task<std::unique_ptr<loopback_server>> start(responder r, std::uint16_t port = 0) {
+        auto server = std::unique_ptr<loopback_server>(new loopback_server(std::move(r), port));
         server->tasks_.spawn(server->accept_loop(), "loopback_server.accept");
         co_return server;
     }
@@ -76,8 +80,8 @@ public:
     }
 
 private:
-    explicit loopback_server(responder r)
-        : responder_(std::move(r)), listener_(corio::net::tcp_listener::bind(corio::net::endpoint::parse("127.0.0.1", 0))) {}
+    loopback_server(responder r, std::uint16_t port)
+        : responder_(std::move(r)), listener_(corio::net::tcp_listener::bind(corio::net::endpoint::parse("127.0.0.1", port))) {}
 
     corio::task<> accept_loop() {
         for (;;) {

@@ -2,6 +2,7 @@
 // connections, graceful shutdown), reading requests and writing responses.
 #include "corio/http/server.hpp"
 
+#include <array>
 #include <cstdio>
 #include <ctime>
 #include <list>
@@ -354,6 +355,23 @@ task<> server::runtime::serve_connection(net::tcp_stream stream, semaphore::guar
     }
 }
 
+namespace {
+
+/// After refusing a request whose bytes may still be arriving: read and drop them for a moment
+/// (at most 256 KiB, 1 s) so that closing does not reset the connection and destroy the refusal
+/// before the client has read it.
+task<> linger(net::tcp_stream& stream) {
+    stream.options().read_timeout = std::chrono::seconds(1);
+    std::array<char, 16 * 1024> sink;
+    try {
+        for (int i = 0; i < 16 && co_await stream.read_some(sink) > 0; ++i) {
+        }
+    } catch (const error&) {  // timed out or reset: done either way
+    }
+}
+
+}  // namespace
+
 task<> server::runtime::handle_requests(net::tcp_stream& stream, control_list::iterator control) {
     const server_options& o = owner_.options_;
     detail::read_buffer buffer(4096);  // grows for large heads; small for 10k idle connections
@@ -373,6 +391,7 @@ task<> server::runtime::handle_requests(net::tcp_stream& stream, control_list::i
         if (refused != 0) {
             response refusal = response::text(std::string(reason_phrase(refused)) + "\n", refused);
             co_await write_response(stream, req, refusal, true);
+            co_await linger(stream);
             co_return;
         }
         req.id_ = owner_.next_request_id_.fetch_add(1, std::memory_order_relaxed);
@@ -500,7 +519,7 @@ task<> server::runtime::write_response(net::tcp_stream& stream, const request& r
         }
         if (send_body) co_await stream.write_all("0\r\n\r\n");
     }
-    if (closing) stream.close();
+    if (closing) stream.shutdown_write();  // FIN after the response; the socket closes when the task ends
 }
 
 void server::runtime::log_access(const request& req, const response& resp, clock::time_point started) const {

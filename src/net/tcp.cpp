@@ -45,6 +45,8 @@ task<tcp_stream> tcp_stream::connect(std::string host, std::uint16_t port, tcp_o
 
 task<tcp_stream> tcp_stream::connect(std::vector<endpoint> peers, std::string name, tcp_options options) {
     const auto deadline = current_loop("connect").now() + options.connect_timeout;
+    if (peers.size() == 1 && peers.front().to_string() == name)  // a numeric host: its own error says it all
+        co_return co_await connect_before(peers.front(), deadline, options);
     std::string failures;
     for (const endpoint& peer : peers) {
         try {
