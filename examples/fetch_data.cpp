@@ -58,7 +58,7 @@ corio::task<std::vector<nlohmann::json>> fetch_multiple_strict(http::client_sess
 }
 // [end snippet]
 
-corio::task<> demo(corio_demo::loopback_server& service) {
+corio::task<> demo(corio_demo::demo_service& service) {
     http::client_session session;  // one session (one connection pool) for every request
     const std::vector<std::string> urls = {service.url("/users"), service.url("/error"), service.url("/slow"),
                                            service.url("/invalid-json"), service.url("/missing"), service.url("/broken")};

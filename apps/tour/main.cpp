@@ -339,6 +339,40 @@ corio::task<> pipeline_with_queue_and_semaphore() {
     check(done == 6 && peak == 2, "six jobs, two at a time");
 }
 
+corio::task<std::string> body_of(corio::http::client_session& session, std::string url) {
+    co_return co_await (co_await session.get(std::move(url))).text();
+}
+
+corio::task<> server_deadlines_and_graceful_shutdown() {
+    heading("http::server: a handler past its deadline is cancelled (503); stop() finishes requests in flight");
+    corio::http::server app({.handler_timeout = 100ms});
+    app.get("/report", [](corio::http::request&) -> corio::task<corio::http::response> {
+        co_await corio::sleep(5s);  // far slower than the handler deadline
+        co_return corio::http::response::text("never sent");
+    });
+    app.get("/work", [](corio::http::request&) -> corio::task<corio::http::response> {
+        co_await corio::sleep(80ms);
+        co_return corio::http::response::text("finished");
+    });
+    auto serving = corio::spawn(app.serve(corio::net::endpoint::parse("127.0.0.1", 0)));
+    co_await corio::sleep(0ms);  // let it bind
+    const std::string base = "http://" + app.local_endpoint()->to_string();
+    corio::http::client_session session;
+    auto slow = co_await session.get(base + "/report");
+    say("GET /report -> %d %s (the handler was cancelled at its 100 ms deadline)", slow.status(), slow.reason().c_str());
+    check(slow.status() == 503, "the slow handler was cancelled and answered 503");
+    std::vector<corio::task<std::string>> calls;
+    for (int i = 0; i < 3; ++i) calls.push_back(body_of(session, base + "/work"));
+    auto in_flight = corio::spawn(corio::gather(std::move(calls)));
+    co_await corio::sleep(20ms);
+    app.stop(2s);
+    say("stop() called while 3 requests were in flight");
+    const auto bodies = co_await in_flight;
+    co_await serving;
+    say("the server stopped after answering them: %s, %s, %s", bodies[0].c_str(), bodies[1].c_str(), bodies[2].c_str());
+    check(std::count(bodies.begin(), bodies.end(), "finished") == 3, "every request in flight was answered");
+}
+
 corio::task<> all_sections() {
     co_await concurrent_fetch_with_gather_settled();
     co_await fail_fast_gather();
@@ -351,12 +385,13 @@ corio::task<> all_sections() {
     co_await async_resource_cleanup();
     co_await retry_with_backoff();
     co_await pipeline_with_queue_and_semaphore();
+    co_await server_deadlines_and_graceful_shutdown();
 }
 
 corio::task<int> run_tour() {
     std::printf("corio tour: asyncio's patterns as native C++ coroutines\n");
     co_await corio::async_with(corio_demo::start_demo_service(), [](auto& service) -> corio::task<> {
-        std::printf("(the remote calls are real HTTP requests to the demo service at %s)\n", service->url("/").c_str());
+        std::printf("(the remote calls are real HTTP requests to the demo service, corio's own http::server, at %s)\n", service->url("/").c_str());
         tour::connect(service->url("/"));
         co_await all_sections();
         co_await tour::disconnect();

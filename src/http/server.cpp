@@ -163,7 +163,9 @@ private:
     static void take_head(request& req, const request_head& head);
     task<response> dispatch(request& req, net::tcp_stream& stream, request_reader& reader);
     task<response> call_handler(const route_entry& route, request& req, net::tcp_stream& stream);
-    task<> write_response(net::tcp_stream& stream, const request& req, response& resp, bool closing);
+    /// False if the response failed half-way (the connection was reset).
+    task<bool> write_response(net::tcp_stream& stream, const request& req, response& resp, bool closing);
+    task<bool> write_chunks(net::tcp_stream& stream, const request& req, async_generator<std::string>& pieces);
     std::string head_of(const request& req, const response& resp, bool closing);
     const std::string& date_header();
     void log_access(const request& req, const response& resp, clock::time_point started) const;
@@ -399,10 +401,10 @@ task<> server::runtime::handle_requests(net::tcp_stream& stream, control_list::i
         response resp = co_await dispatch(req, stream, reader);
         bool closing = !reader.keep_alive() || stopping_;
         if (!closing && !reader.complete()) closing = !co_await drain(reader);  // a body the handler left
-        co_await write_response(stream, req, resp, closing);
+        const bool sent = co_await write_response(stream, req, resp, closing);
         owner_.served_.fetch_add(1, std::memory_order_relaxed);
         if (o.access_log) log_access(req, resp, started_at);
-        if (closing) co_return;
+        if (closing || !sent) co_return;
     }
 }
 
@@ -501,7 +503,7 @@ std::string server::runtime::head_of(const request& req, const response& resp, b
     return head;
 }
 
-task<> server::runtime::write_response(net::tcp_stream& stream, const request& req, response& resp, bool closing) {
+task<bool> server::runtime::write_response(net::tcp_stream& stream, const request& req, response& resp, bool closing) {
     std::string out = head_of(req, resp, closing);
     const bool send_body = req.method_ != "HEAD" && !has_no_body(resp.status_);
     if (!resp.stream_) {
@@ -509,17 +511,35 @@ task<> server::runtime::write_response(net::tcp_stream& stream, const request& r
         co_await stream.write_all(out);  // one write for head and body
     } else {
         co_await stream.write_all(out);
-        while (send_body) {
-            auto piece = co_await resp.stream_->next();
-            if (!piece) break;
+        if (send_body && !co_await write_chunks(stream, req, *resp.stream_)) co_return false;
+    }
+    if (closing) stream.shutdown_write();  // FIN after the response; the socket closes when the task ends
+    co_return true;
+}
+
+task<bool> server::runtime::write_chunks(net::tcp_stream& stream, const request& req,
+                                         async_generator<std::string>& pieces) {
+    std::exception_ptr failure;
+    try {
+        while (auto piece = co_await pieces.next()) {
             if (piece->empty()) continue;
             char size[32];
             const int n = std::snprintf(size, sizeof size, "%zx\r\n", piece->size());
             co_await stream.write_all(std::string(size, static_cast<std::size_t>(n)) + *piece + "\r\n");
         }
-        if (send_body) co_await stream.write_all("0\r\n\r\n");
+        co_await stream.write_all("0\r\n\r\n");
+        co_return true;
+    } catch (const connection_error&) {
+        throw;  // the peer went away
+    } catch (const std::exception&) {
+        failure = std::current_exception();
     }
-    if (closing) stream.shutdown_write();  // FIN after the response; the socket closes when the task ends
+    // The body failed half-way: reset the connection so the client cannot take what it got
+    // for the whole body.
+    log_error("http::server: request " + std::to_string(req.id_) + " (" + req.method_ + " " + req.target_ +
+              "): its response stream failed: " + describe(failure));
+    stream.abort();
+    co_return false;
 }
 
 void server::runtime::log_access(const request& req, const response& resp, clock::time_point started) const {

@@ -138,6 +138,13 @@ void tcp_stream::close() noexcept {
     if (watch_) watch_->close();
 }
 
+void tcp_stream::abort() noexcept {
+    if (!is_open()) return;
+    const linger reset_on_close{1, 0};
+    ::setsockopt(watch_->fd(), SOL_SOCKET, SO_LINGER, &reset_on_close, sizeof reset_on_close);
+    close();
+}
+
 task<> tcp_stream::aclose() {
     close();
     co_return;

@@ -76,6 +76,9 @@ public:
     void shutdown_write();
     /// Closes the socket now (idempotent).
     void close() noexcept;
+    /// Closes with a reset (RST) instead of FIN: the peer's reads fail with connection_reset
+    /// instead of seeing an orderly end (for a response that failed mid-body).
+    void abort() noexcept;
     /// close() as an awaitable, for async_with.
     task<> aclose();
 
