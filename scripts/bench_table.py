@@ -7,9 +7,10 @@ Reads the per-operation counters that bench/bench_*.cpp report (per_task, per_aw
 seconds per operation; rss_per_task, bytes) and prints one row per known workload with corio's
 figure, corio's goal and the peers measured on this machine (../shared/baselines.md,
 2026-11-25). HTTP rates drift between occasions, so the HTTP client rows also show wrk, measured
-against the same nginx in the same run, and corio's ratio to it. With --benchmark_repetitions
-the median aggregate is used; otherwise the median of the runs found. Rows whose benchmark did
-not run (filtered out, failed) are left out.
+against the same nginx in the same run, and corio's ratio to it; the HTTP server rows show nginx
+serving the same workload in the same run, and corio's ratios to it. With
+--benchmark_repetitions the median aggregate is used; otherwise the median of the runs found.
+Rows whose benchmark did not run (filtered out, failed) are left out.
 """
 
 import json
@@ -43,6 +44,24 @@ AWAIT_10K = value("await_ready/10000", "per_await", NS)
 WAIT_FOR = value("wait_for_ready/0", "per_await", NS)
 WAIT_FOR_10K = value("wait_for_ready/10000", "per_await", NS)
 HTTP_CLIENT = "http_client_keepalive/64"
+MS_TO_US = 1e3  # counter in milliseconds -> microseconds
+
+
+def server_rows(bench, label, peer_rates=None, peer_p99s=None):
+    """Rows for one http_server/<path>/<threads> run: corio beside nginx measured in the same run.
+    Goals (the brief's): req/s at least nginx's, p99 no worse (the project's: 1.2x nginx's rate)."""
+    return [
+        (f"HTTP server {label}, req/s", value(bench, "req_per_s", RATE), None, peer_rates),
+        ("same, nginx (same run, same CPUs), req/s", value(bench, "nginx_req_per_s", RATE), None, None),
+        ("same, corio's req/s as % of nginx's", value(bench, "ratio_req_per_s", PERCENT), AtLeast(100), None),
+        ("same, p99 latency, µs", value(bench, "p99_ms", MS_TO_US), None, peer_p99s),
+        ("same, nginx's p99 latency, µs", value(bench, "nginx_p99_ms", MS_TO_US), None, None),
+        ("same, corio's p99 as % of nginx's", value(bench, "ratio_p99", PERCENT), 100, None),
+        # The server's own CPU time per request: far less disturbed by other load than the above.
+        ("same, server CPU per request, µs", value(bench, "cpu_per_req_us", RATE), None, None),
+        ("same, corio's CPU per request as % of nginx's", value(bench, "ratio_cpu_per_req", PERCENT), None, None),
+    ]
+
 
 # (workload, figure, goal (upper bound, or AtLeast) or None, peers in PEERS order or None)
 ROWS = [
@@ -84,6 +103,14 @@ ROWS = [
     ("same, corio's rate as % of wrk's", value(HTTP_CLIENT, "ratio_to_wrk", PERCENT), AtLeast(80), None),
     ("same, client CPU per request, µs", value(HTTP_CLIENT, "per_request", US), None, None),
     ("same, wrk CPU per request, µs", value(HTTP_CLIENT, "wrk_per_request", US), None, None),
+    # Server (and nginx, 1 worker) pinned to CPU 0, wrk -t1 -c64 --latency pinned to CPU 1; peers:
+    # aiohttp, aiohttp + uvloop, Beast, net/http (13-byte body only).
+    *server_rows("http_server/hello/1", "1 core, GET /hello (13 B)",
+                 ("14,086", "22,477", "57,375", "35,996"), ("7,490", "4,460", "1,390", "4,190")),
+    *server_rows("http_server/json/1", "1 core, GET /json (1 KB prebuilt)"),
+    # Two loops (SO_REUSEPORT) vs nginx with 2 workers, neither pinned; wrk still on CPU 1.
+    *server_rows("http_server/hello/2", "2 threads, GET /hello (13 B)"),
+    *server_rows("http_server/json/2", "2 threads, GET /json (1 KB prebuilt)"),
 ]
 
 

@@ -52,6 +52,17 @@ corio::task<std::string> raw_exchange(const server& app, std::string bytes, std:
     co_return out;
 }
 
+/// Runs a shell command (blocking: call it through to_thread) and returns its standard output.
+std::string output_of(const std::string& command) {
+    std::string text;
+    if (FILE* p = ::popen(command.c_str(), "r")) {
+        std::array<char, 256> chunk;
+        while (const auto n = std::fread(chunk.data(), 1, chunk.size(), p)) text.append(chunk.data(), n);
+        ::pclose(p);
+    }
+    return text;
+}
+
 /// GET `url`, read its body, return its status.
 corio::task<int> get_status(client_session& session, std::string url) {
     auto r = co_await session.get(std::move(url));
@@ -317,15 +328,7 @@ TEST(http_server, curl_is_served_too) {
     add_item_routes(app);
     with_app(app, [](server& app) -> corio::task<> {
         const std::string command = "curl -s -H 'Expect: 100-continue' -d '{\"b\":2}' " + base_url(app) + "/echo";
-        auto run_curl = [command] {  // named, not a temporary in the co_await (g++ 12)
-            std::string text;
-            if (FILE* p = ::popen(command.c_str(), "r")) {
-                std::array<char, 256> chunk;
-                while (const auto n = std::fread(chunk.data(), 1, chunk.size(), p)) text.append(chunk.data(), n);
-                ::pclose(p);
-            }
-            return text;
-        };
+        auto run_curl = [command] { return output_of(command); };  // named, not a temporary in the co_await (g++ 12)
         const std::string out = co_await corio::to_thread(std::move(run_curl));
         EXPECT_EQ(out, R"({"b":2})");
     });
@@ -377,6 +380,25 @@ TEST(http_server, holds_ten_thousand_keep_alive_connections) {
         EXPECT_EQ(app.open_connections(), 0u);  // the server saw them close
     });
     ::setrlimit(RLIMIT_NOFILE, &saved);
+}
+
+TEST(http_server, python_http_client_is_served_too) {
+    server app;
+    add_item_routes(app);
+    with_app(app, [](server& app) -> corio::task<> {
+        const std::string command =
+            "python3 -c 'import http.client, sys\n"
+            "c = http.client.HTTPConnection(\"127.0.0.1\", int(sys.argv[1]))\n"
+            "for i in (5, 6):\n"
+            "    c.request(\"GET\", \"/items/%d\" % i)\n"
+            "    r = c.getresponse()\n"
+            "    print(r.status, r.getheader(\"Content-Type\"), r.read().decode())\n' " +
+            std::to_string(app.local_endpoint()->port());
+        auto run_python = [command] { return output_of(command); };
+        const std::string out = co_await corio::to_thread(std::move(run_python));
+        EXPECT_EQ(out, "200 application/json {\"id\":\"5\",\"q\":\"\"}\n200 application/json {\"id\":\"6\",\"q\":\"\"}\n");
+        EXPECT_EQ(app.requests_served(), 2u);  // one keep-alive connection, two requests
+    });
 }
 
 TEST(http_server, runs_one_loop_per_thread_with_reuse_port) {

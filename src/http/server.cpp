@@ -26,6 +26,9 @@
 namespace corio::http {
 namespace {
 
+/// The running loop's time, cached per iteration (deadlines need no fresher clock).
+clock::time_point loop_now() noexcept { return event_loop::current()->now(); }
+
 std::string_view reason_phrase(int status) noexcept {
     switch (status) {
         case 100: return "Continue";
@@ -258,13 +261,13 @@ public:
     /// (or stayed idle too long) before a request began. `idle` turns false at the first byte.
     task<bool> read_head(request& req, bool& idle) {
         bool started = !buffer_.unread().empty();  // a pipelined request is already here
-        deadline_ = clock::now() + (started ? options_.header_timeout : options_.idle_timeout);
+        deadline_ = loop_now() + (started ? options_.header_timeout : options_.idle_timeout);
         for (;;) {
             const parse_result r = parse();
             if (r.event == parse_event::headers) {
                 take_head(req, parser_.head());
                 buffer_.consume(r.consumed);  // after copying: the views point into the buffer
-                deadline_ = clock::now() + options_.body_timeout;
+                deadline_ = loop_now() + options_.body_timeout;
                 if (parser_.head().expect_continue) co_await stream_.write_all("HTTP/1.1 100 Continue\r\n\r\n");
                 co_return true;
             }
@@ -276,7 +279,7 @@ public:
             if (!started) {
                 started = true;
                 idle = false;
-                deadline_ = clock::now() + options_.header_timeout;
+                deadline_ = loop_now() + options_.header_timeout;
             }
         }
     }
@@ -307,7 +310,7 @@ private:
 
     /// More bytes within the deadline; false at end of stream or on expiry.
     task<bool> receive() {
-        const auto left = deadline_ - clock::now();
+        const auto left = deadline_ - loop_now();
         if (left <= clock::duration::zero()) co_return false;
         stream_.options().read_timeout = left;
         std::size_t n = 0;
@@ -397,7 +400,7 @@ task<> server::runtime::handle_requests(net::tcp_stream& stream, control_list::i
             co_return;
         }
         req.id_ = owner_.next_request_id_.fetch_add(1, std::memory_order_relaxed);
-        const auto started_at = clock::now();
+        const auto started_at = o.access_log ? clock::now() : clock::time_point{};
         response resp = co_await dispatch(req, stream, reader);
         bool closing = !reader.keep_alive() || stopping_;
         if (!closing && !reader.complete()) closing = !co_await drain(reader);  // a body the handler left
@@ -455,7 +458,7 @@ task<response> server::runtime::dispatch(request& req, net::tcp_stream& stream, 
         refused = r.status;
     }
     if (refused != 0) co_return response::text(std::string(reason_phrase(refused)) + "\n", refused);
-    const auto deadline = clock::now() + owner_.options_.handler_timeout;
+    const auto deadline = loop_now() + owner_.options_.handler_timeout;
     std::exception_ptr failure;
     try {
         co_return co_await wait_until(call_handler(*route, req, stream), deadline);
@@ -464,7 +467,7 @@ task<response> server::runtime::dispatch(request& req, net::tcp_stream& stream, 
     } catch (const request_rejected& r) {  // while the handler streamed the body
         co_return response::text(std::string(reason_phrase(r.status)) + "\n", r.status);
     } catch (const timeout_error&) {
-        if (clock::now() >= deadline) co_return response::text("Service Unavailable: the handler took too long\n", 503);
+        if (loop_now() >= deadline) co_return response::text("Service Unavailable: the handler took too long\n", 503);
         failure = std::current_exception();
     } catch (const std::exception&) {
         failure = std::current_exception();
@@ -634,12 +637,14 @@ void server::stop(std::chrono::nanoseconds grace) {
 }
 
 void server::run(net::endpoint local, int threads) {
-    if (threads <= 1) {
-        corio::run(serve(local));
-        return;
+    if (threads > 1 && local.port() == 0) throw std::invalid_argument("http::server::run: several threads need an explicit port");
+    try {
+        if (threads <= 1)
+            corio::run(serve(local));
+        else
+            run_threads(threads, [this, local](int) { return serve(local, true); });
+    } catch (const cancelled_error&) {  // SIGINT/SIGTERM: the graceful shutdown has run
     }
-    if (local.port() == 0) throw std::invalid_argument("http::server::run: several threads need an explicit port");
-    run_threads(threads, [this, local](int) { return serve(local, true); });
 }
 
 }  // namespace corio::http
