@@ -44,6 +44,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -59,19 +60,6 @@ using corio_demo::start_process;
 constexpr int server_cpu = 0;
 constexpr int wrk_cpu = 1;
 constexpr std::string_view hello_body = "Hello, World!";
-
-bool cpu_usable(int cpu) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    return ::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_ISSET(cpu, &set);
-}
-
-void pin_to(int cpu) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    ::sched_setaffinity(0, sizeof set, &set);
-}
 
 /// About 1 KB of JSON without `$`, `\` or `'` (it is also quoted in nginx.conf), built once.
 const std::string& json_body() {
@@ -243,7 +231,8 @@ public:
     std::string start() {
         const int port = threads_ == 1 ? 0 : corio_demo::free_port();
         thread_ = std::thread([this, port] {
-            if (threads_ == 1) pin_to(server_cpu);
+            std::optional<bench::pin_thread> pin;  // for the whole life of the server thread
+            if (threads_ == 1) pin.emplace(server_cpu);
             try {
                 server_.run(corio::net::endpoint::parse("127.0.0.1", static_cast<std::uint16_t>(port)), threads_);
             } catch (const std::exception& e) {
@@ -320,7 +309,7 @@ void report(benchmark::State& state, const measured& corio, const measured& ngin
 
 void http_server(benchmark::State& state, const workload& w) {
     const int threads = static_cast<int>(state.range(0));
-    if (!cpu_usable(server_cpu) || !cpu_usable(wrk_cpu)) {
+    if (!bench::cpu_usable(server_cpu) || !bench::cpu_usable(wrk_cpu)) {
         state.SkipWithError("CPUs 0 and 1 must both be usable (the server and wrk each get one)");
         return;
     }

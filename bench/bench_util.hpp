@@ -10,6 +10,7 @@
 
 #include <benchmark/benchmark.h>
 #include <malloc.h>
+#include <sched.h>
 
 #include <corio/run.hpp>
 #include <corio/sleep.hpp>
@@ -21,6 +22,31 @@
 #include <vector>
 
 namespace bench {
+
+/// True if this process may run on `cpu` (benchmarks that pin need two CPUs).
+inline bool cpu_usable(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    return ::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_ISSET(cpu, &set);
+}
+
+/// Pins the calling thread to one CPU while alive, then restores its affinity.
+class pin_thread {
+public:
+    explicit pin_thread(int cpu) noexcept {
+        ::sched_getaffinity(0, sizeof saved_, &saved_);
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        ::sched_setaffinity(0, sizeof set, &set);
+    }
+    ~pin_thread() { ::sched_setaffinity(0, sizeof saved_, &saved_); }
+    pin_thread(const pin_thread&) = delete;
+    pin_thread& operator=(const pin_thread&) = delete;
+
+private:
+    cpu_set_t saved_;
+};
 
 /// Runs make_main(state) as corio's main task, without signal handling (a benchmark binary is
 /// not a service). The caller's benchmark loop runs inside that task.

@@ -47,16 +47,18 @@ HTTP_CLIENT = "http_client_keepalive/64"
 MS_TO_US = 1e3  # counter in milliseconds -> microseconds
 
 
-def server_rows(bench, label, peer_rates=None, peer_p99s=None):
+def server_rows(bench, label, peer_rates=None, peer_p99s=None, goals=True):
     """Rows for one http_server/<path>/<threads> run: corio beside nginx measured in the same run.
-    Goals (the brief's): req/s at least nginx's, p99 no worse (the project's: 1.2x nginx's rate)."""
+    Goals (the issue's, for one core): req/s at least nginx's, p99 no worse (the project's: 1.2x
+    nginx's rate). With two threads wrk shares the two CPUs with the servers: no goal there."""
+    rate_goal, p99_goal = (AtLeast(100), 100) if goals else (None, None)
     return [
         (f"HTTP server {label}, req/s", value(bench, "req_per_s", RATE), None, peer_rates),
         ("same, nginx (same run, same CPUs), req/s", value(bench, "nginx_req_per_s", RATE), None, None),
-        ("same, corio's req/s as % of nginx's", value(bench, "ratio_req_per_s", PERCENT), AtLeast(100), None),
+        ("same, corio's req/s as % of nginx's", value(bench, "ratio_req_per_s", PERCENT), rate_goal, None),
         ("same, p99 latency, µs", value(bench, "p99_ms", MS_TO_US), None, peer_p99s),
         ("same, nginx's p99 latency, µs", value(bench, "nginx_p99_ms", MS_TO_US), None, None),
-        ("same, corio's p99 as % of nginx's", value(bench, "ratio_p99", PERCENT), 100, None),
+        ("same, corio's p99 as % of nginx's", value(bench, "ratio_p99", PERCENT), p99_goal, None),
         # The server's own CPU time per request: far less disturbed by other load than the above.
         ("same, server CPU per request, µs", value(bench, "cpu_per_req_us", RATE), None, None),
         ("same, corio's CPU per request as % of nginx's", value(bench, "ratio_cpu_per_req", PERCENT), None, None),
@@ -109,8 +111,8 @@ ROWS = [
                  ("14,086", "22,477", "57,375", "35,996"), ("7,490", "4,460", "1,390", "4,190")),
     *server_rows("http_server/json/1", "1 core, GET /json (1 KB prebuilt)"),
     # Two loops (SO_REUSEPORT) vs nginx with 2 workers, neither pinned; wrk still on CPU 1.
-    *server_rows("http_server/hello/2", "2 threads, GET /hello (13 B)"),
-    *server_rows("http_server/json/2", "2 threads, GET /json (1 KB prebuilt)"),
+    *server_rows("http_server/hello/2", "2 threads, GET /hello (13 B)", goals=False),
+    *server_rows("http_server/json/2", "2 threads, GET /json (1 KB prebuilt)", goals=False),
 ]
 
 
