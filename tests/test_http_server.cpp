@@ -13,7 +13,9 @@
 #include <string>
 #include <thread>
 
+#include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 using namespace std::chrono_literals;
 using corio::http::client_session;
@@ -304,6 +306,31 @@ TEST(http_server, graceful_shutdown_finishes_requests_in_flight) {
         co_await serving;  // returns once they are answered
         EXPECT_EQ(app.requests_served(), 5u);
     }(app));
+}
+
+TEST(http_server, sigterm_shuts_down_gracefully) {
+    bool handler_finished = false;
+    server app;
+    app.get("/work", [&](request&) -> corio::task<response> {
+        co_await corio::sleep(100ms);
+        handler_finished = true;
+        co_return response::text("done");
+    });
+    int status = 0;  // the client task may be cancelled by run()'s exit before it reads it
+    EXPECT_THROW(corio::run([](server& app, int& status) -> corio::task<> {
+                     auto serving = corio::spawn(app.serve(corio::net::endpoint::parse("127.0.0.1", 0)));
+                     co_await corio::sleep(0ms);
+                     auto request = corio::spawn([](std::string url, int& status) -> corio::task<> {
+                         client_session session;
+                         status = (co_await session.get(url)).status();
+                     }(base_url(app) + "/work", status));
+                     co_await corio::sleep(20ms);
+                     ::kill(::getpid(), SIGTERM);  // corio::run cancels this task; awaiting serving cancels it
+                     co_await serving;
+                 }(app, status)),
+                 corio::cancelled_error);
+    EXPECT_TRUE(handler_finished);           // the request in flight ran to its end
+    EXPECT_EQ(app.requests_served(), 1u);   // and was answered
 }
 
 TEST(http_server, max_connections_pauses_accepting) {
