@@ -97,28 +97,13 @@ wrk_result run_wrk(int port) {
     if (wrk.empty()) return {0, 0, "wrk not found (apt-get install wrk): no reference rate to compare with"};
     const char* seconds = std::getenv("CORIO_BENCH_WRK_SECONDS");
     const std::string duration = std::string(seconds != nullptr ? seconds : "5") + "s";
-    int out[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) return {0, 0, "pipe failed"};
-    const pid_t pid = start_process({wrk, "-t1", "-c64", "-d" + duration, "http://127.0.0.1:" + std::to_string(port) + "/"},
-                                    client_cpu, out[1]);
-    ::close(out[1]);
-    std::string output;
-    char buffer[4096];
-    for (ssize_t n; (n = ::read(out[0], buffer, sizeof buffer)) != 0;) {
-        if (n > 0) output.append(buffer, static_cast<std::size_t>(n));
-        else if (errno != EINTR) break;
-    }
-    ::close(out[0]);
-    rusage usage{};
-    if (pid > 0) ::wait4(pid, nullptr, 0, &usage);
-    const double rate = number_after(output, "Requests/sec:");
-    // "  348920 requests in 5.00s, ..." : the number at the start of that line.
-    const auto line = output.rfind('\n', output.find(" requests in "));
-    const double requests = line == std::string::npos ? 0 : std::strtod(output.c_str() + line + 1, nullptr);
-    if (rate <= 0 || requests <= 0 || output.find("Non-2xx") != std::string::npos ||
-        output.find("Socket errors") != std::string::npos)
-        return {rate, 0, "wrk failed or saw errors:\n" + output};
-    return {rate, (seconds_of(usage.ru_utime) + seconds_of(usage.ru_stime)) / requests, {}};
+    const auto run = corio_demo::run_program(
+        {wrk, "-t1", "-c64", "-d" + duration, "http://127.0.0.1:" + std::to_string(port) + "/"}, client_cpu);
+    const double rate = number_after(run.output, "Requests/sec:");
+    const double requests = corio_demo::wrk_requests(run.output);
+    if (!run.started || rate <= 0 || requests <= 0 || corio_demo::wrk_saw_errors(run.output))
+        return {rate, 0, "wrk failed or saw errors:\n" + run.output};
+    return {rate, (seconds_of(run.usage.ru_utime) + seconds_of(run.usage.ru_stime)) / requests, {}};
 }
 
 const wrk_result& wrk_reference(int port) {

@@ -113,29 +113,15 @@ wrk_result run_wrk(int port, const std::string& path) {
     const char* seconds = std::getenv("CORIO_BENCH_WRK_SECONDS");  // per server; wrk runs twice, half as long
     const int half = std::atoi(seconds != nullptr ? seconds : "10") / 2;  // wrk takes whole seconds
     const std::string duration = std::to_string(std::max(1, half)) + "s";
-    int out[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) return {0, 0, 0, 0, "pipe failed"};
-    const pid_t pid = start_process({wrk, "-t1", "-c64", "-d" + duration, "--latency",
-                                     "http://127.0.0.1:" + std::to_string(port) + path},
-                                    wrk_cpu, out[1]);
-    ::close(out[1]);
-    std::string output;
-    char buffer[4096];
-    for (ssize_t n; (n = ::read(out[0], buffer, sizeof buffer)) != 0;) {
-        if (n > 0) output.append(buffer, static_cast<std::size_t>(n));
-        else if (errno != EINTR) break;
-    }
-    ::close(out[0]);
-    if (pid > 0) ::waitpid(pid, nullptr, 0);
+    const auto run = corio_demo::run_program({wrk, "-t1", "-c64", "-d" + duration, "--latency",
+                                              "http://127.0.0.1:" + std::to_string(port) + path},
+                                             wrk_cpu);
+    const std::string& output = run.output;
     const auto rate_at = output.find("Requests/sec:");
-    // "  348920 requests in 5.00s, ..." : the number at the start of that line.
-    const auto line = output.rfind('\n', output.find(" requests in "));
     wrk_result r{rate_at == std::string::npos ? 0 : std::strtod(output.c_str() + rate_at + 13, nullptr),
-                 percentile_ms(output, "50%"), percentile_ms(output, "99%"),
-                 line == std::string::npos ? 0 : std::strtod(output.c_str() + line + 1, nullptr), {}};
-    if (r.requests_per_second <= 0 || r.requests <= 0 || r.p50_ms < 0 || r.p99_ms < 0 ||
-        output.find("Non-2xx") != std::string::npos ||
-        output.find("Socket errors") != std::string::npos)
+                 percentile_ms(output, "50%"), percentile_ms(output, "99%"), corio_demo::wrk_requests(output), {}};
+    if (!run.started || r.requests_per_second <= 0 || r.requests <= 0 || r.p50_ms < 0 || r.p99_ms < 0 ||
+        corio_demo::wrk_saw_errors(output))
         r.failure = "wrk failed or saw errors:\n" + output;
     return r;
 }

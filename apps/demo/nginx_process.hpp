@@ -14,11 +14,14 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -68,6 +71,42 @@ inline pid_t start_process(const std::vector<std::string>& argv, int cpu, int ou
     }
     ::execv(args[0], args.data());
     ::_exit(127);
+}
+
+/// What a finished program wrote (stdout and stderr) and the CPU time it used.
+struct program_run {
+    std::string output;
+    rusage usage{};
+    bool started = false;
+};
+
+/// Runs `argv` pinned to `cpu` (-1: not pinned) to completion, capturing its output.
+inline program_run run_program(const std::vector<std::string>& argv, int cpu) {
+    program_run run;
+    int out[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) return run;
+    const pid_t pid = start_process(argv, cpu, out[1]);
+    ::close(out[1]);
+    char buffer[4096];
+    for (ssize_t n; (n = ::read(out[0], buffer, sizeof buffer)) != 0;) {
+        if (n > 0)
+            run.output.append(buffer, static_cast<std::size_t>(n));
+        else if (errno != EINTR)
+            break;
+    }
+    ::close(out[0]);
+    run.started = pid > 0 && ::wait4(pid, nullptr, 0, &run.usage) == pid;
+    return run;
+}
+
+/// From wrk's output: the number of requests it made ("  348920 requests in 5.00s, ..."), 0 if
+/// none; and whether it saw errors (non-2xx answers, socket errors).
+inline double wrk_requests(const std::string& output) {
+    const auto line = output.rfind('\n', output.find(" requests in "));
+    return line == std::string::npos ? 0 : std::strtod(output.c_str() + line + 1, nullptr);
+}
+inline bool wrk_saw_errors(const std::string& output) {
+    return output.find("Non-2xx") != std::string::npos || output.find("Socket errors") != std::string::npos;
 }
 
 /// Waits up to `patience` for `pid` to exit; true if it did (and was reaped).
