@@ -12,6 +12,7 @@
 #include <corio/corio.hpp>
 #include <corio/http/parser.hpp>
 #include <corio/http/headers.hpp>
+#include <corio/http/server.hpp>
 #include <corio/net/tcp.hpp>
 #include <corio/net/tls.hpp>
 
@@ -30,25 +31,10 @@ struct received_request {
     std::size_t connection = 0;  // which accepted connection (1, 2, ...) carried it
 };
 
-inline std::string_view reason_phrase(int status) {
-    switch (status) {
-        case 200: return "OK";
-        case 301: return "Moved Permanently";
-        case 302: return "Found";
-        case 303: return "See Other";
-        case 307: return "Temporary Redirect";
-        case 404: return "Not Found";
-        case 429: return "Too Many Requests";
-        case 500: return "Internal Server Error";
-        case 503: return "Service Unavailable";
-        default: return "Status";
-    }
-}
-
 /// Writes a complete response with Content-Length.
 inline corio::task<> reply(corio::net::tcp_stream& out, int status, std::string_view body,
                            std::string_view extra_headers = "") {
-    std::string head = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason_phrase(status)) +
+    std::string head = "HTTP/1.1 " + std::to_string(status) + " " + std::string(corio::http::reason_phrase(status)) +
                        "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + std::string(extra_headers) + "\r\n";
     co_await out.write_all(head + std::string(body));
 }

@@ -4,8 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
-#include <cstring>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -78,12 +76,6 @@ struct outgoing {
 bool is_idempotent(std::string_view method) {
     constexpr std::array<std::string_view, 6> methods{"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"};
     return std::find(methods.begin(), methods.end(), method) != methods.end();
-}
-
-bool is_token(std::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
-        return std::isalnum(c) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
-    });
 }
 
 void check_field(const std::string& description, std::string_view name, std::string_view value) {

@@ -1,5 +1,6 @@
 // Cookie storage and retrieval (RFC 6265 §5). See include/corio/http/cookie_jar.hpp.
 #include <corio/http/cookie_jar.hpp>
+#include <corio/http/headers.hpp>
 
 #include <algorithm>
 #include <array>
@@ -16,12 +17,6 @@ using time_point = cookie_jar::time_point;
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 char to_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c; }
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(),
-                      [](char x, char y) { return to_lower(x) == to_lower(y); });
-}
-
 std::string lower(std::string_view s) {
     std::string out(s);
     std::transform(out.begin(), out.end(), out.begin(), to_lower);
@@ -33,15 +28,6 @@ std::string_view trim(std::string_view s) noexcept {
     const auto first = s.find_first_not_of(" \t");
     if (first == std::string_view::npos) return {};
     return s.substr(first, s.find_last_not_of(" \t") - first + 1);
-}
-
-/// RFC 7230 tchar: what an RFC 6265 cookie-name may consist of.
-bool is_token(std::string_view s) noexcept {
-    constexpr std::string_view specials = "!#$%&'*+-.^_`|~";
-    return !s.empty() && std::all_of(s.begin(), s.end(), [&](char c) {
-        return is_digit(c) || (to_lower(c) >= 'a' && to_lower(c) <= 'z') ||
-               specials.find(c) != std::string_view::npos;
-    });
 }
 
 bool is_ctl(char c) noexcept { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }

@@ -14,11 +14,6 @@ namespace {
 
 using code = parse_error_code;
 
-bool is_tchar(unsigned char c) noexcept {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-    return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != 0;
-}
-
 bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
 
 // Field-value / reason-phrase characters: HTAB, SP, VCHAR, obs-text.
@@ -234,7 +229,7 @@ void basic_parser<Head>::parse_start_line(std::string_view line) {
         // method SP request-target SP HTTP-version
         std::size_t i = 0;
         for (; i < line.size() && line[i] != ' '; ++i)
-            if (!is_tchar(static_cast<unsigned char>(line[i]))) fail(code::invalid_method, i);
+            if (!is_token_char(static_cast<unsigned char>(line[i]))) fail(code::invalid_method, i);
         if (i == 0 || i == line.size()) fail(code::invalid_method, i);
         const std::size_t target_begin = i + 1;
         std::size_t j = target_begin;
@@ -279,7 +274,7 @@ void basic_parser<Head>::parse_field_line(std::string_view line, std::size_t off
     std::size_t i = 0;
     for (; i < line.size() && line[i] != ':'; ++i) {
         if (is_ows(line[i])) fail_scan(code::whitespace_before_colon, offset + i);
-        if (!is_tchar(static_cast<unsigned char>(line[i]))) fail_scan(code::invalid_header_name, offset + i);
+        if (!is_token_char(static_cast<unsigned char>(line[i]))) fail_scan(code::invalid_header_name, offset + i);
     }
     if (i == 0 || i == line.size()) fail_scan(code::invalid_header_name, offset + i);
     std::size_t value_begin = i + 1;

@@ -29,6 +29,36 @@ namespace {
 /// The running loop's time, cached per iteration (deadlines need no fresher clock).
 clock::time_point loop_now() noexcept { return event_loop::current()->now(); }
 
+/// The status a rejected request gets (parser.hpp maps its limits to statuses).
+int status_for(parse_error_code code) noexcept {
+    switch (code) {
+        case parse_error_code::start_line_too_long: return 414;
+        case parse_error_code::too_many_headers:
+        case parse_error_code::headers_too_large: return 431;
+        case parse_error_code::body_too_large: return 413;
+        default: return 400;
+    }
+}
+
+bool has_no_body(int status) noexcept { return status < 200 || status == 204 || status == 304; }
+
+std::vector<std::string> split_path(std::string_view path) {
+    std::vector<std::string> segments;
+    std::size_t start = 1;
+    while (start <= path.size()) {
+        const std::size_t end = std::min(path.find('/', start), path.size());
+        segments.emplace_back(path.substr(start, end - start));
+        start = end + 1;
+    }
+    return segments;
+}
+
+bool is_param(std::string_view segment) noexcept {
+    return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+}  // namespace
+
 std::string_view reason_phrase(int status) noexcept {
     switch (status) {
         case 100: return "Continue";
@@ -61,36 +91,6 @@ std::string_view reason_phrase(int status) noexcept {
         default: return "Status";
     }
 }
-
-/// The status a rejected request gets (parser.hpp maps its limits to statuses).
-int status_for(parse_error_code code) noexcept {
-    switch (code) {
-        case parse_error_code::start_line_too_long: return 414;
-        case parse_error_code::too_many_headers:
-        case parse_error_code::headers_too_large: return 431;
-        case parse_error_code::body_too_large: return 413;
-        default: return 400;
-    }
-}
-
-bool has_no_body(int status) noexcept { return status < 200 || status == 204 || status == 304; }
-
-std::vector<std::string> split_path(std::string_view path) {
-    std::vector<std::string> segments;
-    std::size_t start = 1;
-    while (start <= path.size()) {
-        const std::size_t end = std::min(path.find('/', start), path.size());
-        segments.emplace_back(path.substr(start, end - start));
-        start = end + 1;
-    }
-    return segments;
-}
-
-bool is_param(std::string_view segment) noexcept {
-    return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
-}
-
-}  // namespace
 
 // ---- request / response ----
 

@@ -25,6 +25,11 @@ namespace corio::http {
 /// ASCII case-insensitive equality, for header names and tokens.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
+/// RFC 9110 tchar: a character allowed in a token (method, header name, cookie name).
+bool is_token_char(unsigned char c) noexcept;
+/// A non-empty string of tchars.
+bool is_token(std::string_view s) noexcept;
+
 class headers {
 public:
     using field = std::pair<std::string, std::string>;  ///< name, value

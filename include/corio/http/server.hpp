@@ -132,6 +132,9 @@ private:
 
 using handler = std::function<task<response>(request&)>;
 
+/// The standard reason phrase of `status` ("Not Found"), or "Status" for codes it does not know.
+std::string_view reason_phrase(int status) noexcept;
+
 struct route_options {
     bool stream_body = false;  ///< the handler reads the body itself, with request::body_stream()
 };
