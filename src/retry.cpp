@@ -85,7 +85,9 @@ clock::duration retry_schedule::after_failure(const std::exception_ptr& e) {
     const bool retryable = policy_.retry_if ? policy_.retry_if(e) : is_transient_error(e);
     if (!retryable) std::rethrow_exception(e);
     if (attempts_ >= policy_.max_attempts) throw retry_error(attempts_, e);
-    const auto delay = next_backoff();
+    auto delay = next_backoff();  // advances the backoff even when the error chooses the delay
+    if (policy_.delay_from_error)
+        if (const auto chosen = policy_.delay_from_error(e)) delay = std::max(*chosen, clock::duration::zero());
     // No attempt could start before the deadline: give up now rather than sleep in vain.
     if (deadline_ && now + delay >= *deadline_) throw_total_timeout(e);
     return delay;

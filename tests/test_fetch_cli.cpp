@@ -432,23 +432,6 @@ TEST(fetch_cli_pieces, transient_failures) {
     EXPECT_EQ(corio_fetch::status_kind(599), "http_5xx");
 }
 
-TEST(fetch_cli_pieces, retry_after_seconds_and_dates) {
-    using corio_fetch::parse_retry_after;
-    // Wed, 21 Oct 2015 07:28:00 GMT
-    const auto now = std::chrono::system_clock::from_time_t(1445412480);
-    EXPECT_EQ(parse_retry_after("120", now), 120s);
-    EXPECT_EQ(parse_retry_after(" 0 ", now), 0s);
-    EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now), 30s);
-    EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now + 500ms), 30s);  // rounded up
-    EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now), 0s);          // in the past
-    EXPECT_EQ(parse_retry_after("Thu, 22 Oct 2015 07:28:00 GMT", now), 24h);
-    EXPECT_GE(parse_retry_after("99999999999999999999", now), 3600s);  // huge: capped by the caller
-    EXPECT_FALSE(parse_retry_after("-5", now));
-    EXPECT_FALSE(parse_retry_after("1.5", now));
-    EXPECT_FALSE(parse_retry_after("soon", now));
-    EXPECT_FALSE(parse_retry_after("", now));
-    EXPECT_FALSE(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT trailing", now));
-}
 
 TEST(fetch_cli_pieces, with_page_sets_the_page_parameter) {
     using corio_fetch::with_page;

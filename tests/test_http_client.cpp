@@ -170,8 +170,24 @@ TEST(http_client, invalid_json_throws_json_error_with_position) {
                 co_await response.json();
                 ADD_FAILURE() << "no json_error";
             } catch (const corio::http::json_error& e) {
-                EXPECT_EQ(e.position(), 9u);
+                EXPECT_EQ(e.position(), 8u);  // 0-based: the second ','
                 EXPECT_NE(std::string(e.what()).find(server.url("/bad")), std::string::npos) << e.what();
+            }
+        });
+}
+
+TEST(http_client, json_error_position_of_a_truncated_body_is_its_size) {
+    static constexpr std::string_view body = R"({"key": "value")";  // 15 bytes, no closing brace
+    with_server(
+        [](test_request&, tcp_stream& out) -> corio::task<> { co_await reply(out, 200, std::string(body)); },
+        [](test_server& server) -> corio::task<> {
+            client_session session;
+            auto response = co_await session.get(server.url("/cut"));
+            try {
+                co_await response.json();
+                ADD_FAILURE() << "no json_error";
+            } catch (const corio::http::json_error& e) {
+                EXPECT_EQ(e.position(), body.size());  // the end of the body, a byte offset
             }
         });
 }

@@ -8,12 +8,17 @@
 #include <corio/http/server.hpp>
 #include <corio/run_threads.hpp>
 
+#include "demo_service.hpp"
+
 #include <array>
 #include <cstdio>
 #include <string>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -173,12 +178,211 @@ TEST(http_server, malformed_and_oversized_requests_get_4xx_and_a_close) {
         auto bad = co_await raw_exchange(app, "GET /items/1 HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n");
         EXPECT_EQ(bad.rfind("HTTP/1.1 400 ", 0), 0u) << bad;
         EXPECT_NE(bad.find("Connection: close"), std::string::npos);
-        auto big_head = co_await raw_exchange(app, "GET /items/1 HTTP/1.1\r\nX: " + std::string(2000, 'a') + "\r\n\r\n");
+        auto big_head = co_await raw_exchange(app, "GET /items/1 HTTP/1.1\r\nHost: x\r\nX: " + std::string(2000, 'a') + "\r\n\r\n");
         EXPECT_EQ(big_head.rfind("HTTP/1.1 431 ", 0), 0u) << big_head;
-        auto big_body = co_await raw_exchange(app, "POST /echo HTTP/1.1\r\nContent-Length: 100\r\n\r\n" + std::string(100, 'x'));
+        auto big_body = co_await raw_exchange(app, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n" + std::string(100, 'x'));
         EXPECT_EQ(big_body.rfind("HTTP/1.1 413 ", 0), 0u) << big_body;
         client_session session;  // the server still serves
         EXPECT_EQ((co_await session.get(base_url(app) + "/items/1")).status(), 200);
+    });
+}
+
+/// Collects what corio::log_error reports while it lives.
+class captured_log {
+public:
+    captured_log() : previous_(corio::set_error_logger([this](std::string_view m) { lines.emplace_back(m); })) {}
+    ~captured_log() { corio::set_error_logger(std::move(previous_)); }
+    std::vector<std::string> lines;
+
+private:
+    corio::error_logger previous_;
+};
+
+TEST(http_server, invalid_escapes_are_a_400_not_a_dropped_connection) {
+    captured_log log;
+    server app;
+    add_item_routes(app);
+    with_app(app, [](server& app) -> corio::task<> {
+        for (const char* target : {"/items/1%zz", "/items/1%", "/items/1?a=%zz", "/items/1?a=%G0", "/items/%00"}) {
+            const auto reply = co_await raw_exchange(app, "GET " + std::string(target) + " HTTP/1.1\r\nHost: x\r\n\r\n"
+                                                          "GET /items/2 HTTP/1.1\r\nHost: x\r\n\r\n");
+            EXPECT_EQ(reply.rfind("HTTP/1.1 400 Bad Request\r\n", 0), 0u) << target << ":\n" << reply;
+            EXPECT_EQ(count(reply, "HTTP/1.1 "), 1u) << "the pipelined request after a refusal is not served";
+        }
+        const auto post = co_await raw_exchange(app, "POST /echo%zz HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
+        EXPECT_EQ(post.rfind("HTTP/1.1 400 ", 0), 0u) << post;
+        client_session session;  // the server still serves
+        auto item = co_await session.get(base_url(app) + "/items/a%2Fb");
+        EXPECT_EQ((co_await item.json())["id"], "a/b");  // decoded per segment: one segment
+    });
+    EXPECT_TRUE(log.lines.empty()) << log.lines.front();  // refusals are not errors: no log flood
+}
+
+TEST(http_server, a_header_that_would_split_the_response_is_a_logged_500) {
+    captured_log log;
+    server app;
+    app.get("/reflect", [](request& req) -> corio::task<response> {
+        response r = response::text("ok");
+        r.headers().add("X-Echo", std::string(req.query().get("v").value_or("")));
+        co_return r;
+    });
+    app.get("/bad-name", [](request&) -> corio::task<response> {
+        response r = response::text("ok");
+        r.headers().add("X Evil", "1");
+        co_return r;
+    });
+    app.get("/framing", [](request&) -> corio::task<response> {
+        response r = response::text("ok");
+        r.headers().add("Content-Length", "0");
+        co_return r;
+    });
+    app.get("/status", [](request&) -> corio::task<response> { co_return response::text("ok", 42); });
+    app.get("/close", [](request&) -> corio::task<response> {
+        response r = response::text("bye");
+        r.headers().add("Connection", "close");
+        co_return r;
+    });
+    with_app(app, [](server& app) -> corio::task<> {
+        // %0D%0A decodes to CR LF: reflected verbatim it would forge a header and a second response.
+        const auto split = co_await raw_exchange(
+            app, "GET /reflect?v=1%0D%0ASet-Cookie:%20session=evil%0D%0A%0D%0AHTTP/1.1%20200%20OK HTTP/1.1\r\n"
+                 "Host: x\r\nConnection: close\r\n\r\n");
+        EXPECT_EQ(split.rfind("HTTP/1.1 500 ", 0), 0u) << split;
+        EXPECT_EQ(split.find("Set-Cookie"), std::string::npos) << split;
+        EXPECT_EQ(count(split, "HTTP/1.1 "), 1u) << split;
+        for (const char* path : {"/reflect?v=a%00b", "/bad-name", "/framing", "/status"}) {
+            const auto reply = co_await raw_exchange(app, "GET " + std::string(path) + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            EXPECT_EQ(reply.rfind("HTTP/1.1 500 ", 0), 0u) << path << ":\n" << reply;
+        }
+        const auto fine = co_await raw_exchange(app, "GET /reflect?v=plain%20text HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        EXPECT_NE(fine.find("X-Echo: plain text\r\n"), std::string::npos) << fine;
+        // A handler's Connection: close is honoured (the pipelined request is not served).
+        const auto closing = co_await raw_exchange(app, "GET /close HTTP/1.1\r\nHost: x\r\n\r\nGET /close HTTP/1.1\r\nHost: x\r\n\r\n");
+        EXPECT_EQ(count(closing, "HTTP/1.1 200"), 1u) << closing;
+        EXPECT_EQ(count(closing, "Connection: close"), 1u) << closing;
+    });
+    ASSERT_EQ(log.lines.size(), 5u);
+    EXPECT_NE(log.lines[0].find("its header 'X-Echo' has a CR, LF, NUL or another control character"), std::string::npos)
+        << log.lines[0];
+    EXPECT_NE(log.lines[0].find("GET /reflect?v=1%0D%0ASet-Cookie"), std::string::npos) << log.lines[0];
+    EXPECT_NE(log.lines[2].find("a header name is not a token: \"X Evil\""), std::string::npos) << log.lines[2];
+    EXPECT_NE(log.lines[3].find("it sets 'Content-Length'"), std::string::npos) << log.lines[3];
+    EXPECT_NE(log.lines[4].find("its status 42"), std::string::npos) << log.lines[4];
+}
+
+TEST(http_server, the_demo_services_retry_after_cannot_be_used_to_split_responses) {
+    corio::run([]() -> corio::task<> {
+        auto demo = co_await corio_demo::start_demo_service();
+        auto stream = co_await tcp_stream::connect(corio::net::endpoint::parse("127.0.0.1", demo->port()));
+        co_await stream.write_all("GET /flaky?key=s&retry_after=1%0D%0AX-Evil:%20yes HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        std::string reply;
+        std::array<char, 4096> buffer;
+        while (const auto n = co_await stream.read_some(buffer)) reply.append(buffer.data(), n);
+        EXPECT_EQ(reply.rfind("HTTP/1.1 400 ", 0), 0u) << reply;
+        EXPECT_EQ(reply.find("X-Evil"), std::string::npos) << reply;
+        client_session session;
+        auto dated = co_await session.get(demo->url("/flaky?key=d&retry_after=Wed,%2021%20Oct%202015%2007:28:00%20GMT"));
+        EXPECT_EQ(dated.status(), 503);
+        EXPECT_EQ(dated.headers().get("Retry-After"), "Wed, 21 Oct 2015 07:28:00 GMT");
+        co_await demo->aclose();
+    }());
+}
+
+/// A blocking client socket with a 64 KiB receive buffer (set before connecting, so the window
+/// stays that small): the server's writes must wait for it once its own send buffer is full.
+int connect_small_window(std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int size = 64 * 1024;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) ADD_FAILURE() << "connect";
+    return fd;
+}
+
+/// Sends GET /big on a small-window socket, waits `stall`, then reads at a steady pace (64 KiB
+/// every 3 ms, about 20 MB/s) until the server closes; returns the bytes read.
+std::size_t slow_read(std::uint16_t port, std::chrono::milliseconds stall) {
+    const int fd = connect_small_window(port);
+    const std::string request = "GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    std::this_thread::sleep_for(stall);
+    std::size_t total = 0;
+    std::vector<char> buffer(64 * 1024);
+    for (ssize_t n; (n = ::recv(fd, buffer.data(), buffer.size(), 0)) > 0;) {
+        total += static_cast<std::size_t>(n);
+        std::this_thread::sleep_for(3ms);
+    }
+    ::close(fd);
+    return total;
+}
+
+// Larger than the server's send buffer (tcp_wmem max: 4 MiB) and the client's window together,
+// so that writing it takes several times write_timeout even for a reader that keeps up.
+constexpr std::size_t big_body_size = 16 << 20;
+
+TEST(http_server, write_timeout_cuts_only_a_response_that_makes_no_progress) {
+    captured_log log;
+    server app({.write_timeout = 200ms});
+    app.get("/big", [](request&) -> corio::task<response> { co_return response::text(std::string(big_body_size, 'x')); });
+    with_app(app, [](server& app) -> corio::task<> {
+        const auto port = app.local_endpoint()->port();
+        // A steady reader needs far longer than write_timeout for the whole body, and gets all of it.
+        const auto started = corio::clock::now();
+        auto steady = [port] { return slow_read(port, 0ms); };
+        EXPECT_GT(co_await corio::to_thread(std::move(steady)), big_body_size);  // head + body
+        EXPECT_GT(corio::clock::now() - started, 400ms);
+        // A reader that stops reading is cut after write_timeout.
+        auto stalled = [port] { return slow_read(port, 1000ms); };
+        EXPECT_LT(co_await corio::to_thread(std::move(stalled)), big_body_size);
+    });
+    ASSERT_EQ(log.lines.size(), 1u);
+    EXPECT_NE(log.lines[0].find("(GET /big): its response was cut: write to 127.0.0.1:"), std::string::npos) << log.lines[0];
+    EXPECT_NE(log.lines[0].find("made no progress for 200ms"), std::string::npos) << log.lines[0];
+}
+
+TEST(http_server, buffered_bodies_share_a_memory_budget) {
+    corio::event release;
+    server app({.max_buffered_bytes = 1 << 20, .limits = {.max_body_size = 4 << 20}});
+    app.post("/hold", [&](request& req) -> corio::task<response> {
+        co_await release.wait();
+        co_return response::text(std::to_string(req.body().size()));
+    });
+    with_app(app, [&](server& app) -> corio::task<> {
+        client_session session;
+        const auto post = [&session, &app](std::size_t size) {
+            return session.post(base_url(app) + "/hold", corio::http::request_options().body(std::string(size, 'b')));
+        };
+        auto first = corio::spawn(post(700'000));  // held by its handler
+        co_await corio::sleep(50ms);
+        auto over = co_await post(400'000);  // 700 KB + 400 KB > 1 MiB
+        EXPECT_EQ(over.status(), 503);
+        EXPECT_EQ(over.headers().get("Retry-After"), "1");
+        EXPECT_EQ(over.headers().get("Connection"), "close");
+        auto chunked = co_await raw_exchange(app, "POST /hold HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                                  "60000\r\n" + std::string(0x60000, 'c') + "\r\n0\r\n\r\n");
+        EXPECT_EQ(chunked.rfind("HTTP/1.1 503 ", 0), 0u) << chunked.substr(0, 200);
+        release.set();
+        EXPECT_EQ(co_await (co_await first).text(), "700000");
+        auto after = co_await post(900'000);  // the budget was given back
+        EXPECT_EQ(co_await after.text(), "900000");
+    });
+}
+
+TEST(http_server, a_silent_new_connection_is_bounded_by_header_timeout) {
+    server app({.header_timeout = 200ms, .idle_timeout = 60s});
+    add_item_routes(app);
+    with_app(app, [](server& app) -> corio::task<> {
+        const auto started = corio::clock::now();
+        const auto reply = co_await raw_exchange(app, "", 5s);  // connects and never sends a byte
+        EXPECT_EQ(reply, "");                                   // closed without an answer
+        EXPECT_LT(corio::clock::now() - started, 2s);
+        EXPECT_EQ(app.open_connections(), 0u);
+        // Empty lines are not the start of a request either; a request after them is served.
+        const auto late = co_await raw_exchange(app, "\r\n\r\nGET /items/3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        EXPECT_EQ(late.rfind("HTTP/1.1 200 ", 0), 0u) << late;
     });
 }
 

@@ -115,6 +115,38 @@ TEST(retry, out_of_range_random_is_clamped) {
     EXPECT_EQ(log.gaps(), expected);
 }
 
+TEST(retry, delay_from_error_replaces_the_backoff_when_it_answers) {
+    attempt_log log;
+    run_virtual([&]() -> corio::task<> {
+        corio::retry_policy policy{.max_attempts = 4, .initial_delay = 100ms, .random = [] { return 0.5; }};
+        // "refused #1" asks for 7 s (beyond max_delay: not capped), "refused #2" for nothing.
+        policy.delay_from_error = [](const std::exception_ptr& e) -> std::optional<clock::duration> {
+            try {
+                std::rethrow_exception(e);
+            } catch (const corio::connection_error& c) {
+                if (std::string(c.what()) == "refused #1") return 7s;
+            }
+            return std::nullopt;
+        };
+        EXPECT_EQ(co_await corio::retry(policy, flaky(log, 3)), 42);
+    });
+    // 7 s chosen by the error, then the backoff as if it had run all along (cap 200 ms, 400 ms).
+    const std::vector<clock::duration> expected{7s, 100ms, 200ms};
+    EXPECT_EQ(log.gaps(), expected);
+}
+
+TEST(retry, a_chosen_delay_that_reaches_the_total_timeout_gives_up) {
+    attempt_log log;
+    run_virtual([&]() -> corio::task<> {
+        corio::retry_policy policy{.max_attempts = 5, .total_timeout = 5s};
+        policy.delay_from_error = [](const std::exception_ptr&) -> std::optional<clock::duration> { return 1h; };
+        const auto start = clock::now();
+        EXPECT_THROW(co_await corio::retry(policy, flaky(log, 100)), corio::timeout_error);
+        EXPECT_EQ(clock::now() - start, 0s);  // gave up at once instead of sleeping an hour
+    });
+    EXPECT_EQ(log.calls, 1);
+}
+
 TEST(retry, exhausted_attempts_throw_retry_error_with_count_and_last_error) {
     attempt_log log;
     run_virtual([&]() -> corio::task<> {

@@ -11,7 +11,8 @@
 //   /flaky?key=K&fail=N&status=S&retry_after=R
 //                          the first N requests (default 1) with key K (default "") answer S
 //                          (default 503) {"error": "flaky"}, with "Retry-After: R" if R is given
-//                          (sent verbatim: seconds or an HTTP-date); later ones 200
+//                          (seconds or an HTTP-date; anything else is a 400, never reflected
+//                          into the response); later ones 200
 //                          {"key": K, "attempts": <requests so far>}. Counts are per service.
 //   /headers               200 {"headers": {name: value, ...}}: the request's headers (names
 //                          lower-cased; of repeated ones, the last)
@@ -20,6 +21,7 @@
 #pragma once
 
 #include <corio/corio.hpp>
+#include <corio/http/retry_after.hpp>
 #include <corio/http/server.hpp>
 #include <nlohmann/json.hpp>
 
@@ -117,11 +119,14 @@ private:
     }
 
     http::response flaky(const http::request& req) {
+        const auto retry_after = req.query().get("retry_after");
+        if (retry_after && !http::parse_retry_after(*retry_after, std::chrono::system_clock::now()))
+            return http::response::json({{"error", "retry_after must be seconds or an HTTP-date"}}, 400);
         const std::string key(req.query().get("key").value_or(""));
         const int seen = ++flaky_requests_[key];
         if (seen > query_int(req, "fail", 1)) return http::response::json({{"key", key}, {"attempts", seen}});
         http::response refusal(query_int(req, "status", 503), R"({"error": "flaky"})", "application/json");
-        if (const auto retry_after = req.query().get("retry_after")) refusal.headers().add("Retry-After", std::string(*retry_after));
+        if (retry_after) refusal.headers().add("Retry-After", std::string(*retry_after));
         return refusal;
     }
 

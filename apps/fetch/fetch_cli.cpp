@@ -5,10 +5,12 @@
 #include <corio/http/client_session.hpp>
 #include <corio/http/content_decoder.hpp>
 #include <corio/http/errors.hpp>
+#include <corio/http/retry_after.hpp>
 #include <corio/http/url.hpp>
 #include <corio/log.hpp>
 #include <corio/net/errors.hpp>
 #include <corio/rate_limiter.hpp>
+#include <corio/retry.hpp>
 #include <corio/run.hpp>
 #include <corio/sleep.hpp>
 #include <corio/task_group.hpp>
@@ -31,7 +33,6 @@
 #include <map>
 #include <memory>
 #include <ostream>
-#include <random>
 
 namespace corio_fetch {
 
@@ -80,7 +81,6 @@ public:
     std::string kind;    // the failure kind; empty iff the request succeeded
     std::string error;   // the failure's message; empty iff kind is
     std::string body;    // the (decoded) body, if a response arrived
-    std::optional<std::string> retry_after;  // the response's Retry-After header
     std::optional<nlohmann::ordered_json> json;  // the body parsed, when asked for and valid JSON
     std::string json_error;                   // why parsing failed, when asked for
 };
@@ -224,6 +224,46 @@ private:
 
 // ---- fetching --------------------------------------------------------------------------------
 
+/// A response with a failing status, thrown by an attempt so that corio::retry can judge it and
+/// honour its Retry-After; it keeps the body for the report.
+class failed_response : public http::status_error {
+public:
+    failed_response(const http::client_response& r, std::string url, std::string body)
+        : status_error(r.status(), r.reason(), "GET", std::move(url), r.headers()), body_(std::move(body)) {}
+    const std::string& body() const noexcept { return body_; }
+
+private:
+    std::string body_;
+};
+
+/// The status of a failed_response (or any status_error), else 0.
+int status_of(const std::exception_ptr& e) noexcept {
+    try {
+        std::rethrow_exception(e);
+    } catch (const http::status_error& s) {
+        return s.status();
+    } catch (...) {
+        return 0;
+    }
+}
+
+/// The result reported for `url` when its last attempt failed with `e`.
+fetch_result failed_result(const std::string& url, const std::exception_ptr& e) {
+    fetch_result r;
+    r.url = url;
+    try {
+        std::rethrow_exception(e);
+    } catch (const failed_response& f) {
+        r.status = f.status();
+        r.body = f.body();
+        r.fail(status_kind(f.status()), std::to_string(f.status()) + " " + f.reason());
+        return r;
+    } catch (...) {
+    }
+    r.fail(error_kind(e), corio::describe(e));
+    return r;
+}
+
 http::client_session make_session(const fetch_options& options) {
     http::session_options settings;
     settings.limit = options.concurrency;
@@ -235,7 +275,7 @@ http::client_session make_session(const fetch_options& options) {
 class fetcher {
 public:
     fetcher(const fetch_options& options, std::ostream& out, std::ostream& err)
-        : options_(options), session_(make_session(options)), report_(out, err, options), rng_(std::random_device{}()) {
+        : options_(options), session_(make_session(options)), report_(out, err, options) {
         timeout_.total = options.timeout;
         timeout_.connect = options.connect_timeout;
         if (options.rate > 0) limiter_ = std::make_unique<corio::rate_limiter>(options.rate, 1);
@@ -272,49 +312,54 @@ private:
         }
     }
 
+    /// Every attempt at `url` through corio::retry: transient failures are retried after a
+    /// jittered backoff, or after the server's Retry-After.
     corio::task<fetch_result> fetch_with_retries(std::string url) {
         const auto start = clock::now();
-        for (int attempt = 1;; ++attempt) {
+        int attempts = 0;
+        auto attempt = [this, &url, &attempts]() -> corio::task<fetch_result> {
+            ++attempts;
             if (limiter_) co_await limiter_->acquire();
-            fetch_result r = co_await fetch_once(url);
-            r.attempts = attempt;
-            if (attempt > options_.retries || !is_transient(r.kind, r.status)) {
-                r.elapsed = clock::now() - start;
-                co_return r;
-            }
-            co_await corio::sleep(retry_delay(r, attempt - 1));
-        }
-    }
-
-    corio::task<fetch_result> fetch_once(std::string url) {
+            co_return co_await fetch_once(url);
+        };
         fetch_result r;
-        r.url = url;
-        std::exception_ptr failure;
         try {
-            http::request_options request;
-            request.timeout(timeout_);
-            auto response = co_await session_.get(std::move(url), std::move(request));
-            r.status = response.status();
-            if (const auto value = response.headers().get("Retry-After")) r.retry_after = std::string(*value);
-            r.body = co_await response.text();
-            if (r.status >= 400) r.fail(status_kind(r.status), std::to_string(r.status) + " " + response.reason());
+            r = co_await corio::retry(retry_policy(), std::move(attempt));
         } catch (const corio::cancelled_error&) {
             throw;
+        } catch (const corio::retry_error& e) {
+            r = failed_result(url, e.last_error());
         } catch (...) {
-            failure = std::current_exception();
+            r = failed_result(url, std::current_exception());
         }
-        if (failure) r.fail(error_kind(failure), corio::describe(failure));
+        r.attempts = attempts;
+        r.elapsed = clock::now() - start;
         co_return r;
     }
 
-    /// How long to wait before retry number `retry` (0 for the first) after `r` failed.
-    clock::duration retry_delay(const fetch_result& r, int retry) {
-        if ((r.status == 429 || r.status == 503) && r.retry_after)
-            if (const auto asked = parse_retry_after(*r.retry_after, std::chrono::system_clock::now()))
-                return std::min(*asked, max_retry_after);  // in seconds: no overflow
-        const double cap = std::min(std::chrono::duration<double>(initial_backoff).count() * std::pow(2.0, retry),
-                                    std::chrono::duration<double>(max_backoff).count());
-        return seconds_to_duration(std::uniform_real_distribution<double>(0.0, cap)(rng_));
+    corio::retry_policy retry_policy() const {
+        corio::retry_policy policy;
+        policy.max_attempts = options_.retries + 1;
+        policy.initial_delay = initial_backoff;
+        policy.max_delay = max_backoff;
+        policy.retry_if = [](const std::exception_ptr& e) { return is_transient(error_kind(e), status_of(e)); };
+        policy.delay_from_error = http::retry_after_delay(max_retry_after);
+        return policy;
+    }
+
+    /// One attempt: the result of a response below 400; throws failed_response for the others
+    /// and the request's own error for a failure.
+    corio::task<fetch_result> fetch_once(std::string url) {
+        http::request_options request;
+        request.timeout(timeout_);
+        auto response = co_await session_.get(url, std::move(request));
+        std::string body = co_await response.text();
+        if (response.status() >= 400) throw failed_response(response, std::move(url), std::move(body));
+        fetch_result r;
+        r.url = std::move(url);
+        r.status = response.status();
+        r.body = std::move(body);
+        co_return r;
     }
 
     const fetch_options& options_;  // outlives the fetcher (fetch_all's frame)
@@ -322,7 +367,6 @@ private:
     http::client_timeout timeout_;
     std::unique_ptr<corio::rate_limiter> limiter_;  // null without --rate
     report report_;
-    std::mt19937_64 rng_;  // backoff jitter
 };
 
 /// One worker: takes the next URL until none is left.
@@ -408,26 +452,6 @@ std::string_view status_kind(int status) noexcept {
 bool is_transient(std::string_view kind, int status) noexcept {
     if (kind == "http_4xx" || kind == "http_5xx") return status == 408 || status == 429 || status >= 500;
     return kind == "timeout" || kind == "connect" || kind == "reset" || kind == "protocol" || kind == "connection";
-}
-
-std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {
-    value = trim(value);
-    if (value.empty()) return std::nullopt;
-    long long seconds = 0;
-    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-    if (ec == std::errc() && end == value.data() + value.size())
-        return seconds >= 0 ? std::optional(std::chrono::seconds(seconds)) : std::nullopt;
-    if (ec == std::errc::result_out_of_range && end == value.data() + value.size() && value.front() != '-')
-        return std::chrono::seconds(std::numeric_limits<std::chrono::seconds::rep>::max());
-    std::tm tm{};
-    const std::string text(value);
-    const char* parsed = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (parsed == nullptr || *parsed != '\0') return std::nullopt;
-    // In whole seconds (no overflow for any year): a date is a whole second, so rounding the
-    // wait up is measuring from the second `now` is in.
-    const long long wait = static_cast<long long>(::timegm(&tm)) -
-                           std::chrono::floor<std::chrono::seconds>(now.time_since_epoch()).count();
-    return std::chrono::seconds(std::max(wait, 0LL));
 }
 
 std::string with_page(std::string_view url, int page) {

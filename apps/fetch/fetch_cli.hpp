@@ -14,10 +14,10 @@
 // protocol, connection, redirects, url, decode, http_4xx, http_5xx, invalid_json (--paginate
 // only: a page that is not JSON, or whose FIELD is not an array), error (anything else).
 // --retries N retries transient failures — timeout, connect, reset, protocol, connection, and
-// the statuses 408, 429 and 5xx — after a backoff with full jitter (uniform in [0, min(30 s,
-// 0.5 s * 2^n)) before retry n), or after the server's Retry-After (seconds or an HTTP-date; on
-// 429 and 503; capped at 60 s). Each attempt takes a --rate token. elapsed covers all attempts
-// and the waits between them.
+// the statuses 408, 429 and 5xx — with corio::retry: after a backoff with full jitter (uniform
+// in [0, min(30 s, 0.5 s * 2^n)) before retry n), or after the server's Retry-After (seconds or
+// an HTTP-date, capped at 60 s: http::retry_after_delay). Each attempt takes a --rate token.
+// elapsed covers all attempts and the waits between them.
 //
 // Thread-safety: run_fetch() runs its own event loop on the calling thread (corio::run);
 // fetch_all() runs on the caller's loop. The other functions are pure.
@@ -81,11 +81,6 @@ std::string_view error_kind(const std::exception_ptr& e) noexcept;
 std::string_view status_kind(int status) noexcept;
 /// Whether a failure of this kind (and status, for http_*) is worth another attempt.
 bool is_transient(std::string_view kind, int status) noexcept;
-
-/// The delay a Retry-After value asks for: delta-seconds ("120") or an HTTP-date (IMF-fixdate,
-/// "Wed, 21 Oct 2015 07:28:00 GMT", judged against `now`; a past date gives 0). nullopt if the
-/// value is neither.
-std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now);
 
 /// `url` with its `page` query parameter set to `page` (replacing any, keeping the rest and
 /// dropping a fragment): with_page("http://h/x?a=1&page=9#f", 2) == "http://h/x?a=1&page=2".

@@ -17,6 +17,7 @@
 #include "corio/http/errors.hpp"
 #include "corio/http/headers.hpp"
 #include "corio/http/parser.hpp"
+#include "corio/http/retry_after.hpp"
 #include "corio/http/server.hpp"
 #include "corio/http/url.hpp"
 #include "corio/log.hpp"

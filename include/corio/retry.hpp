@@ -15,6 +15,12 @@
 // (corio::timeout_error and corio::connection_error). Any other error propagates at once,
 // unchanged (the same exception object). cancelled_error is never retried.
 //
+// The delay may come from the error instead: policy.delay_from_error(error), when set and it
+// returns a duration, replaces the jittered backoff before the next attempt (a server's
+// Retry-After: http::retry_after_delay() in corio/http/retry_after.hpp reads it off a
+// status_error). It is not capped by max_delay (the hook caps what it trusts), but the total
+// timeout still applies: a delay that would reach it gives up at once.
+//
 // Time limits (measured on corio::clock, so virtual time applies):
 //  - attempt_timeout bounds each attempt (via wait_until); an attempt that exceeds it fails with
 //    timeout_error, which retry_if judges like any other error (the default retries it).
@@ -71,6 +77,9 @@ struct retry_policy {
     std::optional<clock::duration> attempt_timeout{};           // bounds each attempt
     std::optional<clock::duration> total_timeout{};             // bounds the whole operation
     std::function<bool(const std::exception_ptr&)> retry_if{};  // empty: is_transient_error
+    /// The delay before the next attempt, chosen from the error that ended the last one;
+    /// empty, or nullopt from it: the jittered backoff. Called only for errors being retried.
+    std::function<std::optional<clock::duration>(const std::exception_ptr&)> delay_from_error{};
     std::function<double()> random{};  // jitter source in [0, 1); empty: seeded per call
 };
 

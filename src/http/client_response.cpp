@@ -190,7 +190,7 @@ task<nlohmann::json> client_response::json() {
     try {
         co_return nlohmann::json::parse(body_);
     } catch (const nlohmann::json::parse_error& e) {
-        throw json_error(describe_request() + ": the body is not valid JSON: " + e.what(), e.byte);
+        throw json_error::from_bytes_read(describe_request() + ": the body is not valid JSON: " + e.what(), e.byte);
     }
 }
 

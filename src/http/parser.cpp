@@ -82,7 +82,10 @@ std::string_view to_string(parse_error_code c) noexcept {
             return "both Content-Length and Transfer-Encoding";
         case code::conflicting_content_length: return "conflicting Content-Length values";
         case code::invalid_content_length: return "invalid Content-Length";
-        case code::invalid_transfer_encoding: return "unsupported Transfer-Encoding";
+        case code::invalid_transfer_encoding: return "invalid Transfer-Encoding";
+        case code::unsupported_transfer_encoding: return "unsupported Transfer-Encoding";
+        case code::unsupported_version: return "unsupported HTTP version";
+        case code::duplicate_content_length: return "duplicate Content-Length";
         case code::invalid_chunk_size: return "invalid chunk size";
         case code::invalid_chunk_extension: return "invalid chunk extension";
         case code::missing_chunk_crlf: return "missing CRLF after chunk data";
@@ -116,9 +119,16 @@ void basic_parser<Head>::fail_scan(parse_error_code c, std::size_t scan_offset) 
 template <class Head>
 parse_result basic_parser<Head>::parse(std::string_view data) {
     if (error_) throw *error_;
+    // Empty lines before a request line are dropped; a lone CR may start one, so it waits.
+    std::size_t skipped = 0;
+    if (is_request && state_ == state::head && scan_ == 0) {
+        while (data.substr(skipped, 2) == "\r\n") skipped += 2;
+        if (data.substr(skipped) == "\r") return {parse_event::need_more, skipped, {}};
+    }
     try {
-        const auto result = step(data);
+        auto result = step(data.substr(skipped));
         consumed_ += result.consumed;
+        result.consumed += skipped;
         if (result.event == parse_event::message_complete) reset_message();
         return result;
     } catch (const parse_error& e) {
@@ -144,6 +154,8 @@ void basic_parser<Head>::start_scan() noexcept {
     scan_ = 0;
     scan_base_ = 0;
     line_start_ = 0;
+    line_checked_ = 0;
+    line_part_ = 0;
     spans_.clear();
 }
 
@@ -183,11 +195,14 @@ bool basic_parser<Head>::scan_lines(std::string_view data, bool trailers) {
         const std::size_t end =
             lf ? static_cast<std::size_t>(static_cast<const char*>(lf) - data.data()) + 1
                : data.size();
+        const bool start_line = !trailers && line_start_ == 0;
+        if (is_request && start_line) scan_request_line(data, end);  // also partial lines
         check_line_limits(end, trailers);
         scan_ = end;
         if (!lf) return false;
         const std::size_t begin = line_start_;
         line_start_ = end;
+        if (is_request && start_line) continue;  // checked and parsed by scan_request_line
         const auto line = data.substr(begin, end - begin);
         for (std::size_t i = 0; i < line.size(); ++i) {
             if (line[i] == '\0') fail_scan(code::nul_byte, begin + i);
@@ -195,9 +210,8 @@ bool basic_parser<Head>::scan_lines(std::string_view data, bool trailers) {
         }
         if (line.size() < 2 || line[line.size() - 2] != '\r') fail_scan(code::bare_lf, end - 1);
         const auto content = line.substr(0, line.size() - 2);
-        const bool start_line = !trailers && begin == 0;
         if (start_line) {
-            parse_start_line(content);
+            parse_status_line(content);
         } else if (content.empty()) {
             return true;
         } else {
@@ -210,7 +224,14 @@ bool basic_parser<Head>::scan_lines(std::string_view data, bool trailers) {
 // a partial line and the same line completed later report the same thing.
 template <class Head>
 void basic_parser<Head>::check_line_limits(std::size_t end, bool trailers) const {
-    std::size_t violation = std::numeric_limits<std::size_t>::max();
+    if (const auto [violation, c] = first_limit_violation(end, trailers); violation < end) fail_scan(c, violation);
+}
+
+// Where the bytes [0, end) of the scanned section first break a size limit (end if nowhere).
+template <class Head>
+auto basic_parser<Head>::first_limit_violation(std::size_t end, bool trailers) const
+    -> std::pair<std::size_t, parse_error_code> {
+    std::size_t violation = end;
     auto c = code::headers_too_large;
     if (!trailers && line_start_ == 0 && end > limits_.max_start_line) {
         violation = limits_.max_start_line;
@@ -220,51 +241,83 @@ void basic_parser<Head>::check_line_limits(std::size_t end, bool trailers) const
         violation = limits_.max_header_bytes;
         c = code::headers_too_large;
     }
-    if (violation != std::numeric_limits<std::size_t>::max()) fail_scan(c, violation);
+    return {violation, c};
 }
 
+// Checks the request line in [line_checked_, end) as far as it has arrived: method SP target SP
+// HTTP-version CRLF. The first offending byte decides the error, whichever way the line was
+// split; bytes past a size limit are left to check_line_limits. A CR waits for its next byte.
 template <class Head>
-void basic_parser<Head>::parse_start_line(std::string_view line) {
-    if constexpr (is_request) {
-        // method SP request-target SP HTTP-version
-        std::size_t i = 0;
-        for (; i < line.size() && line[i] != ' '; ++i)
-            if (!is_token_char(static_cast<unsigned char>(line[i]))) fail(code::invalid_method, i);
-        if (i == 0 || i == line.size()) fail(code::invalid_method, i);
-        const std::size_t target_begin = i + 1;
-        std::size_t j = target_begin;
-        for (; j < line.size() && line[j] != ' '; ++j) {
-            const auto c = static_cast<unsigned char>(line[j]);
-            if (c <= 0x20 || c >= 0x7f) fail(code::invalid_target, j);
+void basic_parser<Head>::scan_request_line(std::string_view data, std::size_t end) {
+    end = std::min(end, first_limit_violation(end, false).first);
+    for (std::size_t& i = line_checked_; i < end; ++i) {
+        const auto c = static_cast<unsigned char>(data[i]);
+        if (c == '\0') fail(code::nul_byte, i);
+        if (c == '\r') {
+            if (i + 1 == end) return;  // is it followed by LF? wait and see
+            if (data[i + 1] != '\n') fail(code::bare_cr, i);
+            finish_request_line(data, i);
+            i += 2;
+            return;
         }
-        if (j == target_begin) fail(code::invalid_target, j);
-        if (j == line.size()) fail(code::invalid_version, j);
-        const auto version = line.substr(j + 1);
-        if (version != "HTTP/1.1" && version != "HTTP/1.0") fail(code::invalid_version, j + 1);
-        head_.version_minor = version.back() - '0';
-        start_spans_[0] = i;
-        start_spans_[1] = target_begin;
-        start_spans_[2] = j;
-    } else {
-        // HTTP-version SP 3DIGIT [SP reason-phrase]; a missing SP after the code is tolerated.
-        const auto version = line.substr(0, 8);
-        if ((version != "HTTP/1.1" && version != "HTTP/1.0") || line.size() < 9 || line[8] != ' ')
-            fail(code::invalid_version, 0);
-        head_.version_minor = version.back() - '0';
-        int status = 0;
-        for (std::size_t i = 9; i < 12; ++i) {
-            if (i >= line.size() || line[i] < '0' || line[i] > '9') fail(code::invalid_status, i);
-            status = status * 10 + (line[i] - '0');
+        if (c == '\n') fail(code::bare_lf, i);
+        if (line_part_ == 0) {  // method: a token, ended by SP
+            if (c == ' ' && i > 0) {
+                start_spans_[0] = i;
+                start_spans_[1] = i + 1;
+                line_part_ = 1;
+            } else if (!is_token_char(c)) {
+                fail(code::invalid_method, i);
+            }
+        } else if (line_part_ == 1) {  // target: visible ASCII, ended by SP
+            if (c == ' ' && i > start_spans_[1]) {
+                start_spans_[2] = i;
+                start_spans_[3] = i + 1;
+                line_part_ = 2;
+            } else if (c <= 0x20 || c >= 0x7f) {
+                fail(code::invalid_target, i);
+            }
+        } else {  // version: "HTTP/" DIGIT "." DIGIT
+            constexpr std::string_view shape = "HTTP/0.0";
+            const std::size_t k = i - start_spans_[3];
+            const bool digit = c >= '0' && c <= '9';
+            if (k >= shape.size() || (shape[k] == '0' ? !digit : c != static_cast<unsigned char>(shape[k])))
+                fail(code::invalid_version, start_spans_[3]);
         }
-        if (status < 100) fail(code::invalid_status, 9);
-        if (line.size() > 12 && line[12] != ' ') fail(code::invalid_status, 12);
-        const std::size_t reason_begin = std::min<std::size_t>(line.size(), 13);
-        for (std::size_t i = reason_begin; i < line.size(); ++i)
-            if (!is_text(static_cast<unsigned char>(line[i]))) fail(code::invalid_reason, i);
-        head_.status = status;
-        start_spans_[0] = reason_begin;
-        start_spans_[1] = line.size();
     }
+}
+
+// The request line's CRLF is at `cr`: every byte before it passed scan_request_line.
+template <class Head>
+void basic_parser<Head>::finish_request_line(std::string_view data, std::size_t cr) {
+    if (line_part_ == 0) fail(code::invalid_method, cr);
+    if (line_part_ == 1) fail(cr == start_spans_[1] ? code::invalid_target : code::invalid_version, cr);
+    const std::size_t version = start_spans_[3];
+    if (cr - version != 8) fail(code::invalid_version, version);
+    if (data[version + 5] != '1') fail(code::unsupported_version, version);
+    head_.version_minor = data[version + 7] == '0' ? 0 : 1;  // a later HTTP/1.x reads as 1.1
+}
+
+// HTTP-version SP 3DIGIT [SP reason-phrase] (responses; a missing SP after the code is tolerated).
+template <class Head>
+void basic_parser<Head>::parse_status_line(std::string_view line) {
+    const auto version = line.substr(0, 8);
+    if ((version != "HTTP/1.1" && version != "HTTP/1.0") || line.size() < 9 || line[8] != ' ')
+        fail(code::invalid_version, 0);
+    head_.version_minor = version.back() - '0';
+    int status = 0;
+    for (std::size_t i = 9; i < 12; ++i) {
+        if (i >= line.size() || line[i] < '0' || line[i] > '9') fail(code::invalid_status, i);
+        status = status * 10 + (line[i] - '0');
+    }
+    if (status < 100) fail(code::invalid_status, 9);
+    if (line.size() > 12 && line[12] != ' ') fail(code::invalid_status, 12);
+    const std::size_t reason_begin = std::min<std::size_t>(line.size(), 13);
+    for (std::size_t i = reason_begin; i < line.size(); ++i)
+        if (!is_text(static_cast<unsigned char>(line[i]))) fail(code::invalid_reason, i);
+    if constexpr (!is_request) head_.status = status;
+    start_spans_[0] = reason_begin;
+    start_spans_[1] = line.size();
 }
 
 template <class Head>
@@ -319,38 +372,52 @@ void basic_parser<Head>::analyse_fields() {
     bool keep_alive = false;
     for (std::size_t n = 0; n < head_.headers.size(); ++n) {
         const auto& [name, value] = head_.headers[n];
-        const auto value_offset = spans_[n].value_begin;
         if (iequals(name, "content-length")) {
-            const auto length = parse_decimal(value);
-            if (!length) fail(code::invalid_content_length, value_offset);
-            if (head_.content_length && *head_.content_length != *length)
-                fail(code::conflicting_content_length, value_offset);
             if (has_te) fail(code::content_length_and_transfer_encoding, spans_[n].name_begin);
-            head_.content_length = length;
+            take_content_length(n);
         } else if (iequals(name, "transfer-encoding")) {
-            if (head_.content_length)
-                fail(code::content_length_and_transfer_encoding, spans_[n].name_begin);
-            if (is_request && head_.version_minor == 0)
-                fail(code::invalid_transfer_encoding, value_offset);
+            if (head_.content_length) fail(code::content_length_and_transfer_encoding, spans_[n].name_begin);
+            take_transfer_encoding(n, has_te);
             has_te = true;
-            for_each_element(value, [&](std::string_view coding) {
-                // chunked must be the final coding, exactly once; requests allow nothing else.
-                if (head_.chunked || (is_request && !iequals(coding, "chunked")))
-                    fail(code::invalid_transfer_encoding, value_offset);
-                head_.chunked = iequals(coding, "chunked");
-            });
-            if (is_request && !head_.chunked) fail(code::invalid_transfer_encoding, value_offset);
         } else if (iequals(name, "connection")) {
             for_each_element(value, [&](std::string_view option) {
                 close = close || iequals(option, "close");
                 keep_alive = keep_alive || iequals(option, "keep-alive");
             });
         } else if constexpr (is_request) {
-            if (iequals(name, "expect") && iequals(value, "100-continue"))
+            if (iequals(name, "expect") && iequals(value, "100-continue") && head_.version_minor == 1)
                 head_.expect_continue = true;
         }
     }
     head_.keep_alive = !close && (head_.version_minor == 1 || keep_alive);
+}
+
+// The n-th field is a Content-Length.
+template <class Head>
+void basic_parser<Head>::take_content_length(std::size_t n) {
+    const auto value_offset = spans_[n].value_begin;
+    const auto length = parse_decimal(head_.headers[n].value);
+    if (!length) fail(code::invalid_content_length, value_offset);
+    if (head_.content_length && *head_.content_length != *length) fail(code::conflicting_content_length, value_offset);
+    if (is_request && head_.content_length) fail(code::duplicate_content_length, spans_[n].name_begin);
+    head_.content_length = length;
+}
+
+// The n-th field is a Transfer-Encoding; `repeated`: an earlier one was seen.
+template <class Head>
+void basic_parser<Head>::take_transfer_encoding(std::size_t n, bool repeated) {
+    const auto value = head_.headers[n].value;
+    const auto value_offset = spans_[n].value_begin;
+    if constexpr (is_request) {
+        if (repeated || head_.version_minor == 0) fail(code::invalid_transfer_encoding, value_offset);
+        if (!iequals(value, "chunked")) fail(code::unsupported_transfer_encoding, value_offset);
+        head_.chunked = true;
+    } else {
+        for_each_element(value, [&](std::string_view coding) {
+            if (head_.chunked) fail(code::invalid_transfer_encoding, value_offset);  // chunked must be last
+            head_.chunked = iequals(coding, "chunked");
+        });
+    }
 }
 
 template <class Head>

@@ -2,6 +2,7 @@
 // connections, graceful shutdown), reading requests and writing responses.
 #include "corio/http/server.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <ctime>
@@ -22,6 +23,7 @@
 #include "corio/wait_any.hpp"
 #include "corio/wait_for.hpp"
 #include "read_buffer.hpp"
+#include "server_checks.hpp"
 
 namespace corio::http {
 namespace {
@@ -36,22 +38,13 @@ int status_for(parse_error_code code) noexcept {
         case parse_error_code::too_many_headers:
         case parse_error_code::headers_too_large: return 431;
         case parse_error_code::body_too_large: return 413;
+        case parse_error_code::unsupported_transfer_encoding: return 501;
+        case parse_error_code::unsupported_version: return 505;
         default: return 400;
     }
 }
 
 bool has_no_body(int status) noexcept { return status < 200 || status == 204 || status == 304; }
-
-std::vector<std::string> split_path(std::string_view path) {
-    std::vector<std::string> segments;
-    std::size_t start = 1;
-    while (start <= path.size()) {
-        const std::size_t end = std::min(path.find('/', start), path.size());
-        segments.emplace_back(path.substr(start, end - start));
-        start = end + 1;
-    }
-    return segments;
-}
 
 bool is_param(std::string_view segment) noexcept {
     return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
@@ -85,9 +78,11 @@ std::string_view reason_phrase(int status) noexcept {
         case 431: return "Request Header Fields Too Large";
         case 499: return "Client Closed Request";
         case 500: return "Internal Server Error";
+        case 501: return "Not Implemented";
         case 502: return "Bad Gateway";
         case 503: return "Service Unavailable";
         case 504: return "Gateway Timeout";
+        case 505: return "HTTP Version Not Supported";
         default: return "Status";
     }
 }
@@ -98,7 +93,7 @@ nlohmann::json request::json() const {
     try {
         return nlohmann::json::parse(body_);
     } catch (const nlohmann::json::parse_error& e) {
-        throw json_error(method_ + " " + target_ + ": the request body is not valid JSON: " + e.what(), e.byte);
+        throw json_error::from_bytes_read(method_ + " " + target_ + ": the request body is not valid JSON: " + e.what(), e.byte);
     }
 }
 
@@ -136,6 +131,46 @@ response response::stream(async_generator<std::string> pieces, std::string conte
 
 // ---- the per-loop runtime ----
 
+namespace {
+
+using detail::request_rejected;
+
+/// One request's share of the server-wide budget for bodies read whole (max_buffered_bytes);
+/// given back when the request is done.
+class body_budget {
+public:
+    body_budget(std::atomic<std::uint64_t>& used, std::uint64_t limit) noexcept : used_(used), limit_(limit) {}
+    body_budget(const body_budget&) = delete;
+    ~body_budget() { used_.fetch_sub(held_, std::memory_order_relaxed); }
+
+    /// Takes `n` more bytes; false (taking nothing) if that would go over the limit.
+    bool take(std::uint64_t n) noexcept {
+        std::uint64_t used = used_.load(std::memory_order_relaxed);
+        do {
+            if (used > limit_ || n > limit_ - used) return false;
+        } while (!used_.compare_exchange_weak(used, used + n, std::memory_order_relaxed));
+        held_ += n;
+        return true;
+    }
+
+private:
+    std::atomic<std::uint64_t>& used_;
+    std::uint64_t limit_;
+    std::uint64_t held_ = 0;  // bytes this request took
+};
+
+response refusal(int status) { return response::text(std::string(reason_phrase(status)) + "\n", status); }
+
+/// True if the handler asked to close the connection after its response.
+bool asks_to_close(const response& resp) {
+    bool close = false;
+    for (const std::string_view value : resp.headers().get_all("Connection"))
+        close = close || value.find("close") != std::string_view::npos;
+    return close;
+}
+
+}  // namespace
+
 /// One serve() on one loop: the listener, its connections, their shutdown.
 class server::runtime {
 public:
@@ -164,12 +199,15 @@ private:
     task<> handle_requests(net::tcp_stream& stream, control_list::iterator control);
     task<bool> drain(request_reader& reader);
     static void take_head(request& req, const request_head& head);
-    task<response> dispatch(request& req, net::tcp_stream& stream, request_reader& reader);
+    task<response> dispatch(request& req, net::tcp_stream& stream, request_reader& reader, body_budget& budget);
     task<response> call_handler(const route_entry& route, request& req, net::tcp_stream& stream);
+    /// `resp` if it can go on the wire, else (logged) a 500.
+    static response checked(const request& req, response resp);
     /// False if the response failed half-way (the connection was reset).
     task<bool> write_response(net::tcp_stream& stream, const request& req, response& resp, bool closing);
-    task<bool> write_chunks(net::tcp_stream& stream, const request& req, async_generator<std::string>& pieces);
-    std::string head_of(const request& req, const response& resp, bool closing);
+    task<bool> write_stream(net::tcp_stream& stream, const request& req, async_generator<std::string>& pieces,
+                            bool chunked);
+    std::string head_of(const request& req, const response& resp, bool closing, bool close_delimited);
     const std::string& date_header();
     void log_access(const request& req, const response& resp, clock::time_point started) const;
 
@@ -238,30 +276,22 @@ task<> server::runtime::accept_loop() {
     }
 }
 
-namespace {
-
-/// A request refused before it reached a handler (timeouts while reading it, limits, syntax):
-/// answered with `status`, then the connection closes.
-struct request_rejected {
-    int status;
-};
-
-}  // namespace
-
 /// Reads one request off a connection: its head, then its body piece by piece (so a handler
-/// can stream it). Every read is bounded: the head by header_timeout (idle_timeout before its
-/// first byte), the body by body_timeout; both end in request_rejected (408, or the parser's
-/// status for bad syntax and limits).
+/// can stream it). Every read is bounded: the head by header_timeout (on a kept-alive
+/// connection, idle_timeout until its first byte), the body by body_timeout; both end in
+/// request_rejected (408, or the parser's status for bad syntax and limits).
 class server::runtime::request_reader {
 public:
     request_reader(net::tcp_stream& stream, detail::read_buffer& buffer, const server_options& options)
         : stream_(stream), buffer_(buffer), options_(options), parser_(options.limits) {}
 
     /// Reads up to the end of a head and copies it into `req`. False if the connection ended
-    /// (or stayed idle too long) before a request began. `idle` turns false at the first byte.
-    task<bool> read_head(request& req, bool& idle) {
-        bool started = !buffer_.unread().empty();  // a pipelined request is already here
-        deadline_ = loop_now() + (started ? options_.header_timeout : options_.idle_timeout);
+    /// (or stayed idle too long) before a request began. `idle` turns false at the first byte
+    /// of a request (empty lines before it do not count). `first`: the connection's first
+    /// request, whose wait for a first byte is bounded by header_timeout, not idle_timeout.
+    task<bool> read_head(request& req, bool& idle, bool first) {
+        bool started = false;
+        deadline_ = loop_now() + (first ? options_.header_timeout : options_.idle_timeout);
         for (;;) {
             const parse_result r = parse();
             if (r.event == parse_event::headers) {
@@ -272,14 +302,14 @@ public:
                 co_return true;
             }
             buffer_.consume(r.consumed);
+            if (!started && !buffer_.unread().empty()) {  // a request line has begun
+                started = true;
+                idle = false;
+                if (!first) deadline_ = loop_now() + options_.header_timeout;
+            }
             if (!co_await receive()) {
                 if (started) throw request_rejected{408};  // too slow (slowloris) or cut off
                 co_return false;
-            }
-            if (!started) {
-                started = true;
-                idle = false;
-                deadline_ = loop_now() + options_.header_timeout;
             }
         }
     }
@@ -298,6 +328,7 @@ public:
 
     bool complete() const noexcept { return complete_; }
     bool keep_alive() const noexcept { return parser_.head().keep_alive; }
+    std::optional<std::uint64_t> content_length() const noexcept { return parser_.head().content_length; }
 
 private:
     parse_result parse() {
@@ -331,13 +362,16 @@ private:
     bool complete_ = false;  // the message (body included) has been read
 };
 
-/// Copies the parsed head into `req` (its views point into the buffer, which moves later).
+/// Copies the parsed head into `req` (its views point into the buffer, which moves later) and
+/// makes values of its target; throws request_rejected for what server_checks.hpp refuses.
 void server::runtime::take_head(request& req, const request_head& head) {
+    detail::checked_target target = detail::check_request(head);
     req.method_ = std::string(head.method);
+    req.version_minor_ = head.version_minor;
     req.target_ = std::string(head.target);
-    const auto query_start = req.target_.find('?');
-    req.path_ = percent_decode(std::string_view(req.target_).substr(0, query_start));
-    req.query_ = query_start == std::string::npos ? query_params() : query_params::parse(req.target_.substr(query_start + 1));
+    req.path_ = std::move(target.path);
+    req.segments_ = std::move(target.segments);
+    req.query_ = std::move(target.query);
     for (const header_field& f : head.headers) req.headers_.add(std::string(f.name), std::string(f.value));
 }
 
@@ -356,7 +390,7 @@ task<> server::runtime::serve_connection(net::tcp_stream stream, semaphore::guar
     try {
         co_await handle_requests(stream, control);
     } catch (const connection_error&) {  // the peer vanished: nothing to answer
-    } catch (const timeout_error&) {     // a response could not be written in time
+    } catch (const timeout_error&) {     // a response made no progress (logged where it was cut)
     }
 }
 
@@ -380,7 +414,7 @@ task<> linger(net::tcp_stream& stream) {
 task<> server::runtime::handle_requests(net::tcp_stream& stream, control_list::iterator control) {
     const server_options& o = owner_.options_;
     detail::read_buffer buffer(4096);  // grows for large heads; small for 10k idle connections
-    while (!stopping_) {
+    for (bool first = true; !stopping_; first = false) {
         control->idle = true;
         request_reader reader(stream, buffer, o);
         request req;
@@ -388,21 +422,22 @@ task<> server::runtime::handle_requests(net::tcp_stream& stream, control_list::i
         req.peer_gone_ = [&stream] { return stream.peer_closed(); };
         int refused = 0;
         try {
-            if (!co_await reader.read_head(req, control->idle)) co_return;
+            if (!co_await reader.read_head(req, control->idle, first)) co_return;
         } catch (const request_rejected& r) {
             refused = r.status;
         }
         control->idle = false;
         if (refused != 0) {
-            response refusal = response::text(std::string(reason_phrase(refused)) + "\n", refused);
-            co_await write_response(stream, req, refusal, true);
+            response answer = refusal(refused);
+            co_await write_response(stream, req, answer, true);
             co_await linger(stream);
             co_return;
         }
         req.id_ = owner_.next_request_id_.fetch_add(1, std::memory_order_relaxed);
         const auto started_at = o.access_log ? clock::now() : clock::time_point{};
-        response resp = co_await dispatch(req, stream, reader);
-        bool closing = !reader.keep_alive() || stopping_;
+        body_budget budget(owner_.buffered_bytes_, o.max_buffered_bytes);
+        response resp = checked(req, co_await dispatch(req, stream, reader, budget));
+        bool closing = !reader.keep_alive() || stopping_ || asks_to_close(resp);
         if (!closing && !reader.complete()) closing = !co_await drain(reader);  // a body the handler left
         const bool sent = co_await write_response(stream, req, resp, closing);
         owner_.served_.fetch_add(1, std::memory_order_relaxed);
@@ -438,26 +473,58 @@ task<response> server::runtime::call_handler(const route_entry& route, request& 
     co_return response::text("Client Closed Request\n", 499);  // nobody reads it: the peer is gone
 }
 
-task<response> server::runtime::dispatch(request& req, net::tcp_stream& stream, request_reader& reader) {
+namespace {
+
+/// Reads the whole body into `body` within the server's memory budget; false (and the rest
+/// left unread) if it would go over.
+template <class Reader>
+task<bool> read_whole_body(Reader& reader, std::string& body, body_budget& budget) {
+    const auto length = reader.content_length();
+    if (length) {
+        if (!budget.take(*length)) co_return false;
+        body.reserve(static_cast<std::size_t>(*length));  // <= limits.max_body_size (the parser checked)
+    }
+    while (const auto piece = co_await reader.next_piece()) {
+        if (!length && !budget.take(piece->size())) co_return false;
+        body.append(*piece);
+    }
+    co_return true;
+}
+
+}  // namespace
+
+task<response> server::runtime::dispatch(request& req, net::tcp_stream& stream, request_reader& reader,
+                                         body_budget& budget) {
+    if (req.path_ == "*") {  // OPTIONS *: what the server as a whole answers
+        response answer(200);
+        answer.headers().add("Allow", owner_.all_methods());
+        co_return answer;
+    }
     std::string allowed;
     const bool head = req.method_ == "HEAD";
-    const route_entry* route = owner_.match(head ? "GET" : req.method_, req.path_, req.params_, allowed);
+    const route_entry* route = owner_.match(head ? "GET" : req.method_, req.segments_, req.params_, allowed);
     if (route == nullptr) {
         if (allowed.empty()) co_return response::text("Not Found\n", 404);
-        response refusal = response::text("Method Not Allowed\n", 405);
-        refusal.headers().add("Allow", allowed);
-        co_return refusal;
+        response answer = refusal(405);
+        answer.headers().add("Allow", allowed);
+        co_return answer;
     }
     int refused = 0;
     try {
         if (route->stream_body)
             req.body_source_ = [&reader] { return reader.next_piece(); };
-        else
-            while (const auto piece = co_await reader.next_piece()) req.body_.append(*piece);
+        else if (!co_await read_whole_body(reader, req.body_, budget))
+            refused = 503;
     } catch (const request_rejected& r) {
         refused = r.status;
     }
-    if (refused != 0) co_return response::text(std::string(reason_phrase(refused)) + "\n", refused);
+    if (refused == 503) {  // over max_buffered_bytes: the client may come back in a moment
+        response answer = refusal(503);
+        answer.headers().add("Retry-After", "1");
+        answer.headers().add("Connection", "close");  // the body is left unread
+        co_return answer;
+    }
+    if (refused != 0) co_return refusal(refused);
     const auto deadline = loop_now() + owner_.options_.handler_timeout;
     std::exception_ptr failure;
     try {
@@ -465,7 +532,7 @@ task<response> server::runtime::dispatch(request& req, net::tcp_stream& stream, 
     } catch (const json_error&) {
         co_return response::text("Bad Request: the body is not valid JSON\n", 400);
     } catch (const request_rejected& r) {  // while the handler streamed the body
-        co_return response::text(std::string(reason_phrase(r.status)) + "\n", r.status);
+        co_return refusal(r.status);
     } catch (const timeout_error&) {
         if (loop_now() >= deadline) co_return response::text("Service Unavailable: the handler took too long\n", 503);
         failure = std::current_exception();
@@ -475,6 +542,14 @@ task<response> server::runtime::dispatch(request& req, net::tcp_stream& stream, 
     log_error("http::server: request " + std::to_string(req.id_) + " (" + req.method_ + " " + req.target_ +
               ") failed: " + describe(failure));
     co_return response::text("Internal Server Error\n", 500);
+}
+
+response server::runtime::checked(const request& req, response resp) {
+    const std::string problem = detail::response_problem(resp.status_, resp.headers_);
+    if (problem.empty()) return resp;
+    log_error("http::server: request " + std::to_string(req.id_) + " (" + req.method_ + " " + req.target_ +
+              "): the handler's response was not sent: " + problem + "; answered 500 instead");
+    return response::text("Internal Server Error\n", 500);
 }
 
 const std::string& server::runtime::date_header() {
@@ -490,50 +565,73 @@ const std::string& server::runtime::date_header() {
     return date_;
 }
 
-std::string server::runtime::head_of(const request& req, const response& resp, bool closing) {
+std::string server::runtime::head_of(const request& req, const response& resp, bool closing, bool close_delimited) {
     std::string head;
-    head.reserve(192 + resp.body_.size());
+    head.reserve(256);
     head.append("HTTP/1.1 ").append(std::to_string(resp.status_)).append(" ").append(reason_phrase(resp.status_));
-    head.append("\r\nServer: corio/" CORIO_VERSION_STRING "\r\n").append(date_header());
+    head.append("\r\n");
+    if (!resp.headers_.contains("Server")) head.append("Server: corio/" CORIO_VERSION_STRING "\r\n");
+    if (!resp.headers_.contains("Date")) head.append(date_header());
     if (req.id_ != 0) head.append("X-Request-Id: ").append(std::to_string(req.id_)).append("\r\n");
-    for (const auto& [name, value] : resp.headers_) head.append(name).append(": ").append(value).append("\r\n");
-    if (resp.stream_)
+    for (const auto& [name, value] : resp.headers_)
+        if (!iequals(name, "Connection")) head.append(name).append(": ").append(value).append("\r\n");
+    if (close_delimited)
+        ;  // the body ends when the connection does
+    else if (resp.stream_)
         head.append("Transfer-Encoding: chunked\r\n");
     else if (!has_no_body(resp.status_))
         head.append("Content-Length: ").append(std::to_string(resp.body_.size())).append("\r\n");
-    if (closing) head.append("Connection: close\r\n");
+    if (closing)
+        head.append("Connection: close\r\n");
+    else if (req.version_minor_ == 0)
+        head.append("Connection: keep-alive\r\n");  // an HTTP/1.0 client asked for it
     head.append("\r\n");
     return head;
 }
 
 task<bool> server::runtime::write_response(net::tcp_stream& stream, const request& req, response& resp, bool closing) {
-    std::string out = head_of(req, resp, closing);
     const bool send_body = req.method_ != "HEAD" && !has_no_body(resp.status_);
-    if (!resp.stream_) {
-        if (send_body) out.append(resp.body_);
-        co_await stream.write_all(out);  // one write for head and body
-    } else {
-        co_await stream.write_all(out);
-        if (send_body && !co_await write_chunks(stream, req, *resp.stream_)) co_return false;
+    const bool close_delimited = resp.stream_ && req.version_minor_ == 0;  // no chunked in HTTP/1.0
+    closing = closing || close_delimited;
+    const std::string head = head_of(req, resp, closing, close_delimited);
+    try {
+        if (!resp.stream_) {
+            const std::string_view pieces[] = {head, send_body ? std::string_view(resp.body_) : std::string_view()};
+            co_await stream.write_all(std::span<const std::string_view>(pieces));  // one writev, no copy
+        } else {
+            co_await stream.write_all(head);
+            if (send_body && !co_await write_stream(stream, req, *resp.stream_, !close_delimited)) co_return false;
+        }
+    } catch (const timeout_error& e) {
+        log_error("http::server: request " + std::to_string(req.id_) + " (" + req.method_ + " " + req.target_ +
+                  "): its response was cut: " + e.what());
+        throw;
     }
     if (closing) stream.shutdown_write();  // FIN after the response; the socket closes when the task ends
     co_return true;
 }
 
-task<bool> server::runtime::write_chunks(net::tcp_stream& stream, const request& req,
-                                         async_generator<std::string>& pieces) {
+task<bool> server::runtime::write_stream(net::tcp_stream& stream, const request& req,
+                                         async_generator<std::string>& pieces, bool chunked) {
     std::exception_ptr failure;
     try {
         while (auto piece = co_await pieces.next()) {
             if (piece->empty()) continue;
+            if (!chunked) {
+                co_await stream.write_all(*piece);
+                continue;
+            }
             char size[32];
             const int n = std::snprintf(size, sizeof size, "%zx\r\n", piece->size());
-            co_await stream.write_all(std::string(size, static_cast<std::size_t>(n)) + *piece + "\r\n");
+            const std::string_view framed[] = {std::string_view(size, static_cast<std::size_t>(n)), *piece, "\r\n"};
+            co_await stream.write_all(std::span<const std::string_view>(framed));
         }
-        co_await stream.write_all("0\r\n\r\n");
+        if (chunked) co_await stream.write_all("0\r\n\r\n");
         co_return true;
     } catch (const connection_error&) {
         throw;  // the peer went away
+    } catch (const timeout_error&) {
+        throw;  // no write progress: logged by write_response
     } catch (const std::exception&) {
         failure = std::current_exception();
     }
@@ -560,15 +658,16 @@ server::~server() = default;
 
 server& server::route(std::string method, std::string pattern, handler h, route_options options) {
     if (pattern.empty() || pattern.front() != '/') throw std::invalid_argument("http::server: a route must start with '/': " + pattern);
-    routes_.push_back({std::move(method), split_path(pattern), std::move(h), options.stream_body});
+    if (!is_token(method)) throw std::invalid_argument("http::server: a method must be a token: " + method);
+    std::vector<std::string> segments;
+    for (const std::string_view segment : detail::split_segments(pattern)) segments.emplace_back(segment);
+    routes_.push_back({std::move(method), std::move(segments), std::move(h), options.stream_body});
     return *this;
 }
 
-const server::route_entry* server::match(std::string_view method, std::string_view path,
+const server::route_entry* server::match(std::string_view method, const std::vector<std::string>& segments,
                                          std::vector<std::pair<std::string, std::string>>& params,
                                          std::string& allowed) const {
-    if (path.empty() || path.front() != '/') return nullptr;
-    const std::vector<std::string> segments = split_path(path);
     for (const route_entry& r : routes_) {
         if (r.segments.size() != segments.size()) continue;
         bool fits = true;
@@ -587,6 +686,20 @@ const server::route_entry* server::match(std::string_view method, std::string_vi
     return nullptr;
 }
 
+std::string server::all_methods() const {
+    std::vector<std::string_view> methods;
+    for (const route_entry& r : routes_) {
+        methods.push_back(r.method);
+        if (r.method == "GET") methods.push_back("HEAD");
+    }
+    methods.push_back("OPTIONS");
+    std::sort(methods.begin(), methods.end());
+    methods.erase(std::unique(methods.begin(), methods.end()), methods.end());
+    std::string out;
+    for (const std::string_view m : methods) out.append(out.empty() ? "" : ", ").append(m);
+    return out;
+}
+
 task<> server::serve(net::endpoint local, bool reuse_port) {
     auto listener = net::tcp_listener::bind(local, {.backlog = 1024, .reuse_port = reuse_port});
     {
@@ -594,14 +707,14 @@ task<> server::serve(net::endpoint local, bool reuse_port) {
         if (!local_) local_ = listener.local_endpoint();
     }
     runtime rt(*this, std::move(listener));
-    register_runtime(&rt, current_loop("http::server::serve").handle());
+    const std::uint64_t id = register_runtime(&rt, current_loop("http::server::serve").handle());
     std::exception_ptr failure;
     try {
         co_await rt.run();
     } catch (...) {
         failure = std::current_exception();
     }
-    unregister_runtime(&rt);
+    unregister_runtime(id);
     if (failure) std::rethrow_exception(failure);
 }
 
@@ -610,15 +723,23 @@ std::optional<net::endpoint> server::local_endpoint() const {
     return local_;
 }
 
-void server::register_runtime(runtime* r, loop_handle loop) {
+std::uint64_t server::register_runtime(runtime* r, loop_handle loop) {
     std::lock_guard lock(mutex_);
-    runtimes_.emplace_back(r, loop);
+    const std::uint64_t id = next_runtime_id_++;
+    runtimes_.push_back({id, r, std::move(loop)});
     if (stop_requested_) r->request_stop(requested_grace_);
+    return id;
 }
 
-void server::unregister_runtime(runtime* r) {
+void server::unregister_runtime(std::uint64_t id) {
     std::lock_guard lock(mutex_);
-    std::erase_if(runtimes_, [r](const auto& entry) { return entry.first == r; });
+    std::erase_if(runtimes_, [id](const registered_runtime& entry) { return entry.id == id; });
+}
+
+void server::stop_runtime(std::uint64_t id, std::chrono::nanoseconds grace) {
+    std::lock_guard lock(mutex_);  // the runtime may have finished meanwhile
+    for (const registered_runtime& entry : runtimes_)
+        if (entry.id == id) entry.r->request_stop(grace);
 }
 
 void server::stop() { stop(options_.shutdown_grace); }
@@ -627,13 +748,8 @@ void server::stop(std::chrono::nanoseconds grace) {
     std::lock_guard lock(mutex_);
     stop_requested_ = true;
     requested_grace_ = grace;
-    for (const auto& [r, loop] : runtimes_) {
-        loop.post([this, r = r, grace] {
-            std::lock_guard inner(mutex_);  // r may have finished meanwhile
-            for (const auto& entry : runtimes_)
-                if (entry.first == r) r->request_stop(grace);
-        });
-    }
+    for (const registered_runtime& entry : runtimes_)
+        entry.loop.post([this, id = entry.id, grace] { stop_runtime(id, grace); });
 }
 
 void server::run(net::endpoint local, int threads) {

@@ -3,8 +3,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -102,20 +105,49 @@ task<std::size_t> tcp_stream::read_some(std::span<char> buffer) {
     }
 }
 
-task<> tcp_stream::write_all(std::string_view data) {
+task<> tcp_stream::write_all(std::string_view data, clock::time_point deadline) {
+    const std::string_view pieces[] = {data};
+    co_await write_all(std::span<const std::string_view>(pieces), deadline);
+}
+
+task<> tcp_stream::write_all(std::span<const std::string_view> pieces, clock::time_point deadline) {
     detail::fd_watch& watch = open_watch("write");
-    const auto deadline = current_loop("write_all").now() + options_.write_timeout;
-    while (!data.empty()) {
-        const ssize_t n = ::send(watch.fd(), data.data(), data.size(), MSG_NOSIGNAL);
+    constexpr std::size_t inline_count = 4;
+    std::array<iovec, inline_count> inline_vectors;
+    std::vector<iovec> more_vectors(pieces.size() > inline_count ? pieces.size() : 0);
+    iovec* const vectors = more_vectors.empty() ? inline_vectors.data() : more_vectors.data();
+    std::size_t count = 0;
+    for (const std::string_view piece : pieces)
+        if (!piece.empty()) vectors[count++] = {const_cast<char*>(piece.data()), piece.size()};
+    std::size_t first = 0;  // vectors[first, count) remain; vectors[first] may be partly sent
+    while (first < count) {
+        msghdr message{};
+        message.msg_iov = vectors + first;
+        message.msg_iovlen = count - first;
+        const ssize_t n = ::sendmsg(watch.fd(), &message, MSG_NOSIGNAL);
         if (n >= 0) {
-            data.remove_prefix(static_cast<std::size_t>(n));
+            for (auto left = static_cast<std::size_t>(n); left > 0;) {
+                const std::size_t step = std::min(left, vectors[first].iov_len);
+                vectors[first].iov_base = static_cast<char*>(vectors[first].iov_base) + step;
+                vectors[first].iov_len -= step;
+                left -= step;
+                if (vectors[first].iov_len == 0) ++first;
+            }
             continue;
         }
         if (errno == EINTR) continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK) throw_io_error("write to", errno);
-        watch.not_writable();
-        if (!co_await watch.writable(deadline)) throw_timeout("write to " + peer_.to_string(), options_.write_timeout);
+        co_await wait_writable(watch, deadline);
     }
+}
+
+task<> tcp_stream::wait_writable(detail::fd_watch& watch, clock::time_point deadline) {
+    watch.not_writable();
+    const auto stalled_at = current_loop("write_all").now() + options_.write_timeout;
+    if (co_await watch.writable(std::min(deadline, stalled_at))) co_return;
+    if (stalled_at <= deadline)
+        throw timeout_error("write to " + peer_.to_string() + " made no progress for " + format_duration(options_.write_timeout));
+    throw timeout_error("write to " + peer_.to_string() + " did not finish by its deadline");
 }
 
 bool tcp_stream::is_quiet() noexcept {

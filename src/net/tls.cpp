@@ -257,10 +257,9 @@ task<std::size_t> tls_stream::read_some(std::span<char> buffer) {
     }
 }
 
-task<> tls_stream::write_all(std::string_view data) {
+task<> tls_stream::write_all(std::string_view data, clock::time_point deadline) {
     static constexpr const char* operation = "TLS write to";
-    const auto timeout = tcp_.options().write_timeout;
-    const auto deadline = current_loop("write_all").now() + timeout;
+    const auto timeout = tcp_.options().write_timeout;  // no progress for this long
     while (!data.empty()) {
         SSL* ssl = open_ssl(operation);
         begin_ssl_call();
@@ -271,7 +270,8 @@ task<> tls_stream::write_all(std::string_view data) {
             continue;
         }
         const int sys_error = errno;
-        co_await await_progress(SSL_get_error(ssl, result), sys_error, operation, deadline, timeout);
+        const auto stalled_at = current_loop("write_all").now() + timeout;
+        co_await await_progress(SSL_get_error(ssl, result), sys_error, operation, std::min(deadline, stalled_at), timeout);
     }
 }
 

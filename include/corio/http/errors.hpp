@@ -43,7 +43,13 @@ private:
 class json_error : public error {
 public:
     json_error(const std::string& message, std::size_t position) : error(message), position_(position) {}
-    /// Byte offset in the (decoded) body where parsing failed.
+    /// From a JSON parser's count of bytes read when it failed (nlohmann's parse_error::byte:
+    /// 1-based, so the offending byte is at offset bytes_read - 1; the body's size for a body
+    /// cut short).
+    static json_error from_bytes_read(const std::string& message, std::size_t bytes_read) {
+        return json_error(message, bytes_read > 0 ? bytes_read - 1 : 0);
+    }
+    /// 0-based byte offset in the (decoded) body where parsing failed.
     std::size_t position() const noexcept { return position_; }
 
 private:

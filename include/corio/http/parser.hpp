@@ -22,16 +22,25 @@
 // views of the current head. head() itself is overwritten when the next head completes.
 //
 // Strictness (request-smuggling defence): rejected with a specific parse_error_code: both
-// Content-Length and Transfer-Encoding; differing duplicate Content-Length (identical duplicates,
-// as separate fields, are accepted: every hop agrees on the length); Content-Length that is not
-// 1*DIGIT or overflows 64 bits; Transfer-Encoding in a request other than exactly `chunked` (or in
-// an HTTP/1.0 request); in a response, `chunked` anywhere but last (a response whose final coding is
-// not chunked is read until close, as RFC 9112 §6.3 says); obs-fold; bare CR; bare LF (every line
-// must end in CRLF, like strict servers; no tolerance for LF-only clients); whitespace between a
-// header name and its colon; non-token characters in methods and header names; control characters
-// in targets, values and reasons; NUL anywhere; invalid chunk sizes (non-hex, overflow, junk after
-// the size) and a chunk not followed by CRLF; HTTP versions other than 1.0 and 1.1. Leading empty
-// lines before a request line are not tolerated.
+// Content-Length and Transfer-Encoding; differing duplicate Content-Length; in a REQUEST any second
+// Content-Length field, even an identical one (nginx does the same; a response may repeat an
+// identical value, which every hop reads alike); Content-Length that is not 1*DIGIT or overflows
+// 64 bits; in a request, a second Transfer-Encoding field or one in an HTTP/1.0 request
+// (invalid_transfer_encoding, 400) and any value other than exactly `chunked` — `gzip, chunked`,
+// `chunked,`, an empty value (unsupported_transfer_encoding, answered 501); in a response,
+// `chunked` anywhere but last (a response whose final coding is not chunked is read until close,
+// as RFC 9112 §6.3 says); obs-fold; bare CR; bare LF (every line must end in CRLF, like strict
+// servers; no tolerance for LF-only clients); whitespace between a header name and its colon;
+// non-token characters in methods and header names; control characters in targets, values and
+// reasons; NUL anywhere; invalid chunk sizes (non-hex, overflow, junk after the size) and a chunk
+// not followed by CRLF. Versions: a request line must end in `HTTP/` DIGIT `.` DIGIT; HTTP/1.0
+// and 1.1 are parsed, a later 1.x is read as 1.1 (RFC 9112 §2.3), another major version is
+// unsupported_version (505); responses must be HTTP/1.0 or 1.1.
+// A request line is checked byte by byte as it arrives, so bytes that cannot start one (a TLS
+// ClientHello, binary noise) are rejected at once, not after a timeout. Empty lines (CRLF) before
+// a request line are skipped (RFC 9112 §2.2), so a stray CRLF after a body is harmless; they are
+// not part of the message (offsets start after them). `Expect: 100-continue` counts only in an
+// HTTP/1.1 request (an HTTP/1.0 one MUST be ignored).
 //
 // Framing: requests have a body only with Content-Length or chunked. Responses to HEAD (announce
 // with expect_no_body()), 1xx, 204 and 304 have no body; without Content-Length or chunked a
@@ -48,6 +57,7 @@
 #include <optional>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "corio/error.hpp"
@@ -55,7 +65,8 @@
 namespace corio::http {
 
 /// Why a message was rejected. Limits map to statuses: start_line_too_long → 414,
-/// too_many_headers / headers_too_large → 431, body_too_large → 413, the rest → 400.
+/// too_many_headers / headers_too_large → 431, body_too_large → 413,
+/// unsupported_transfer_encoding → 501, unsupported_version → 505, the rest → 400.
 enum class parse_error_code : std::uint8_t {
     start_line_too_long,
     too_many_headers,
@@ -78,6 +89,9 @@ enum class parse_error_code : std::uint8_t {
     conflicting_content_length,
     invalid_content_length,
     invalid_transfer_encoding,
+    unsupported_transfer_encoding,
+    unsupported_version,
+    duplicate_content_length,
     invalid_chunk_size,
     invalid_chunk_extension,
     missing_chunk_crlf,
@@ -130,7 +144,7 @@ struct message_head {
 struct request_head : message_head {
     std::string_view method;
     std::string_view target;
-    bool expect_continue = false;  ///< `Expect: 100-continue`: answer 100 before reading the body
+    bool expect_continue = false;  ///< HTTP/1.1 `Expect: 100-continue`: answer 100 before reading the body
 };
 
 struct response_head : message_head {
@@ -197,14 +211,19 @@ private:
     };
 
     parse_result step(std::string_view data);
+    void scan_request_line(std::string_view data, std::size_t end);
+    void finish_request_line(std::string_view data, std::size_t cr);
     parse_result body_step(std::string_view data);
     void chunk_byte(char c, std::size_t pos);
     bool scan_lines(std::string_view data, bool trailers);
     void check_line_limits(std::size_t end, bool trailers) const;
-    void parse_start_line(std::string_view line);
+    std::pair<std::size_t, parse_error_code> first_limit_violation(std::size_t end, bool trailers) const;
+    void parse_status_line(std::string_view line);
     void parse_field_line(std::string_view line, std::size_t offset);
     void finish_head(std::string_view data);
     void analyse_fields();
+    void take_content_length(std::size_t n);
+    void take_transfer_encoding(std::size_t n, bool repeated);
     void choose_framing(std::size_t head_end);
     void build_fields(std::string_view data, std::vector<header_field>& out) const;
     void start_scan() noexcept;
@@ -228,7 +247,11 @@ private:
     std::size_t line_start_ = 0;
     std::size_t scan_base_ = 0;  // offset of the scanned section within this call's `data`
     std::vector<field_span> spans_;
-    std::size_t start_spans_[4] = {};  // request: method end, target begin/end; response: reason
+    std::size_t start_spans_[4] = {};  // request: method end, target begin/end, version begin; response: reason
+    // Request line, checked as it arrives: [0, line_checked_) is valid so far and lies in part
+    // line_part_ (0 method, 1 target, 2 version); start_spans_ marks the parts already ended.
+    std::size_t line_checked_ = 0;
+    std::uint8_t line_part_ = 0;
 
     // Body framing. remaining_: bytes left of a Content-Length body or of the current chunk (or
     // the chunk size being read). body_total_: decoded body bytes so far, <= max_body_size.

@@ -12,12 +12,29 @@
 // pipelining follow HTTP/1.1 (requests on one connection are answered in order).
 //
 // Protection (server_options): the whole request head must arrive within header_timeout
-// (slowloris), the body within body_timeout; an idle keep-alive connection is closed after
-// idle_timeout; a handler running longer than handler_timeout is cancelled and answered 503;
-// oversized heads and bodies are answered 431/414/413, malformed requests 400, and the
-// connection is then closed. A handler that throws yields a 500 with no detail in the body;
-// the error is logged (corio::log_error) with the request id, also sent as X-Request-Id. At most
+// (slowloris; on a new connection the clock starts at the accept, so a silent connection cannot
+// hold a slot for longer), the body within body_timeout; an idle keep-alive connection is closed
+// after idle_timeout; a handler running longer than handler_timeout is cancelled and answered
+// 503; a response that makes no write progress for write_timeout is cut (and logged).
+// Oversized heads and bodies are answered 431/414/413, malformed requests 400 (see
+// parser.hpp and the target/Host rules below), an unsupported Transfer-Encoding 501, a major
+// version other than 1 505; the connection is then closed. Bodies read whole before the handler
+// share one server-wide budget (max_buffered_bytes): a request that would exceed it is answered
+// 503 with Retry-After and its connection closed, never an out-of-memory.
+// Request targets: origin-form and absolute-form (routed by its path); `OPTIONS *` is answered
+// with the server's methods; CONNECT is 501. Every escape is checked: an invalid one, or a path
+// decoding to NUL, is a 400 — never a dropped connection. Path parameters are decoded per
+// segment ("%2F" stays inside its segment). An HTTP/1.1 request needs exactly one valid Host.
+// A handler that throws yields a 500 with no detail in the body; the error is logged
+// (corio::log_error) with the request id, also sent as X-Request-Id. A response whose header
+// names or values could not go on the wire as they are (a name that is not a token; CR, LF, NUL
+// or another control character in a value), or which sets Content-Length or Transfer-Encoding
+// itself (the server frames bodies), or has a status outside 200-999, is a bug in the handler:
+// it is logged naming the header and answered 500 — its bytes never reach the wire (no response
+// splitting). A handler may set `Connection: close` to close after its response. At most
 // max_connections are open: beyond that, accepting pauses until one closes.
+// HTTP/1.0 clients get `Connection: keep-alive` when they asked for it, no 100 Continue, and a
+// streamed response delimited by closing the connection (chunked is HTTP/1.1 only).
 // A client that disconnects does not cancel its handler by default (a half-done write is worse
 // than a wasted response); handlers can ask request::peer_disconnected(), and
 // cancel_on_disconnect = true cancels them instead.
@@ -64,8 +81,10 @@ namespace corio::http {
 class request {
 public:
     const std::string& method() const noexcept { return method_; }
-    const std::string& target() const noexcept { return target_; }  ///< path + "?" + query, as sent
-    const std::string& path() const noexcept { return path_; }      ///< decoded path
+    /// 1 for HTTP/1.1 (and later 1.x), 0 for HTTP/1.0.
+    int version_minor() const noexcept { return version_minor_; }
+    const std::string& target() const noexcept { return target_; }  ///< as sent (origin-form: path + "?" + query)
+    const std::string& path() const noexcept { return path_; }      ///< decoded path ("*" for OPTIONS *)
     const query_params& query() const noexcept { return query_; }
     const http::headers& headers() const noexcept { return headers_; }
     const std::string& body() const noexcept { return body_; }
@@ -85,8 +104,10 @@ public:
 private:
     friend class server;
     std::string method_;
+    int version_minor_ = 1;
     std::string target_;
     std::string path_;
+    std::vector<std::string> segments_;  // the path's segments, each decoded on its own
     query_params query_;
     http::headers headers_;
     std::string body_;
@@ -117,9 +138,6 @@ public:
     http::headers& headers() noexcept { return headers_; }
     const http::headers& headers() const noexcept { return headers_; }
     const std::string& body() const noexcept { return body_; }
-    /// The body in pieces (each valid until the next); on a streaming route, read off the
-    /// connection as it arrives, else the whole body at once.
-    async_generator<std::string_view> body_stream();
     bool streaming() const noexcept { return stream_.has_value(); }
 
 private:
@@ -141,13 +159,16 @@ struct route_options {
 
 /// Limits and timeouts; every one is finite by default.
 struct server_options {
-    std::chrono::nanoseconds header_timeout = std::chrono::seconds(10);   ///< whole head of a request
+    std::chrono::nanoseconds header_timeout = std::chrono::seconds(10);   ///< whole head of a request (from the accept on a new connection)
     std::chrono::nanoseconds body_timeout = std::chrono::seconds(30);     ///< whole body of a request
     std::chrono::nanoseconds idle_timeout = std::chrono::seconds(60);     ///< keep-alive wait for the next request
     std::chrono::nanoseconds handler_timeout = std::chrono::seconds(30);  ///< then 503
-    std::chrono::nanoseconds write_timeout = std::chrono::seconds(30);    ///< sending one response
+    std::chrono::nanoseconds write_timeout = std::chrono::seconds(30);    ///< no write progress for this long: the response is cut
     std::chrono::nanoseconds shutdown_grace = std::chrono::seconds(10);   ///< stop() default
     std::size_t max_connections = 10'000;
+    /// Request bodies read whole before their handlers, all connections and loops together;
+    /// a request that would go over it is answered 503 (Retry-After: 1) and its connection closed.
+    std::uint64_t max_buffered_bytes = 256ull << 20;
     parse_limits limits{};   ///< head sizes (431/414), max_body_size (413)
     bool cancel_on_disconnect = false;
     bool access_log = false;  ///< one line per request to stderr
@@ -199,18 +220,30 @@ private:
 
     /// The route for method + path (params filled in), or null: then `allowed` lists the
     /// methods the path has (empty: 404).
-    const route_entry* match(std::string_view method, std::string_view path,
+    const route_entry* match(std::string_view method, const std::vector<std::string>& segments,
                              std::vector<std::pair<std::string, std::string>>& params, std::string& allowed) const;
-    void register_runtime(runtime* r, loop_handle loop);
-    void unregister_runtime(runtime* r);
+    /// Every method some route answers, for `OPTIONS *` ("GET, HEAD, POST").
+    std::string all_methods() const;
+    /// Returns the id stop() uses to find `r` (ids are never reused, unlike addresses).
+    std::uint64_t register_runtime(runtime* r, loop_handle loop);
+    void unregister_runtime(std::uint64_t id);
+    /// On the runtime's own loop: asks runtime `id` to stop, if it still runs.
+    void stop_runtime(std::uint64_t id, std::chrono::nanoseconds grace);
 
     server_options options_;
     std::vector<route_entry> routes_;
     std::atomic<std::uint64_t> served_{0};
     std::atomic<std::size_t> open_{0};
     std::atomic<std::uint64_t> next_request_id_{1};
-    mutable std::mutex mutex_;  // guards runtimes_ and local_
-    std::vector<std::pair<runtime*, loop_handle>> runtimes_;
+    std::atomic<std::uint64_t> buffered_bytes_{0};  // bodies held for handlers; <= max_buffered_bytes
+    mutable std::mutex mutex_;  // guards runtimes_, next_runtime_id_ and local_
+    struct registered_runtime {
+        std::uint64_t id;
+        runtime* r;
+        loop_handle loop;
+    };
+    std::vector<registered_runtime> runtimes_;
+    std::uint64_t next_runtime_id_ = 1;
     std::optional<net::endpoint> local_;
     std::chrono::nanoseconds requested_grace_{};
     bool stop_requested_ = false;  // guarded by mutex_

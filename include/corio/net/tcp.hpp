@@ -5,9 +5,11 @@
 //   std::size_t n = co_await conn.read_some(buffer);   // 0 at end of stream
 //
 // Every operation is bounded: a host name's lookup by options.resolve_timeout, connect by
-// options.connect_timeout, each read by read_timeout (an
-// idle timeout: no byte for that long), each write_all by write_timeout; all default to finite
-// values and can be changed per stream. Expiry throws corio::timeout_error naming the peer.
+// options.connect_timeout, each read by read_timeout (an idle timeout: no byte for that long),
+// each write_all by write_timeout (a progress timeout: no byte accepted by the kernel for that
+// long, like nginx's send_timeout, so a slow but steady reader is not cut) and, if given, by an
+// absolute deadline of the caller's; all default to finite values and can be changed per stream.
+// Expiry throws corio::timeout_error naming the peer.
 // Failures throw net::connect_error or net::connection_reset naming the peer; other socket
 // errors throw corio::connection_error with the errno text.
 //
@@ -39,7 +41,7 @@ struct tcp_options {
     std::chrono::nanoseconds resolve_timeout = std::chrono::seconds(5);  // DNS, for connect(host, ...)
     std::chrono::nanoseconds connect_timeout = std::chrono::seconds(10); // all addresses together
     std::chrono::nanoseconds read_timeout = std::chrono::seconds(60);   // idle: no byte for this long
-    std::chrono::nanoseconds write_timeout = std::chrono::seconds(60);  // per write_all call
+    std::chrono::nanoseconds write_timeout = std::chrono::seconds(60);  // no write progress for this long
     bool no_delay = true;                                               // TCP_NODELAY
 };
 
@@ -64,8 +66,12 @@ public:
 
     /// Reads up to buffer.size() bytes; returns 0 at end of stream.
     task<std::size_t> read_some(std::span<char> buffer);
-    /// Writes all of `data`.
-    task<> write_all(std::string_view data);
+    /// Writes all of `data`, failing with timeout_error when no byte could be sent for
+    /// options().write_timeout or when `deadline` passes.
+    task<> write_all(std::string_view data, clock::time_point deadline = clock::time_point::max());
+    /// Writes the pieces in order with vectored sends (sendmsg: no copy into one buffer); the
+    /// pieces and the span must stay valid until the write completes. Bounded like the above.
+    task<> write_all(std::span<const std::string_view> pieces, clock::time_point deadline = clock::time_point::max());
     /// For a pooled keep-alive connection about to be reused: true if the peer has neither sent
     /// a byte nor closed since the last read. Costs no syscall when the loop has seen no
     /// readiness since the last read ran dry, else one non-blocking peek.
@@ -89,6 +95,9 @@ private:
     friend class tls_stream;  // the TLS layer (net/tls.hpp) drives OpenSSL on this socket's fd_watch
     static task<tcp_stream> connect_before(endpoint peer, clock::time_point deadline, tcp_options options);
     [[noreturn]] void throw_io_error(const char* operation, int error) const;
+    /// Waits until the socket may take more bytes: throws timeout_error after write_timeout or
+    /// at `deadline`, whichever comes first.
+    task<> wait_writable(detail::fd_watch& watch, clock::time_point deadline);
     detail::fd_watch& open_watch(const char* operation) const;
 
     std::unique_ptr<detail::fd_watch> watch_;  // pinned registration; null when default/moved-from

@@ -9,8 +9,9 @@
 // Guarantees: a client verifies the peer's chain and its host name (or IP address, for an IP
 // literal) by default; TLS 1.2 is the minimum; renegotiation is refused. Every operation is
 // bounded like tcp_stream's: the handshake by its handshake_timeout, each read by the tcp
-// stream's options().read_timeout (idle: no progress for that long), each write_all and
-// shutdown by options().write_timeout. Expiry throws corio::timeout_error naming the peer.
+// stream's options().read_timeout (idle: no progress for that long), each write_all by
+// options().write_timeout (no progress for that long) and an optional absolute deadline, a
+// shutdown by write_timeout. Expiry throws corio::timeout_error naming the peer.
 //
 // End of stream: read_some returns 0 after the peer's close_notify AND after a bare TCP EOF
 // without close_notify (OpenSSL's SSL_OP_IGNORE_UNEXPECTED_EOF: many servers omit it). A
@@ -109,8 +110,9 @@ public:
 
     /// Reads up to buffer.size() bytes of plaintext; returns 0 at end of stream (see above).
     task<std::size_t> read_some(std::span<char> buffer);
-    /// Writes all of `data` (deadline: tcp().options().write_timeout).
-    task<> write_all(std::string_view data);
+    /// Writes all of `data`: timeout_error when no progress was made for
+    /// tcp().options().write_timeout, or when `deadline` passes.
+    task<> write_all(std::string_view data, clock::time_point deadline = clock::time_point::max());
     /// Sends close_notify (bounded by write_timeout); the socket stays open for reading the
     /// peer's remaining data and its close_notify.
     task<> shutdown();
