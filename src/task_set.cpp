@@ -24,7 +24,7 @@ void task_set::tracked::on_child_done(detail::task_state& t) noexcept {
 task<> task_set::join_all() { co_await tasks_.wait_all(); }
 
 task<std::vector<std::string>> task_set::shutdown(std::chrono::nanoseconds grace) {
-    tasks_.cancel_all();
+    tasks_.cancel_now_and_later();
     std::vector<std::string> unfinished;
     try {
         co_await wait_for(join_all(), grace);

@@ -62,6 +62,47 @@ TEST(async_generator, exception_propagates_to_the_consumer) {
         EXPECT_EQ(*co_await gen.next(), "0");
         EXPECT_EQ(*co_await gen.next(), "1");
         EXPECT_THROW(co_await gen.next(), std::runtime_error);
+        // Ended by an error, it never passes for a whole sequence: no quiet end of stream.
+        EXPECT_THROW(co_await gen.next(), corio::generator_error);
+        EXPECT_THROW(co_await gen.next(), corio::generator_error);
+    });
+}
+
+TEST(async_generator, a_next_cut_by_wait_for_ends_a_plain_generator_loudly) {
+    run_virtual([]() -> corio::task<> {
+        bool cleaned = false;
+        auto gen = numbers(3, cleaned);
+        EXPECT_THROW(co_await corio::wait_for(gen.next(), 500ms), corio::timeout_error);
+        EXPECT_THROW(co_await gen.next(), corio::generator_error);  // not "end of stream"
+    });
+}
+
+/// Like numbers(), but cancel-safe: a cancelled wait is handed to the consumer (yield_exception)
+/// and the body resumes where it waited.
+corio::async_generator<int> resumable_numbers(int count) {
+    for (int i = 0; i < count;) {
+        std::exception_ptr interrupted;
+        try {
+            co_await corio::sleep(1s);
+        } catch (const corio::cancelled_error&) {
+            interrupted = std::current_exception();
+        }
+        if (interrupted) {
+            co_yield corio::yield_exception(std::move(interrupted));
+            continue;
+        }
+        co_yield i++;
+    }
+}
+
+TEST(async_generator, yield_exception_makes_next_cancel_safe) {
+    run_virtual([]() -> corio::task<> {
+        auto gen = resumable_numbers(2);
+        EXPECT_THROW(co_await corio::wait_for(gen.next(), 500ms), corio::timeout_error);
+        EXPECT_THROW(co_await corio::wait_for(gen.next(), 500ms), corio::timeout_error);
+        EXPECT_EQ(co_await gen.next(), 0);  // the generator lives on
+        EXPECT_EQ(co_await gen.next(), 1);
+        EXPECT_FALSE(co_await gen.next());
     });
 }
 

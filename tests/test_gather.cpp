@@ -158,6 +158,30 @@ TEST(as_completed, yields_outcomes_in_completion_order) {
     });
 }
 
+TEST(as_completed, a_next_cut_short_by_a_timeout_loses_nothing) {
+    run_virtual([]() -> corio::task<> {
+        std::vector<corio::task<int>> tasks;
+        tasks.push_back(value_after(10ms, 1));
+        tasks.push_back(value_after(20ms, 2));
+        auto results = corio::as_completed(std::move(tasks));
+        EXPECT_THROW(co_await corio::wait_for(results.next(), 5ms), corio::timeout_error);
+        std::vector<int> seen;
+        while (auto o = co_await results.next()) seen.push_back(o->value());
+        EXPECT_EQ(seen, (std::vector<int>{1, 2}));
+        // Completions that queued up while nobody asked are reported too.
+        std::vector<corio::task<int>> more;
+        more.push_back(value_after(1ms, 3));
+        more.push_back(value_after(2ms, 4));
+        more.push_back(value_after(1h, 5));
+        auto later = corio::as_completed(std::move(more));
+        EXPECT_THROW(co_await corio::wait_for(later.next(), 0ms), corio::timeout_error);
+        co_await corio::sleep(10ms);
+        EXPECT_EQ((co_await later.next())->value(), 3);
+        EXPECT_EQ((co_await later.next())->value(), 4);
+        EXPECT_THROW(co_await corio::wait_for(later.next(), 1s), corio::timeout_error);
+    });
+}
+
 TEST(as_completed, abandoning_it_cancels_the_unreported_tasks) {
     run_virtual([]() -> corio::task<> {
         bool cleaned = false;

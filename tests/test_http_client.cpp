@@ -551,6 +551,31 @@ TEST(http_client, decodes_gzip_and_streams_chunked_bodies) {
         });
 }
 
+TEST(http_client, a_body_read_cut_short_by_a_timeout_loses_nothing) {
+    with_server(
+        [](test_request&, tcp_stream& out) -> corio::task<> {
+            co_await out.write_all("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+            co_await corio::sleep(200ms);
+            co_await out.write_all("6\r\n world\r\n");
+            co_await corio::sleep(200ms);
+            co_await out.write_all("1\r\n!\r\n0\r\n\r\n");
+        },
+        [](test_server& server) -> corio::task<> {
+            client_session session;
+            auto streamed = co_await session.get(server.url("/slow-chunks"));
+            auto chunks = streamed.chunks();
+            EXPECT_EQ(co_await chunks.next(), "hello");
+            EXPECT_THROW(co_await corio::wait_for(chunks.next(), 50ms), corio::timeout_error);
+            EXPECT_EQ(co_await chunks.next(), " world");  // the generator and the connection live on
+            auto whole = co_await session.get(server.url("/slow-chunks"));
+            EXPECT_THROW(co_await corio::wait_for(whole.text(), 50ms), corio::timeout_error);
+            EXPECT_EQ(co_await whole.text(), "hello world!");  // text() carries on where it stopped
+            EXPECT_EQ(co_await chunks.next(), "!");
+            EXPECT_FALSE(co_await chunks.next());
+            EXPECT_EQ(session.idle_connections(), 2u);  // both bodies read to the end: both reusable
+        });
+}
+
 TEST(http_client, keeps_cookies_in_the_session_jar) {
     std::vector<std::string> cookies;
     with_server(

@@ -168,6 +168,54 @@ TEST(task_group, children_may_spawn_more_children_and_the_group_waits_for_them) 
     });
 }
 
+TEST(task_group, a_child_spawned_by_the_bodys_cleanup_starts_cancelled) {
+    run_virtual([]() -> corio::task<> {
+        const auto start = corio::clock::now();
+        bool late_child_ran = false;
+        try {
+            co_await corio::with_task_group([&late_child_ran](corio::task_group& tg) -> corio::task<> {
+                tg.spawn(fail_after(10ms, "child failed"));
+                try {
+                    co_await corio::sleep(1h);
+                } catch (const corio::cancelled_error&) {
+                    // Cleanup that adds work to a failing group: it must not keep the group alive.
+                    tg.spawn([](bool& ran) -> corio::task<> {
+                        ran = true;
+                        co_await corio::sleep(1h);
+                    }(late_child_ran));
+                    throw;
+                }
+            });
+            ADD_FAILURE() << "no exception_group";
+        } catch (const corio::exception_group& g) {
+            EXPECT_EQ(g.errors().size(), 1u);
+        }
+        EXPECT_EQ(corio::clock::now() - start, 10ms);  // not an hour
+        EXPECT_FALSE(late_child_ran);                   // cancelled before it started
+    });
+}
+
+TEST(task_group, a_grandchild_spawned_during_cancellation_starts_cancelled) {
+    run_virtual([]() -> corio::task<> {
+        auto group = corio::spawn(corio::with_task_group([](corio::task_group& tg) -> corio::task<> {
+            tg.spawn([](corio::task_group& g) -> corio::task<> {
+                try {
+                    co_await corio::sleep(1h);
+                } catch (const corio::cancelled_error&) {
+                    g.spawn(corio::sleep(1h));  // a child's cleanup spawns into the group
+                    throw;
+                }
+            }(tg));
+            co_return;  // the body ends; the group waits for its child
+        }));
+        co_await corio::sleep(10ms);
+        const auto cancelled_at = corio::clock::now();
+        group.cancel();  // the outer task is cancelled while the group waits
+        EXPECT_THROW(co_await group, corio::cancelled_error);
+        EXPECT_EQ(corio::clock::now() - cancelled_at, 0s);
+    });
+}
+
 TEST(exception_group, message_lists_every_error) {
     std::vector<std::exception_ptr> errors{std::make_exception_ptr(std::runtime_error("a")),
                                            std::make_exception_ptr(std::logic_error("b"))};

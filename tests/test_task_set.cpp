@@ -5,6 +5,7 @@
 
 #include <corio/corio.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -102,6 +103,28 @@ TEST(task_set, shutdown_reports_tasks_that_outlive_the_grace_period) {
     });
     corio::set_error_logger(previous);
     EXPECT_NE(logged.find("stubborn"), std::string::npos) << logged;
+}
+
+TEST(task_set, tasks_spawned_once_shutdown_began_start_cancelled) {
+    run_virtual([]() -> corio::task<> {
+        corio::task_set set;
+        std::optional<corio::join_handle<void>> late;
+        set.spawn([](corio::task_set& s, std::optional<corio::join_handle<void>>& spawned) -> corio::task<> {
+            try {
+                co_await corio::sleep(1h);
+            } catch (const corio::cancelled_error&) {
+                spawned = s.spawn(work(1h), "late");  // cleanup adding work to a set shutting down
+                throw;
+            }
+        }(set, late), "first");
+        co_await corio::yield();
+        const auto start = corio::clock::now();
+        EXPECT_TRUE((co_await set.shutdown(10s)).empty());
+        EXPECT_EQ(corio::clock::now() - start, 0s);  // not the late task's hour, nor the grace
+        EXPECT_TRUE(late.has_value() && late->cancelled());
+        auto after = set.spawn(work(1s), "after");  // still refused work once shut down
+        EXPECT_THROW(co_await after, corio::cancelled_error);
+    });
 }
 
 TEST(task_set, cancelling_join_all_leaves_the_tasks_running) {

@@ -8,8 +8,10 @@
 // error). Stopping early, or destroying the generator, cancels the tasks not yet reported; they
 // finish their cleanup on the loop.
 //
-// Cancel safety of next(): cancelling the consumer while it waits throws cancelled_error out of
-// next(); completions not yet reported stay queued for a later next().
+// Cancel safety of next(): cancelling the consumer while it waits (a wait_for around next()
+// that expires, say) throws cancelled_error (or the timeout) out of that next() only; the
+// generator lives on, and completions not yet reported stay queued for a later next() — as
+// Tokio's JoinSet::join_next.
 #pragma once
 
 #include <deque>
@@ -50,7 +52,13 @@ async_generator<outcome<T>> as_completed(std::vector<task<T>> tasks) {
         } else if (group.active() == 0) {
             co_return;
         } else {
-            co_await group.next_completion();
+            std::exception_ptr interrupted;
+            try {
+                co_await group.next_completion();
+            } catch (const cancelled_error&) {
+                interrupted = std::current_exception();
+            }
+            if (interrupted) co_yield yield_exception(std::move(interrupted));  // and carry on
         }
     }
 }

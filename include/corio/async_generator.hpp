@@ -11,13 +11,22 @@
 //   co_await corio::for_each(pages(c), [](item i) { ... });   // fn may return void or task<>
 //
 // The generator's body runs in the consuming task, only while the consumer awaits next(): it
-// can await anything, and the consumer's cancellation reaches it. An exception in the body
-// propagates out of next(). A consumer that stops early, throws, or is cancelled destroys the
-// generator: the body's frame is destroyed at its suspended co_yield, so its RAII cleanup runs
-// (destructors must not await; for async cleanup, finish the body instead).
+// can await anything, and the consumer's cancellation reaches it. An exception that escapes the
+// body propagates out of next() and ENDS the generator: every later next() throws
+// generator_error (never a quiet end of stream that would pass a cut-off sequence for a whole
+// one). A consumer that stops early, throws, or is cancelled destroys the generator: the body's
+// frame is destroyed at its suspended co_yield, so its RAII cleanup runs (destructors must not
+// await; for async cleanup, finish the body instead).
 //
 // Cancel safety of next(): as that of whatever the body awaits at that moment; a value that was
-// already yielded is never lost (the body has not run past its co_yield).
+// already yielded is never lost (the body has not run past its co_yield). A body can make its
+// next() fully cancel-safe — a wait_for(gen.next(), 5ms) that times out loses nothing, and the
+// following next() carries on — by catching the cancellation where it waits and handing it to
+// the consumer without ending:
+//   std::exception_ptr cancelled;
+//   try { co_await source.wait(); } catch (const corio::cancelled_error&) { cancelled = std::current_exception(); }
+//   if (cancelled) co_yield corio::yield_exception(cancelled);   // next() throws it; the body stays here
+// as_completed, client_response::chunks and request::body_stream do this.
 // Thread-safety: one consumer on one loop. Move-only; next() must not be called concurrently.
 #pragma once
 
@@ -29,9 +38,27 @@
 #include <utility>
 
 #include "corio/detail/frame_allocator.hpp"
+#include "corio/error.hpp"
 #include "corio/task.hpp"
 
 namespace corio {
+
+/// Thrown by next() on a generator whose body already ended with an exception (which the
+/// earlier next() reported).
+class generator_error : public error {
+public:
+    using error::error;
+};
+
+namespace detail {
+struct exception_to_yield {
+    std::exception_ptr error;
+};
+}  // namespace detail
+
+/// `co_yield yield_exception(e)` in a generator body: next() throws `e`, and the body stays
+/// suspended right there, so the following next() resumes it (see the header comment).
+inline detail::exception_to_yield yield_exception(std::exception_ptr e) noexcept { return {std::move(e)}; }
 
 template <class T>
 class [[nodiscard]] async_generator {
@@ -50,8 +77,15 @@ public:
             value.emplace(std::forward<U>(v));
             return to_consumer{};
         }
+        auto yield_value(detail::exception_to_yield e) noexcept {
+            error = std::move(e.error);
+            return to_consumer{};
+        }
         void return_void() const noexcept {}
-        void unhandled_exception() noexcept { error = std::current_exception(); }
+        void unhandled_exception() noexcept {
+            error = std::current_exception();
+            ended_by_error = true;
+        }
 
         struct to_consumer {
             bool await_ready() const noexcept { return false; }
@@ -62,8 +96,9 @@ public:
         };
 
         std::optional<T> value;           // the yielded value, until the consumer takes it
-        std::exception_ptr error;         // set if the body threw
+        std::exception_ptr error;         // for the consumer: the body threw, or yielded it
         std::coroutine_handle<> consumer; // the frame awaiting next()
+        bool ended_by_error = false;      // the body ended with an exception: later next() throw
     };
     using handle_type = std::coroutine_handle<promise_type>;
 
@@ -91,6 +126,9 @@ public:
                 if (!h) return std::nullopt;
                 promise_type& p = h.promise();
                 if (p.error) std::rethrow_exception(std::exchange(p.error, nullptr));
+                if (p.ended_by_error)
+                    throw generator_error("async_generator: next() after the generator ended with an exception "
+                                          "(an earlier next() reported it)");
                 if (h.done()) return std::nullopt;
                 return std::move(p.value);
             }
@@ -105,6 +143,32 @@ private:
     }
     handle_type handle_;
 };
+
+namespace detail {
+
+/// The values `source()` (returning an awaitable of std::optional<T>) produces, until nullopt.
+/// A cancellation while source() waits is handed to the consumer without ending the generator,
+/// so its next() is exactly as cancel-safe as source(). `source` lives in the generator's frame.
+template <class T, class Source>
+async_generator<T> generate_from(Source source) {
+    for (;;) {
+        std::optional<T> value;
+        std::exception_ptr interrupted;
+        try {
+            value = co_await source();
+        } catch (const cancelled_error&) {
+            interrupted = std::current_exception();
+        }
+        if (interrupted) {
+            co_yield yield_exception(std::move(interrupted));
+            continue;
+        }
+        if (!value) co_return;
+        co_yield std::move(*value);
+    }
+}
+
+}  // namespace detail
 
 /// Calls fn on every value of gen, in order; fn may return void or a task<> to await.
 /// The generator and fn are moved into this coroutine's frame.

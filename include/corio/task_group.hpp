@@ -15,6 +15,10 @@
 // Cancel safety: cancelling the calling task (or a wait_for around the group) cancels the body
 // and all children, waits for them, and propagates as cancelled_error, not as a group. Errors
 // raised by children during that cancellation are logged, not lost.
+// Spawning while the group is cancelling (after its first error, or once the calling task was
+// cancelled — from the body's cleanup, or from a child's) is allowed, and the new child is
+// cancelled before it starts (Trio's rule; asyncio refuses with an error instead): cleanup code
+// cannot make a failing group wait for new work.
 // Lifetime: the callable is moved into the group's coroutine frame, so a lambda's captures live
 // as long as the body runs. Children must not capture locals of the body by reference unless the
 // body outlives them (it does not: children may still run after the body returns).
@@ -44,7 +48,8 @@ public:
     task_group(const task_group&) = delete;
     task_group& operator=(const task_group&) = delete;
 
-    /// Starts `op` as a child of the group (children may spawn further children).
+    /// Starts `op` as a child of the group (children may spawn further children). While the
+    /// group is cancelling, the child is cancelled before it starts.
     template <awaitable A>
     join_handle<detail::await_result_t<A>> spawn(A op, std::string name = {}) {
         return children_.spawn(as_task(std::move(op)), std::move(name));
@@ -57,11 +62,11 @@ private:
     template <class F>
     friend auto with_task_group(F body) -> task<detail::await_result_t<std::invoke_result_t<F&, task_group&>>>;
 
-    /// Records a failure and cancels everything else in the group.
+    /// Records a failure and cancels everything else in the group, children spawned later too.
     void fail(std::exception_ptr e) {
         errors_.push_back(std::move(e));
         body_scope_.cancel();
-        children_.cancel_all();
+        children_.cancel_now_and_later();
     }
 
     class children final : public detail::child_group {

@@ -41,7 +41,8 @@ public:
     task_set(const task_set&) = delete;
     task_set& operator=(const task_set&) = delete;
 
-    /// Starts `op` in the background and tracks it until it finishes.
+    /// Starts `op` in the background and tracks it until it finishes. Once shutdown() has begun,
+    /// the task is cancelled before it starts (a set being shut down takes no new work).
     template <awaitable A>
     join_handle<detail::await_result_t<A>> spawn(A op, std::string name = {}) {
         return tasks_.spawn(as_task(std::move(op)), std::move(name));
@@ -56,8 +57,9 @@ public:
     /// Waits until every task in the set has finished (including ones spawned meanwhile).
     task<> join_all();
 
-    /// Cancels every task, waits up to `grace` for them to finish, and returns the names of those
-    /// still running (each also logged). An empty result means a clean shutdown.
+    /// Cancels every task (and every task spawned from now on), waits up to `grace` for them to
+    /// finish, and returns the names of those still running (each also logged). An empty result
+    /// means a clean shutdown.
     task<std::vector<std::string>> shutdown(std::chrono::nanoseconds grace = std::chrono::seconds(5));
 
 private:

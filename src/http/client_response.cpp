@@ -121,6 +121,8 @@ task<std::optional<std::string_view>> body_reader::next() {
     std::exception_ptr failure;
     try {
         for (;;) {
+            // Cancellation can only strike while next_framed() waits for bytes, which consumes
+            // nothing: the body can be read on afterwards (cancel-safe), so it passes untouched.
             const auto piece = co_await next_framed();
             if (!piece) {
                 decoder_.finish();
@@ -131,10 +133,12 @@ task<std::optional<std::string_view>> body_reader::next() {
             decoder_.feed(*piece, decoded_);
             if (!decoded_.empty()) co_return std::string_view(decoded_);
         }
+    } catch (const cancelled_error&) {
+        throw;
     } catch (...) {
         failure = std::current_exception();
     }
-    connection_.reset();  // never reused after a failure or cancellation
+    connection_.reset();  // never reused after a failure
     try {
         std::rethrow_exception(failure);
     } catch (...) {
@@ -195,13 +199,16 @@ task<nlohmann::json> client_response::json() {
 }
 
 async_generator<std::string_view> client_response::chunks() {
-    if (body_read_) {
-        if (!body_.empty()) co_yield std::string_view(body_);
-        co_return;
-    }
-    if (!reader_) throw connection_error(describe_request() + ": the response was closed before its body was read");
-    while (const auto piece = co_await reader_->next()) co_yield *piece;
-    reader_.reset();
+    return corio::detail::generate_from<std::string_view>(
+        [this, whole_body_sent = false]() mutable -> task<std::optional<std::string_view>> {
+            if (body_read_) {  // text() or json() read it already: it comes in one piece
+                if (whole_body_sent || body_.empty()) co_return std::nullopt;
+                whole_body_sent = true;
+                co_return std::string_view(body_);
+            }
+            if (!reader_) throw connection_error(describe_request() + ": the response was closed before its body was read");
+            co_return co_await reader_->next();
+        });
 }
 
 void client_response::close() noexcept { reader_.reset(); }

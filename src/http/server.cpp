@@ -106,11 +106,13 @@ std::string_view request::param(std::string_view name) const noexcept {
 bool request::peer_disconnected() const noexcept { return peer_gone_ && peer_gone_(); }
 
 async_generator<std::string_view> request::body_stream() {
-    if (!body_source_) {
-        if (!body_.empty()) co_yield std::string_view(body_);
-        co_return;
-    }
-    while (const auto piece = co_await body_source_()) co_yield *piece;
+    return corio::detail::generate_from<std::string_view>(
+        [this, whole_body_sent = false]() mutable -> task<std::optional<std::string_view>> {
+            if (body_source_) co_return co_await body_source_();  // cancel-safe: nothing read is lost
+            if (whole_body_sent || body_.empty()) co_return std::nullopt;
+            whole_body_sent = true;
+            co_return std::string_view(body_);
+        });
 }
 
 response::response(int status, std::string body, std::string content_type) : status_(status), body_(std::move(body)) {

@@ -10,6 +10,9 @@
 //                      are left running)
 //   next_completion()  until the next child finishes (or none is running); interruptible
 // A group destroyed while children still run cancels them and leaves them to finish on the loop.
+// Once cancel_now_and_later() was called (a task_group that failed or whose task was cancelled, a
+// task_set shutting down), every child spawned afterwards is cancelled before it starts: work
+// added to a group that is being torn down never delays the teardown (Trio's choice).
 #pragma once
 
 #include <cstddef>
@@ -38,19 +41,26 @@ public:
         });
     }
 
-    /// Spawns `t` as a child of this group.
+    /// Spawns `t` as a child of this group (cancelled before it starts once the group is
+    /// being torn down: see cancel_now_and_later).
     template <class T>
     join_handle<T> spawn(task<T> t, std::string name = {}) {
         join_handle<T> h = corio::spawn(std::move(t), std::move(name));
         h.state().set_observer(this);
         children_.push_back(h.state());
         ++active_;
+        if (tearing_down_) h.state().cancel();
         return h;
     }
 
     std::size_t active() const noexcept { return active_; }
     void cancel_all() noexcept {
         children_.for_each([](task_state& t) { t.cancel(); });
+    }
+    /// Cancels every child, and from now on every child as it is spawned.
+    void cancel_now_and_later() noexcept {
+        tearing_down_ = true;
+        cancel_all();
     }
     template <class F>
     void for_each_active(F&& fn) {
@@ -81,7 +91,7 @@ private:
                     return false;
                 }
                 task_->suspend_uninterruptible(h);
-                group_.cancel_all();
+                group_.cancel_now_and_later();
             }
             group_.waiters_.push_back(*this);
             return true;
@@ -94,7 +104,7 @@ private:
         friend class child_group;
         void on_cancel() noexcept override {
             if (mode_ == wait_mode::all_forwarding_cancel) {
-                group_.cancel_all();  // keep waiting, now without a hook
+                group_.cancel_now_and_later();  // keep waiting, now without a hook
                 return;
             }
             unlink();
@@ -122,6 +132,7 @@ private:
 
     intrusive_list<task_state, group_hook> children_;  // children still running
     std::size_t active_ = 0;                 // invariant: the length of children_
+    bool tearing_down_ = false;              // set by cancel_now_and_later: new children start cancelled
     intrusive_list<awaiter> waiters_;        // suspended waiters
 };
 

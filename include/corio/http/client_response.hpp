@@ -16,8 +16,10 @@
 // expired "while reading the body". A body cut short by the server throws http::protocol_error;
 // an undecodable one http::decode_error; an over-limit one (session option max_body_size)
 // http::parse_error; an invalid JSON one http::json_error with the byte position.
-// Cancel safety: cancelling a body read closes the connection (the response can't be read
-// further: later reads throw connection_error); nothing leaks.
+// Cancel safety: a cancelled body read (a wait_for around chunks().next() or text() that expires)
+// loses nothing: it can only be cut while it waits for bytes, and the next read carries on
+// where it stopped (text()/json() keep what they read). A response dropped instead closes its
+// connection; nothing leaks. Any other failure closes the connection: later reads throw.
 // Thread-safety: one task at a time; belongs to the session's loop. Move-only.
 #pragma once
 

@@ -89,7 +89,8 @@ public:
     const http::headers& headers() const noexcept { return headers_; }
     const std::string& body() const noexcept { return body_; }
     /// The body in pieces (each valid until the next); on a streaming route, read off the
-    /// connection as it arrives, else the whole body at once.
+    /// connection as it arrives, else the whole body at once. Cancel-safe: a next() cut short
+    /// (by a wait_for, say) loses nothing; the following next() carries on.
     async_generator<std::string_view> body_stream();
     /// The body parsed as JSON; throws json_error (answered 400 if not caught).
     nlohmann::json json() const;
