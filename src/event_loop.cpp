@@ -68,19 +68,41 @@ bool loop_handle::post(std::function<void()> fn) const {
 namespace {
 
 
-// Signal delivery: the handler only stores the number and writes the loop's eventfd.
+// Signal delivery. At most one loop at a time owns SIGINT/SIGTERM; ownership is claimed and given
+// back atomically (two loops starting at once cannot both install the handler, so the handlers
+// that were there before are always the ones put back). The handler only stores the number and
+// writes a process-wide eventfd that is created once and never closed, so it can never write
+// into an fd number some other code reuses; the owning loop watches that eventfd.
 std::atomic<int> pending_signal{0};
-std::atomic<int> signal_wake_fd{-1};
-struct sigaction previous_sigint, previous_sigterm;
-event_loop* signal_loop = nullptr;
+std::atomic<int> signal_fd{-1};                  // set once, before any handler is installed
+std::atomic<event_loop*> signal_owner{nullptr};  // the loop handling signals, if any
+struct sigaction previous_sigint, previous_sigterm;  // written by the owner, under ownership
 
 extern "C" void on_process_signal(int signo) {
     pending_signal.store(signo);
-    const int fd = signal_wake_fd.load();
-    if (fd >= 0) {
-        const std::uint64_t one = 1;
-        [[maybe_unused]] auto n = ::write(fd, &one, sizeof one);
+    const std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(signal_fd.load(), &one, sizeof one);
+}
+
+/// Drains the signal eventfd when it wakes the owning loop (which then looks at pending_signal).
+class signal_fd_drain final : public detail::io_watcher {
+public:
+    void on_io_events(std::uint32_t) noexcept override {
+        std::uint64_t value;
+        while (::read(signal_fd.load(), &value, sizeof value) > 0) {
+        }
     }
+};
+signal_fd_drain signal_drain;
+
+/// The process-wide signal eventfd (created on first use; thread-safe).
+int process_signal_fd() {
+    static const int fd = [] {
+        const int created = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        signal_fd.store(created);
+        return created;
+    }();
+    return fd;
 }
 
 [[noreturn]] void throw_system(const char* what) {
@@ -126,11 +148,11 @@ event_loop::~event_loop() {
     abandon_live_tasks();
     auto dropped = remote_->close();
     dropped.clear();
-    if (signal_loop == this) {
+    if (signal_owner.load() == this) {
         ::sigaction(SIGINT, &previous_sigint, nullptr);
         ::sigaction(SIGTERM, &previous_sigterm, nullptr);
-        signal_wake_fd.store(-1);
-        signal_loop = nullptr;
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, signal_fd.load(), nullptr);
+        signal_owner.store(nullptr);  // last: another loop may claim signals from here on
     }
     ::close(wake_fd_);
     ::close(epoll_fd_);
@@ -162,17 +184,22 @@ void event_loop::unwatch(int fd) noexcept {
 }
 
 bool event_loop::try_handle_signals(std::function<void(int)> on_signal) {
-    if (signal_loop != nullptr) return false;
+    const int fd = process_signal_fd();
+    if (fd < 0) return false;
+    event_loop* unowned = nullptr;
+    if (!signal_owner.compare_exchange_strong(unowned, this)) return false;
     on_signal_ = std::move(on_signal);
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLET;
+    ev.data.ptr = static_cast<detail::io_watcher*>(&signal_drain);
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);  // not counted in watched_fds_
     struct sigaction sa {};
     sa.sa_handler = on_process_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    signal_wake_fd.store(wake_fd_);
     pending_signal.store(0);
     ::sigaction(SIGINT, &sa, &previous_sigint);
     ::sigaction(SIGTERM, &sa, &previous_sigterm);
-    signal_loop = this;
     return true;
 }
 
@@ -199,7 +226,7 @@ void event_loop::run_once() {
     run_ready_batch();
     run_soon_callbacks();
     if (remote_->pending()) drain_remote();
-    if (signal_loop == this) {
+    if (signal_owner.load(std::memory_order_relaxed) == this) {
         if (const int signo = pending_signal.exchange(0); signo != 0 && on_signal_) on_signal_(signo);
     }
     if (!finished()) poll(poll_timeout_ms());
@@ -265,7 +292,7 @@ void event_loop::abandon_live_tasks() noexcept {
 }
 
 void event_loop::on_io_events(std::uint32_t) noexcept {
-    // The wake-up eventfd: drain it; the loop checks the remote queue and signals anyway.
+    // The wake-up eventfd: drain it; the loop checks the remote queue anyway.
     std::uint64_t value;
     while (::read(wake_fd_, &value, sizeof value) > 0) {
     }

@@ -138,7 +138,9 @@ public:
 
     // ---- signals ----
     /// Until this loop ends, SIGINT/SIGTERM call on_signal(signo) on the loop thread. Returns
-    /// false (and does nothing) if another loop in the process handles them already.
+    /// false (and does nothing) if another loop in the process handles them already. Thread-safe
+    /// against other loops: one owner at a time; when it ends, the handlers that were installed
+    /// before it are restored.
     bool try_handle_signals(std::function<void(int)> on_signal);
 
 private:
@@ -164,7 +166,7 @@ private:
     std::vector<std::function<void()>> soon_running_;
     std::size_t external_work_ = 0;         // pending I/O waits and thread jobs
     int epoll_fd_ = -1;
-    int wake_fd_ = -1;                      // eventfd written by posts and signal handlers
+    int wake_fd_ = -1;                      // eventfd written by posts
     std::size_t watched_fds_ = 0;           // fds registered by watch(), excluding wake_fd_
     std::shared_ptr<detail::remote_queue> remote_;  // cross-thread posts + the eventfd wake-up
     std::function<void(int)> on_signal_;

@@ -65,8 +65,10 @@ public:
 protected:
     thread_job_base() = default;
     ~thread_job_base() = default;
-    void rethrow_if_failed() const {
-        if (error_) std::rethrow_exception(error_);
+    /// Moves the error out before throwing it: the job (which the worker may be releasing right
+    /// now) then holds no reference to the exception the awaiting task is handling.
+    void rethrow_if_failed() {
+        if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
     }
 
 private:
@@ -105,7 +107,7 @@ private:
 template <>
 class thread_job<void> : public thread_job_base {
 public:
-    void take_result() const { rethrow_if_failed(); }
+    void take_result() { rethrow_if_failed(); }
 
 protected:
     template <class Call>
