@@ -4,7 +4,8 @@
 #   ./run.sh tour       build and run the guided tour (build/apps/corio-tour)
 #   ./run.sh test       build everything (build/) and run the whole ctest suite
 #   ./run.sh bench      build (optimised) and run every bench/bench_* binary
-#   ./run.sh sanitize   clang++ + ASan/UBSan build (build-asan/) and ctest
+#   ./run.sh sanitize   clang++ + ASan/UBSan build (build-asan/) and ctest (fuzzers included)
+#   ./run.sh tsan       clang++ + ThreadSanitizer build (build-tsan/) and ctest
 #
 # Environment:
 #   CI=true             configure with -DCORIO_WERROR=ON
@@ -16,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
 usage() {
-  echo "usage: $0 tour|test|bench|sanitize [args for tour/bench...]" >&2
+  echo "usage: $0 tour|test|bench|sanitize|tsan [args for tour/bench...]" >&2
   exit 2
 }
 
@@ -24,7 +25,7 @@ usage() {
 mode="$1"
 shift
 case "$mode" in
-  tour|test|bench|sanitize) ;;
+  tour|test|bench|sanitize|tsan) ;;
   *) usage ;;
 esac
 
@@ -50,6 +51,25 @@ configure_default() {
   configure build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 }
 
+# configure_clang <build-dir> [extra cmake args...]: a clang++ build. The compiler is chosen only
+# when the cache is created: changing it on an existing cache makes CMake rebuild the cache.
+configure_clang() {
+  local dir="$1"
+  shift
+  local compiler=()
+  if [[ ! -f "$dir/CMakeCache.txt" ]]; then
+    compiler=(-DCMAKE_CXX_COMPILER=clang++)
+  fi
+  configure "$dir" "${compiler[@]}" "$@"
+}
+
+# use_llvm_symbolizer <VAR>: readable sanitizer stack traces.
+use_llvm_symbolizer() {
+  if [[ -z "${!1:-}" ]] && command -v llvm-symbolizer >/dev/null; then
+    export "$1=$(command -v llvm-symbolizer)"
+  fi
+}
+
 run_ctest() {
   local dir="$1"
   ctest --test-dir "$dir" --output-on-failure -j"$JOBS" --timeout 300
@@ -72,22 +92,21 @@ case "$mode" in
     exec scripts/bench.sh build "$@"
     ;;
   sanitize)
-    # Choose the compiler only when the cache is created: changing it on an
-    # existing cache makes CMake delete and rebuild the whole cache.
-    compiler=()
-    if [[ ! -f build-asan/CMakeCache.txt ]]; then
-      compiler=(-DCMAKE_CXX_COMPILER=clang++)
-    fi
-    configure build-asan "${compiler[@]}" \
-      -DCMAKE_BUILD_TYPE=Debug \
-      -DCORIO_SANITIZE=ON \
-      -DCORIO_BUILD_BENCH=OFF
+    configure_clang build-asan -DCMAKE_BUILD_TYPE=Debug -DCORIO_SANITIZE=ON -DCORIO_BUILD_BENCH=OFF
     cmake --build build-asan -j"$JOBS"
     export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-    if [[ -z "${ASAN_SYMBOLIZER_PATH:-}" ]] && command -v llvm-symbolizer >/dev/null; then
-      export ASAN_SYMBOLIZER_PATH="$(command -v llvm-symbolizer)"
-    fi
+    use_llvm_symbolizer ASAN_SYMBOLIZER_PATH
     run_ctest build-asan
+    ;;
+  tsan)
+    # Every test, with ThreadSanitizer: the multi-loop server, run_threads, to_thread, posts and
+    # cross-thread stop are what it is for; the rest costs a minute and guards the single-loop
+    # code against accidental sharing.
+    configure_clang build-tsan -DCMAKE_BUILD_TYPE=Debug -DCORIO_TSAN=ON -DCORIO_BUILD_BENCH=OFF -DCORIO_BUILD_FUZZ=OFF
+    cmake --build build-tsan -j"$JOBS"
+    export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+    use_llvm_symbolizer TSAN_SYMBOLIZER_PATH
+    run_ctest build-tsan
     ;;
 esac

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "corio/error.hpp"
@@ -69,40 +70,33 @@ namespace {
 
 
 // Signal delivery. At most one loop at a time owns SIGINT/SIGTERM; ownership is claimed and given
-// back atomically (two loops starting at once cannot both install the handler, so the handlers
-// that were there before are always the ones put back). The handler only stores the number and
-// writes a process-wide eventfd that is created once and never closed, so it can never write
-// into an fd number some other code reuses; the owning loop watches that eventfd.
+// back atomically, so two loops starting at once cannot both install the handler (and the
+// handlers that were there before are always the ones put back). The handler only stores the
+// number and writes the owner's wake-up eventfd. Before the owner closes that fd it waits for
+// handlers already running to finish, so a late handler can never write into a reused fd number.
 std::atomic<int> pending_signal{0};
-std::atomic<int> signal_fd{-1};                  // set once, before any handler is installed
+std::atomic<int> signal_wake_fd{-1};             // the owner's wake-up eventfd, or -1
+std::atomic<int> handlers_running{0};            // signal handlers between entry and exit
 std::atomic<event_loop*> signal_owner{nullptr};  // the loop handling signals, if any
 struct sigaction previous_sigint, previous_sigterm;  // written by the owner, under ownership
 
 extern "C" void on_process_signal(int signo) {
+    handlers_running.fetch_add(1);
     pending_signal.store(signo);
-    const std::uint64_t one = 1;
-    [[maybe_unused]] auto n = ::write(signal_fd.load(), &one, sizeof one);
+    if (const int fd = signal_wake_fd.load(); fd >= 0) {
+        const std::uint64_t one = 1;
+        [[maybe_unused]] auto n = ::write(fd, &one, sizeof one);
+    }
+    handlers_running.fetch_sub(1);
 }
 
-/// Drains the signal eventfd when it wakes the owning loop (which then looks at pending_signal).
-class signal_fd_drain final : public detail::io_watcher {
-public:
-    void on_io_events(std::uint32_t) noexcept override {
-        std::uint64_t value;
-        while (::read(signal_fd.load(), &value, sizeof value) > 0) {
-        }
-    }
-};
-signal_fd_drain signal_drain;
-
-/// The process-wide signal eventfd (created on first use; thread-safe).
-int process_signal_fd() {
-    static const int fd = [] {
-        const int created = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        signal_fd.store(created);
-        return created;
-    }();
-    return fd;
+/// The owner gives signals up: previous handlers back, then no handler can still hold its fd.
+void release_signals() noexcept {
+    ::sigaction(SIGINT, &previous_sigint, nullptr);
+    ::sigaction(SIGTERM, &previous_sigterm, nullptr);
+    signal_wake_fd.store(-1);
+    while (handlers_running.load() != 0) std::this_thread::yield();  // a write takes microseconds
+    signal_owner.store(nullptr);  // last: another loop may claim signals from here on
 }
 
 [[noreturn]] void throw_system(const char* what) {
@@ -148,12 +142,7 @@ event_loop::~event_loop() {
     abandon_live_tasks();
     auto dropped = remote_->close();
     dropped.clear();
-    if (signal_owner.load() == this) {
-        ::sigaction(SIGINT, &previous_sigint, nullptr);
-        ::sigaction(SIGTERM, &previous_sigterm, nullptr);
-        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, signal_fd.load(), nullptr);
-        signal_owner.store(nullptr);  // last: another loop may claim signals from here on
-    }
+    if (signal_owner.load() == this) release_signals();  // before wake_fd_ closes
     ::close(wake_fd_);
     ::close(epoll_fd_);
     running = previous_;
@@ -184,20 +173,15 @@ void event_loop::unwatch(int fd) noexcept {
 }
 
 bool event_loop::try_handle_signals(std::function<void(int)> on_signal) {
-    const int fd = process_signal_fd();
-    if (fd < 0) return false;
     event_loop* unowned = nullptr;
     if (!signal_owner.compare_exchange_strong(unowned, this)) return false;
     on_signal_ = std::move(on_signal);
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLET;
-    ev.data.ptr = static_cast<detail::io_watcher*>(&signal_drain);
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);  // not counted in watched_fds_
     struct sigaction sa {};
     sa.sa_handler = on_process_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
     pending_signal.store(0);
+    signal_wake_fd.store(wake_fd_);
     ::sigaction(SIGINT, &sa, &previous_sigint);
     ::sigaction(SIGTERM, &sa, &previous_sigterm);
     return true;
@@ -292,7 +276,7 @@ void event_loop::abandon_live_tasks() noexcept {
 }
 
 void event_loop::on_io_events(std::uint32_t) noexcept {
-    // The wake-up eventfd: drain it; the loop checks the remote queue anyway.
+    // The wake-up eventfd: drain it; the loop checks the remote queue and signals anyway.
     std::uint64_t value;
     while (::read(wake_fd_, &value, sizeof value) > 0) {
     }

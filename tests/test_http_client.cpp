@@ -224,6 +224,53 @@ TEST(http_client, unknown_host_is_a_dns_error_and_answers_are_cached) {
     });
 }
 
+TEST(http_client, dns_tcp_and_tls_share_one_connect_deadline) {
+    corio_test::tiny_dns_server dns;  // slowhost1.corio.test: 127.0.0.1, after 400 ms
+    auto using_dns = dns.use();
+    corio::run([]() -> corio::task<> {
+        // A server that accepts TCP and never answers the TLS handshake.
+        auto silent = corio::net::tcp_listener::bind(corio::net::endpoint::parse("127.0.0.1", 0));
+        const std::string port = std::to_string(silent.local_endpoint().port());
+        client_session session({.timeout = {.total = 10s, .connect = 1s}});
+        const auto started = corio::clock::now();
+        co_await expect_error<corio::timeout_error>(
+            get_only(session, "https://slowhost1.corio.test:" + port + "/"),
+            "GET https://slowhost1.corio.test:" + port + "/: connect timeout (1s) expired while doing the TLS handshake "
+            "with slowhost1.corio.test:" + port);
+        const auto took = corio::clock::now() - started;
+        EXPECT_GE(took, 1s);
+        EXPECT_LT(took, 1300ms);  // 0.4 s of DNS came out of the same second, not on top of it
+        // The phase that ran out is named: here the lookup itself.
+        client_session quick({.timeout = {.total = 10s, .connect = 300ms}});
+        co_await expect_error<corio::timeout_error>(get_only(quick, "http://silent.corio.test/"),
+                                                    "connect timeout (300ms) expired while resolving silent.corio.test");
+        EXPECT_EQ(client_session().options().timeout.connect, 30s);  // new connections are bounded by default
+    }());
+}
+
+TEST(http_client, closing_the_session_mid_request_says_so) {
+    with_server(
+        [](test_request& r, tcp_stream& out) -> corio::task<> {
+            if (r.target == "/slow-head") co_await corio::sleep(2s);
+            co_await out.write_all("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234");
+            co_await corio::sleep(2s);  // the rest of the body never comes in time
+        },
+        [](test_server& server) -> corio::task<> {
+            client_session session;
+            auto waiting = corio::spawn(get_only(session, server.url("/slow-head")));
+            auto response = co_await session.get(server.url("/body"));
+            auto reading = corio::spawn(response.text());
+            co_await corio::sleep(50ms);
+            session.close();
+            co_await expect_error<corio::http::session_closed_error>(
+                [](corio::join_handle<void> h) -> corio::task<> { co_await h; }(std::move(waiting)),
+                "GET " + server.url("/slow-head") + ": the client session was closed during the request");
+            co_await expect_error<corio::http::session_closed_error>(
+                [](corio::join_handle<std::string> h) -> corio::task<> { co_await h; }(std::move(reading)),
+                "GET " + server.url("/body") + ": the client session was closed while the body was read");
+        });
+}
+
 TEST(http_client, a_failed_connect_gives_its_pool_slot_back) {
     with_server(ok_text, [](test_server& server) -> corio::task<> {
         auto listener = corio::net::tcp_listener::bind(corio::net::endpoint::parse("127.0.0.1", 0));
@@ -492,6 +539,9 @@ TEST(http_client, follows_redirects_with_method_semantics) {
             if (r.target == "/see-other") co_return co_await reply(out, 303, "", "Location: /landing\r\n");
             if (r.target == "/temporary") co_return co_await reply(out, 307, "", "Location: landing\r\n");
             if (r.target == "/loop") co_return co_await reply(out, 302, "", "Location: /loop\r\n");
+            if (r.target.starts_with("/hop")) {  // /hop -> /hop1 -> /hop11 -> ...
+                co_return co_await reply(out, 302, "", "Location: " + r.target + "1\r\n");
+            }
             co_await reply(out, 200, r.method + " " + r.target + " " + r.body);
         },
         [](test_server& server) -> corio::task<> {
@@ -507,6 +557,12 @@ TEST(http_client, follows_redirects_with_method_semantics) {
                     co_await s.get(u, request_options().max_redirects(3));
                 }(session, server.url("/loop")),
                 "more than 3 redirects");
+            // The error names the URL that was requested, and the hop it gave up at.
+            co_await expect_error<corio::http::too_many_redirects>(
+                [](client_session& s, std::string u) -> corio::task<> {
+                    co_await s.get(u, request_options().max_redirects(2));
+                }(session, server.url("/hop")),
+                "GET " + server.url("/hop") + ": more than 2 redirects (the last one to " + server.url("/hop111") + ")");
             auto unfollowed = co_await session.get(server.url("/loop"), request_options().follow_redirects(false));
             EXPECT_EQ(unfollowed.status(), 302);
             EXPECT_EQ(server.connections(), 1u);  // empty redirect bodies let the connection be reused

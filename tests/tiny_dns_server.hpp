@@ -9,6 +9,7 @@
 #include <corio/net/resolve.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,6 +18,7 @@ namespace corio_test {
 
 /// A DNS server on 127.0.0.1 speaking just enough of RFC 1035 for one-question queries:
 ///   <name>.corio.test  -> A 127.0.0.<n> where <name> is "host<n>"; no AAAA records
+///   slow<name>.corio.test -> as <name>, answered 400 ms late
 ///   silent.corio.test  -> never answered
 ///   anything else      -> NXDOMAIN
 class tiny_dns_server {
@@ -67,6 +69,10 @@ private:
             const std::size_t question_end = i + 5;  // zero label + QTYPE + QCLASS
             if (question_end > static_cast<std::size_t>(n) || name == "silent.corio.test") continue;
             const int qtype = (q[i + 1] << 8) | q[i + 2];
+            if (name.rfind("slow", 0) == 0) {  // "slowhostN.corio.test": hostN, 400 ms late
+                std::this_thread::sleep_for(std::chrono::milliseconds(400));
+                name.erase(0, 4);
+            }
             const bool known = name.rfind("host", 0) == 0 && name.ends_with(".corio.test");
             std::vector<unsigned char> r(q, q + question_end);
             r[2] = 0x81;                          // response, recursion desired

@@ -166,7 +166,7 @@ private:
     std::vector<std::function<void()>> soon_running_;
     std::size_t external_work_ = 0;         // pending I/O waits and thread jobs
     int epoll_fd_ = -1;
-    int wake_fd_ = -1;                      // eventfd written by posts
+    int wake_fd_ = -1;                      // eventfd written by posts and, when this loop owns them, signals
     std::size_t watched_fds_ = 0;           // fds registered by watch(), excluding wake_fd_
     std::shared_ptr<detail::remote_queue> remote_;  // cross-thread posts + the eventfd wake-up
     std::function<void(int)> on_signal_;

@@ -24,6 +24,8 @@ public:
 
     const std::string& description() const noexcept { return description_; }  // "GET http://h/x"
     const client_timeout& timeout() const noexcept { return timeout_; }
+    /// When the total limit runs out (time_point::max() without one).
+    clock::time_point deadline() const noexcept { return deadline_; }
 
     /// How long the next wait may take: `limit` (a phase's own timeout, 0 = none) capped by
     /// what is left of the total. Remembers which of them binds, for throw_timeout().

@@ -138,7 +138,10 @@ task<std::optional<std::string_view>> body_reader::next() {
     } catch (...) {
         failure = std::current_exception();
     }
+    const bool session_closed = connection_ && connection_->pool().closed();  // why the read failed
     connection_.reset();  // never reused after a failure
+    if (session_closed)
+        throw session_closed_error(clock_.description() + ": the client session was closed while the body was read");
     try {
         std::rethrow_exception(failure);
     } catch (...) {

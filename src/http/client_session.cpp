@@ -133,23 +133,33 @@ bool redirect(outgoing& req, int status, std::string_view location) {
     return true;
 }
 
+/// A new connection to `u`: DNS, TCP connect and TLS handshake share ONE deadline (the connect
+/// limit, capped by the total); expiry names the phase it cut.
 task<std::unique_ptr<pooled_connection>> open_connection(session_state& s, request_clock& clk, const url& u,
                                                          pool_slot slot) {
-    const auto connect_limit = clk.timeout().connect;
-    net::tcp_options options;
-    options.resolve_timeout = clk.budget(connect_limit, "connect");
-    auto endpoints = co_await s.resolve(u, options.resolve_timeout);
-    options.connect_timeout = clk.budget(connect_limit, "connect");
-    net::tcp_stream tcp;
+    const auto deadline = clock::now() + clk.budget(clk.timeout().connect, "connect");
+    const auto left = [deadline] { return std::max<std::chrono::nanoseconds>(deadline - clock::now(), std::chrono::nanoseconds(1)); };
+    const std::string authority = u.host() + ":" + std::to_string(u.port());
+    std::string phase = "resolving " + u.host();
     try {
-        tcp = co_await net::tcp_stream::connect(std::move(endpoints), u.host() + ":" + std::to_string(u.port()), options);
-    } catch (const net::connect_error&) {
-        s.forget_address(u);  // the next attempt resolves again
-        throw;
+        auto endpoints = co_await s.resolve(u, left());
+        phase = "connecting to " + authority;
+        net::tcp_options options;
+        options.connect_timeout = left();
+        net::tcp_stream tcp;
+        try {
+            tcp = co_await net::tcp_stream::connect(std::move(endpoints), authority, options);
+        } catch (const net::connect_error&) {
+            s.forget_address(u);  // the next attempt resolves again
+            throw;
+        }
+        if (u.scheme() == "http") co_return std::make_unique<pooled_connection>(std::move(slot), std::move(tcp));
+        phase = "doing the TLS handshake with " + authority;
+        auto tls = co_await net::tls_stream::connect(std::move(tcp), s.tls(), u.host(), left());
+        co_return std::make_unique<pooled_connection>(std::move(slot), std::move(tls));
+    } catch (const timeout_error&) {
+        clk.throw_timeout(phase.c_str());
     }
-    if (u.scheme() == "http") co_return std::make_unique<pooled_connection>(std::move(slot), std::move(tcp));
-    auto tls = co_await net::tls_stream::connect(std::move(tcp), s.tls(), u.host(), clk.budget(connect_limit, "connect"));
-    co_return std::make_unique<pooled_connection>(std::move(slot), std::move(tls));
 }
 
 /// A connection to the request's origin: an idle pooled one, or a new one.
@@ -161,11 +171,7 @@ task<std::unique_ptr<pooled_connection>> obtain_connection(session_state& s, req
         clk.throw_timeout("waiting for a connection from the pool");
     }
     if (lease.connection) co_return std::move(lease.connection);
-    try {
-        co_return co_await open_connection(s, clk, u, std::move(lease.slot));
-    } catch (const timeout_error&) {
-        clk.throw_timeout(("connecting to " + u.host() + ":" + std::to_string(u.port())).c_str());
-    }
+    co_return co_await open_connection(s, clk, u, std::move(lease.slot));
 }
 
 /// Reads until the final (non-1xx) response head; false if the connection closed before any
@@ -194,6 +200,28 @@ task<bool> read_head(pooled_connection& c, response_parser& parser, request_cloc
 
 }  // namespace
 
+namespace {
+
+/// Writes the head and the body, within the total deadline and without a stall longer than
+/// what is left of it (or 60 s without a total).
+task<> write_request(pooled_connection& c, request_clock& clk, const std::string& head, const std::string& body) {
+    c.set_write_timeout(clk.budget({}, "write"));
+    try {
+        if (body.empty()) {
+            co_await c.write_all(head, clk.deadline());
+        } else if (body.size() <= 64 * 1024) {
+            co_await c.write_all(head + body, clk.deadline());  // one send for small bodies
+        } else {
+            co_await c.write_all(head, clk.deadline());
+            co_await c.write_all(body, clk.deadline());
+        }
+    } catch (const timeout_error&) {
+        clk.throw_timeout("sending the request");
+    }
+}
+
+}  // namespace
+
 /// One exchange: a connection, the request written, the response head read.
 struct exchange {
     exchange(std::unique_ptr<pooled_connection> c, const parse_limits& limits) : connection(std::move(c)), parser(limits) {}
@@ -210,15 +238,7 @@ task<exchange> send_request(session_state& s, request_clock& clk, const outgoing
         const bool reused = ex.connection->reused;
         bool answered = false;
         try {
-            ex.connection->set_write_timeout(clk.budget({}, "write"));
-            if (req.body.empty()) {
-                co_await ex.connection->write_all(head);
-            } else if (req.body.size() <= 64 * 1024) {
-                co_await ex.connection->write_all(head + req.body);  // one send for small bodies
-            } else {
-                co_await ex.connection->write_all(head);
-                co_await ex.connection->write_all(req.body);
-            }
+            co_await write_request(*ex.connection, clk, head, req.body);
             answered = co_await read_head(*ex.connection, ex.parser, clk);
         } catch (const connection_error&) {
             // A reused connection the server had closed while idle: retried below.
@@ -245,12 +265,14 @@ task<client_response> client_session::perform(std::shared_ptr<detail::session_st
     const bool follow = options.follow_redirects_.value_or(s.options.follow_redirects);
     const int max_redirects = options.max_redirects_.value_or(s.options.max_redirects);
     detail::request_clock clk(req.method + " " + req.target.to_string(), timeout);
+    const std::string requested = clk.description();  // redirects rename clk; errors name the request
     std::vector<std::string> history;
     for (;;) {
         std::optional<detail::exchange> ex;
         try {
             ex = co_await detail::send_request(s, clk, req);
         } catch (const connection_error&) {
+            if (s.pool.closed()) throw session_closed_error(clk.description() + ": the client session was closed during the request");
             detail::rethrow_naming(clk.description());
         } catch (const parse_error&) {
             detail::rethrow_naming(clk.description());
@@ -267,7 +289,8 @@ task<client_response> client_session::perform(std::shared_ptr<detail::session_st
             const bool empty = head.content_length == 0;
             detail::body_reader(state, std::move(ex->connection), std::move(ex->parser), clk, "", 0).finish_if_empty(empty);
             if (static_cast<int>(history.size()) >= max_redirects)
-                throw too_many_redirects(clk.description() + ": more than " + std::to_string(max_redirects) + " redirects");
+                throw too_many_redirects(requested + ": more than " + std::to_string(max_redirects) +
+                                         " redirects (the last one to " + req.target.to_string() + ")");
             history.push_back(std::move(answered_url));
             clk = detail::request_clock(req.method + " " + req.target.to_string(), timeout);
             continue;

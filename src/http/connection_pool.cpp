@@ -52,8 +52,8 @@ net::tcp_stream& pooled_connection::tcp() noexcept {
         stream_);
 }
 
-task<> pooled_connection::write_all(std::string_view data) {
-    return std::visit([data](auto& s) { return s.write_all(data); }, stream_);
+task<> pooled_connection::write_all(std::string_view data, clock::time_point deadline) {
+    return std::visit([data, deadline](auto& s) { return s.write_all(data, deadline); }, stream_);
 }
 
 task<std::size_t> pooled_connection::fill() {

@@ -73,7 +73,8 @@ public:
     void set_read_timeout(std::chrono::nanoseconds timeout) noexcept { tcp().options().read_timeout = timeout; }
     void set_write_timeout(std::chrono::nanoseconds timeout) noexcept { tcp().options().write_timeout = timeout; }
 
-    task<> write_all(std::string_view data);
+    /// Writes all of `data` (no progress for write_timeout, or `deadline`: timeout_error).
+    task<> write_all(std::string_view data, clock::time_point deadline);
     /// Bytes received and not consumed yet.
     std::string_view unread() const noexcept { return buffer_.unread(); }
     void consume(std::size_t n) noexcept { buffer_.consume(n); }

@@ -20,7 +20,9 @@
 // while idle) is retried once on a fresh connection, as browsers do.
 //
 // Timeouts (client_timeout, per session and per request): `total` bounds the whole request
-// including reading the body; `connect` bounds DNS + TCP + TLS of a new connection;
+// including reading the body; `connect` (30 s by default) bounds DNS + TCP + TLS of a new
+// connection together, one deadline for the three ("connect timeout (2s) expired while doing
+// the TLS handshake with h:443");
 // `pool_acquire` bounds the wait for a pool slot; `sock_read` is an idle limit between received
 // bytes (for long streams). Zero disables one limit, but total and sock_read cannot both be
 // zero (no request may wait forever). Expiry throws timeout_error naming the method, URL, the
@@ -34,7 +36,9 @@
 //
 // Errors (each names the method and URL): timeout_error; net::dns_error, net::connect_error,
 // net::tls_error, net::connection_reset; http::protocol_error (malformed or truncated response);
-// too_many_redirects; url_error; session_closed_error; status_error when raise_for_status is set.
+// too_many_redirects (naming the URL requested and the last hop); url_error; session_closed_error
+// (also for a request or body read that close() interrupted); status_error when raise_for_status
+// is set.
 // Cancel safety: a cancelled request closes the connection it was using (never returned dirty
 // to the pool) or gives back its pool slot; nothing leaks. aclose()/close() close every
 // connection, including those of responses still being read (their reads then fail), and make
@@ -65,7 +69,9 @@ namespace corio::http {
 /// Limits of one request; zero disables a limit (total and sock_read not both).
 struct client_timeout {
     std::chrono::nanoseconds total = std::chrono::minutes(5);  ///< the whole request, body included
-    std::chrono::nanoseconds connect{0};       ///< DNS + TCP + TLS of a new connection
+    /// DNS + TCP + TLS of a new connection, all three within this one limit (aiohttp's default
+    /// sock_connect is 30 s too); expiry names the phase it cut.
+    std::chrono::nanoseconds connect = std::chrono::seconds(30);
     std::chrono::nanoseconds pool_acquire{0};  ///< waiting for a pool slot
     std::chrono::nanoseconds sock_read{0};     ///< no received byte for this long
 };
