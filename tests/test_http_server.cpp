@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -399,6 +400,36 @@ TEST(http_server, pipelined_requests_are_answered_in_order) {
         const auto one = replies.find(R"("id":"1")"), two = replies.find(R"("id":"2")"), three = replies.find(R"("id":"3")");
         EXPECT_TRUE(one < two && two < three) << replies;
     });
+}
+
+TEST(http_server, a_pipelining_client_does_not_hold_the_loop) {
+    int answered = 0;                       // /burst requests handled so far
+    std::optional<int> answered_when_other;  // ... when the other client's request ran
+    server app;
+    app.get("/burst", [&](request&) -> corio::task<response> {
+        ++answered;
+        co_return response::text("b");
+    });
+    app.get("/other", [&](request&) -> corio::task<response> {
+        answered_when_other = answered;
+        co_return response::text("o");
+    });
+    with_app(app, [](server& app) -> corio::task<> {
+        // Both connections are accepted and idle first. Then, without this task suspending,
+        // 300 pipelined requests (~11 KB: one send, and the server reads them without ever
+        // waiting) go on one connection and one request on the other.
+        auto greedy = co_await tcp_stream::connect(*app.local_endpoint());
+        auto other = co_await tcp_stream::connect(*app.local_endpoint());
+        co_await corio::sleep(10ms);
+        std::string burst;
+        for (int i = 0; i < 300; ++i) burst += "GET /burst HTTP/1.1\r\nHost: x\r\n\r\n";
+        co_await greedy.write_all(burst);
+        co_await other.write_all("GET /other HTTP/1.1\r\nHost: x\r\n\r\n");
+        std::array<char, 4096> buffer;
+        EXPECT_GT(co_await other.read_some(buffer), 0u);
+    });
+    ASSERT_TRUE(answered_when_other.has_value());
+    EXPECT_LT(*answered_when_other, 300) << "the other client waited for the whole burst";
 }
 
 TEST(http_server, slowloris_and_idle_connections_are_closed) {

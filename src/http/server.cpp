@@ -445,6 +445,10 @@ task<> server::runtime::handle_requests(net::tcp_stream& stream, control_list::i
         owner_.served_.fetch_add(1, std::memory_order_relaxed);
         if (o.access_log) log_access(req, resp, started_at);
         if (closing || !sent) co_return;
+        // Pipelined requests are already here: let other connections have a turn before the
+        // next one, or a client sending thousands at once would hold the loop (and everyone's
+        // latency) until its socket blocks.
+        if (!buffer.unread().empty()) co_await corio::yield();
     }
 }
 
@@ -654,7 +658,7 @@ void server::runtime::log_access(const request& req, const response& resp, clock
 
 // ---- server ----
 
-server::server(server_options options) : options_(options) {}
+server::server(server_options options) : options_(options), registry_(std::make_shared<registry>()) {}
 
 server::~server() = default;
 
@@ -702,6 +706,54 @@ std::string server::all_methods() const {
     return out;
 }
 
+/// Every serve() running (one runtime per loop) and whether stop() was called. Shared, through
+/// a shared_ptr, with the stop requests stop() posts to the runtimes' loops: a request may run
+/// after its serve() returned and even after the server was destroyed, and then finds nothing.
+/// Runtimes are known by an id that is never reused (an address could be, by another runtime
+/// on another loop).
+class server::registry {
+public:
+    /// On r's loop: registers r; stops it at once if stop() came first. Returns its id.
+    std::uint64_t add(runtime* r, loop_handle loop) {
+        std::lock_guard lock(mutex_);
+        const std::uint64_t id = next_id_++;
+        runtimes_.push_back({id, r, std::move(loop)});
+        if (stop_requested_) r->request_stop(grace_);
+        return id;
+    }
+    void remove(std::uint64_t id) {
+        std::lock_guard lock(mutex_);
+        std::erase_if(runtimes_, [id](const entry& e) { return e.id == id; });
+    }
+    /// Any thread: asks every runtime, on its own loop, to stop within `grace`.
+    static void stop_all(const std::shared_ptr<registry>& self, std::chrono::nanoseconds grace) {
+        std::lock_guard lock(self->mutex_);
+        self->stop_requested_ = true;
+        self->grace_ = grace;
+        for (const entry& e : self->runtimes_)
+            e.loop.post([self, id = e.id, grace] { self->stop(id, grace); });
+    }
+
+private:
+    /// On runtime `id`'s loop: stops it, if it still runs.
+    void stop(std::uint64_t id, std::chrono::nanoseconds grace) {
+        std::lock_guard lock(mutex_);
+        for (const entry& e : runtimes_)
+            if (e.id == id) e.r->request_stop(grace);
+    }
+
+    struct entry {
+        std::uint64_t id;
+        runtime* r;  // valid while registered; used on its own loop only
+        loop_handle loop;
+    };
+    std::mutex mutex_;  // guards everything below
+    std::vector<entry> runtimes_;
+    std::uint64_t next_id_ = 1;
+    bool stop_requested_ = false;
+    std::chrono::nanoseconds grace_{};
+};
+
 task<> server::serve(net::endpoint local, bool reuse_port) {
     auto listener = net::tcp_listener::bind(local, {.backlog = 1024, .reuse_port = reuse_port});
     {
@@ -709,14 +761,14 @@ task<> server::serve(net::endpoint local, bool reuse_port) {
         if (!local_) local_ = listener.local_endpoint();
     }
     runtime rt(*this, std::move(listener));
-    const std::uint64_t id = register_runtime(&rt, current_loop("http::server::serve").handle());
+    const std::uint64_t id = registry_->add(&rt, current_loop("http::server::serve").handle());
     std::exception_ptr failure;
     try {
         co_await rt.run();
     } catch (...) {
         failure = std::current_exception();
     }
-    unregister_runtime(id);
+    registry_->remove(id);
     if (failure) std::rethrow_exception(failure);
 }
 
@@ -725,34 +777,9 @@ std::optional<net::endpoint> server::local_endpoint() const {
     return local_;
 }
 
-std::uint64_t server::register_runtime(runtime* r, loop_handle loop) {
-    std::lock_guard lock(mutex_);
-    const std::uint64_t id = next_runtime_id_++;
-    runtimes_.push_back({id, r, std::move(loop)});
-    if (stop_requested_) r->request_stop(requested_grace_);
-    return id;
-}
-
-void server::unregister_runtime(std::uint64_t id) {
-    std::lock_guard lock(mutex_);
-    std::erase_if(runtimes_, [id](const registered_runtime& entry) { return entry.id == id; });
-}
-
-void server::stop_runtime(std::uint64_t id, std::chrono::nanoseconds grace) {
-    std::lock_guard lock(mutex_);  // the runtime may have finished meanwhile
-    for (const registered_runtime& entry : runtimes_)
-        if (entry.id == id) entry.r->request_stop(grace);
-}
-
 void server::stop() { stop(options_.shutdown_grace); }
 
-void server::stop(std::chrono::nanoseconds grace) {
-    std::lock_guard lock(mutex_);
-    stop_requested_ = true;
-    requested_grace_ = grace;
-    for (const registered_runtime& entry : runtimes_)
-        entry.loop.post([this, id = entry.id, grace] { stop_runtime(id, grace); });
-}
+void server::stop(std::chrono::nanoseconds grace) { registry::stop_all(registry_, grace); }
 
 void server::run(net::endpoint local, int threads) {
     if (threads > 1 && local.port() == 0) throw std::invalid_argument("http::server::run: several threads need an explicit port");

@@ -98,6 +98,12 @@ class group_hook : public list_node {};
 /// Returns true if e holds a cancelled_error.
 bool is_cancellation(const std::exception_ptr& e) noexcept;
 
+/// When set, called on this thread every time a task suspends at an interruptible point (after
+/// recording it): how the tests' cancellation sweep finds every suspension point of an operation
+/// to cancel it there. One thread-local load and a branch when unset.
+using suspension_observer = void (*)(task_state& suspended) noexcept;
+inline thread_local suspension_observer observe_suspension = nullptr;
+
 class task_state : public pooled, public live_hook, public group_hook {
 public:
     task_state(event_loop& loop, std::coroutine_handle<> root, promise_base& promise,
@@ -141,6 +147,7 @@ public:
         if (cancel_pending()) return false;
         resume_point_ = at;
         hook_ = hook;
+        if (observe_suspension != nullptr) observe_suspension(*this);
         return true;
     }
     /// Records where to resume without a cancel hook (the wait cannot be interrupted).

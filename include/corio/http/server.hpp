@@ -225,11 +225,7 @@ private:
                              std::vector<std::pair<std::string, std::string>>& params, std::string& allowed) const;
     /// Every method some route answers, for `OPTIONS *` ("GET, HEAD, POST").
     std::string all_methods() const;
-    /// Returns the id stop() uses to find `r` (ids are never reused, unlike addresses).
-    std::uint64_t register_runtime(runtime* r, loop_handle loop);
-    void unregister_runtime(std::uint64_t id);
-    /// On the runtime's own loop: asks runtime `id` to stop, if it still runs.
-    void stop_runtime(std::uint64_t id, std::chrono::nanoseconds grace);
+    class registry;  // the serve() calls running, shared with the stop requests posted to them
 
     server_options options_;
     std::vector<route_entry> routes_;
@@ -237,17 +233,9 @@ private:
     std::atomic<std::size_t> open_{0};
     std::atomic<std::uint64_t> next_request_id_{1};
     std::atomic<std::uint64_t> buffered_bytes_{0};  // bodies held for handlers; <= max_buffered_bytes
-    mutable std::mutex mutex_;  // guards runtimes_, next_runtime_id_ and local_
-    struct registered_runtime {
-        std::uint64_t id;
-        runtime* r;
-        loop_handle loop;
-    };
-    std::vector<registered_runtime> runtimes_;
-    std::uint64_t next_runtime_id_ = 1;
+    mutable std::mutex mutex_;  // guards local_
     std::optional<net::endpoint> local_;
-    std::chrono::nanoseconds requested_grace_{};
-    bool stop_requested_ = false;  // guarded by mutex_
+    std::shared_ptr<registry> registry_;  // never null
 };
 
 }  // namespace corio::http
