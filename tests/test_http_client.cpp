@@ -678,6 +678,27 @@ TEST(http_client, a_closed_session_refuses_requests) {
     });
 }
 
+TEST(http_client, nothing_can_be_injected_onto_the_wire) {
+    with_server(ok_text, [](test_server& server) -> corio::task<> {
+        client_session session;
+        co_await expect_error<corio::error>(
+            [](client_session& s, std::string url) -> corio::task<> {
+                co_await s.get(url, request_options().header("X-Note", "a\r\nX-Injected: 1"));
+            }(session, server.url()),
+            "header 'X-Note' has an invalid name or a CR, LF or NUL in its value");
+        co_await expect_error<corio::error>(
+            [](client_session& s, std::string url) -> corio::task<> {
+                co_await s.get(url, request_options().header("X-Bad Name", "1"));
+            }(session, server.url()),
+            "header 'X-Bad Name' has an invalid name");
+        const std::string smuggled = "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET";
+        EXPECT_THROW(co_await session.request(smuggled, server.url()), std::invalid_argument);
+        EXPECT_THROW(co_await session.get(server.url("/a b")), corio::http::url_error);    // a space in the target
+        EXPECT_THROW(co_await session.get(server.url("/a\r\nb")), corio::http::url_error);
+        EXPECT_EQ(server.requests(), 0u);  // not one byte of them was sent
+    });
+}
+
 TEST(http_client, timeouts_must_bound_every_request) {
     corio::run([]() -> corio::task<> {
         client_session session({.timeout = {.total = 0s}});

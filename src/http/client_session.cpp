@@ -256,6 +256,8 @@ task<client_response> client_session::perform(std::shared_ptr<detail::session_st
                                                std::string url_text, request_options options) {
     detail::session_state& s = *state;
     if (s.pool.closed()) throw session_closed_error(method + " " + url_text + ": the client session is closed");
+    if (!is_token(method))  // it goes on the wire as it is: no CR, LF, space or other separator
+        throw std::invalid_argument("client_session: the method must be an HTTP token: \"" + escape_unsafe(method) + "\"");
     detail::outgoing req(std::move(method), detail::request_url(s, url_text, options.params_), std::move(options.headers_));
     req.fields.merge_missing(s.options.headers);
     req.body = std::move(options.body_);
