@@ -250,7 +250,21 @@ auto basic_parser<Head>::first_limit_violation(std::size_t end, bool trailers) c
 template <class Head>
 void basic_parser<Head>::scan_request_line(std::string_view data, std::size_t end) {
     end = std::min(end, first_limit_violation(end, false).first);
-    for (std::size_t& i = line_checked_; i < end; ++i) {
+    std::size_t& i = line_checked_;
+    for (; i < end; ++i) {
+        // Fast path: bytes that are simply valid in the current part.
+        constexpr std::string_view version_shape = "HTTP/0.0";  // '0': any digit
+        if (line_part_ == 0) {
+            while (i < end && is_token_char(static_cast<unsigned char>(data[i]))) ++i;
+        } else if (line_part_ == 1) {
+            while (i < end && data[i] > 0x20 && data[i] < 0x7f) ++i;
+        } else {
+            for (std::size_t k = i - start_spans_[3]; i < end && k < version_shape.size(); ++i, ++k) {
+                const char c = data[i];
+                if (version_shape[k] == '0' ? (c < '0' || c > '9') : c != version_shape[k]) break;
+            }
+        }
+        if (i == end) return;
         const auto c = static_cast<unsigned char>(data[i]);
         if (c == '\0') fail(code::nul_byte, i);
         if (c == '\r') {
@@ -262,27 +276,17 @@ void basic_parser<Head>::scan_request_line(std::string_view data, std::size_t en
         }
         if (c == '\n') fail(code::bare_lf, i);
         if (line_part_ == 0) {  // method: a token, ended by SP
-            if (c == ' ' && i > 0) {
-                start_spans_[0] = i;
-                start_spans_[1] = i + 1;
-                line_part_ = 1;
-            } else if (!is_token_char(c)) {
-                fail(code::invalid_method, i);
-            }
+            if (c != ' ' || i == 0) fail(code::invalid_method, i);
+            start_spans_[0] = i;
+            start_spans_[1] = i + 1;
+            line_part_ = 1;
         } else if (line_part_ == 1) {  // target: visible ASCII, ended by SP
-            if (c == ' ' && i > start_spans_[1]) {
-                start_spans_[2] = i;
-                start_spans_[3] = i + 1;
-                line_part_ = 2;
-            } else if (c <= 0x20 || c >= 0x7f) {
-                fail(code::invalid_target, i);
-            }
-        } else {  // version: "HTTP/" DIGIT "." DIGIT
-            constexpr std::string_view shape = "HTTP/0.0";
-            const std::size_t k = i - start_spans_[3];
-            const bool digit = c >= '0' && c <= '9';
-            if (k >= shape.size() || (shape[k] == '0' ? !digit : c != static_cast<unsigned char>(shape[k])))
-                fail(code::invalid_version, start_spans_[3]);
+            if (c != ' ' || i == start_spans_[1]) fail(code::invalid_target, i);
+            start_spans_[2] = i;
+            start_spans_[3] = i + 1;
+            line_part_ = 2;
+        } else {  // version: "HTTP/" DIGIT "." DIGIT, and this byte does not fit it
+            fail(code::invalid_version, start_spans_[3]);
         }
     }
 }

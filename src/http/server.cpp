@@ -143,7 +143,9 @@ class body_budget {
 public:
     body_budget(std::atomic<std::uint64_t>& used, std::uint64_t limit) noexcept : used_(used), limit_(limit) {}
     body_budget(const body_budget&) = delete;
-    ~body_budget() { used_.fetch_sub(held_, std::memory_order_relaxed); }
+    ~body_budget() {
+        if (held_ != 0) used_.fetch_sub(held_, std::memory_order_relaxed);
+    }
 
     /// Takes `n` more bytes; false (taking nothing) if that would go over the limit.
     bool take(std::uint64_t n) noexcept {
@@ -164,11 +166,10 @@ private:
 response refusal(int status) { return response::text(std::string(reason_phrase(status)) + "\n", status); }
 
 /// True if the handler asked to close the connection after its response.
-bool asks_to_close(const response& resp) {
-    bool close = false;
-    for (const std::string_view value : resp.headers().get_all("Connection"))
-        close = close || value.find("close") != std::string_view::npos;
-    return close;
+bool asks_to_close(const response& resp) noexcept {
+    for (const auto& [name, value] : resp.headers())
+        if (iequals(name, "Connection") && value.find("close") != std::string::npos) return true;
+    return false;
 }
 
 }  // namespace
@@ -204,7 +205,8 @@ private:
     task<response> dispatch(request& req, net::tcp_stream& stream, request_reader& reader, body_budget& budget);
     task<response> call_handler(const route_entry& route, request& req, net::tcp_stream& stream);
     /// `resp` if it can go on the wire, else (logged) a 500.
-    static response checked(const request& req, response resp);
+    /// Replaces `resp` with a (logged) 500 if it cannot go on the wire as it is.
+    static void check_response(const request& req, response& resp);
     /// False if the response failed half-way (the connection was reset).
     task<bool> write_response(net::tcp_stream& stream, const request& req, response& resp, bool closing);
     task<bool> write_stream(net::tcp_stream& stream, const request& req, async_generator<std::string>& pieces,
@@ -329,6 +331,18 @@ public:
     }
 
     bool complete() const noexcept { return complete_; }
+    /// The request announced a body (Content-Length above 0, or chunked).
+    bool has_body() const noexcept {
+        const auto& head = parser_.head();
+        return head.chunked || head.content_length.value_or(0) > 0;
+    }
+    /// After read_head: a request without a body is complete at once (no read, no suspension).
+    void finish_if_bodiless() {
+        if (has_body() || complete_) return;
+        const parse_result r = parse();
+        buffer_.consume(r.consumed);
+        complete_ = r.event == parse_event::message_complete;
+    }
     bool keep_alive() const noexcept { return parser_.head().keep_alive; }
     std::optional<std::uint64_t> content_length() const noexcept { return parser_.head().content_length; }
 
@@ -435,10 +449,12 @@ task<> server::runtime::handle_requests(net::tcp_stream& stream, control_list::i
             co_await linger(stream);
             co_return;
         }
+        reader.finish_if_bodiless();
         req.id_ = owner_.next_request_id_.fetch_add(1, std::memory_order_relaxed);
         const auto started_at = o.access_log ? clock::now() : clock::time_point{};
         body_budget budget(owner_.buffered_bytes_, o.max_buffered_bytes);
-        response resp = checked(req, co_await dispatch(req, stream, reader, budget));
+        response resp = co_await dispatch(req, stream, reader, budget);
+        check_response(req, resp);
         bool closing = !reader.keep_alive() || stopping_ || asks_to_close(resp);
         if (!closing && !reader.complete()) closing = !co_await drain(reader);  // a body the handler left
         const bool sent = co_await write_response(stream, req, resp, closing);
@@ -519,7 +535,7 @@ task<response> server::runtime::dispatch(request& req, net::tcp_stream& stream, 
     try {
         if (route->stream_body)
             req.body_source_ = [&reader] { return reader.next_piece(); };
-        else if (!co_await read_whole_body(reader, req.body_, budget))
+        else if (reader.has_body() && !co_await read_whole_body(reader, req.body_, budget))
             refused = 503;
     } catch (const request_rejected& r) {
         refused = r.status;
@@ -550,12 +566,12 @@ task<response> server::runtime::dispatch(request& req, net::tcp_stream& stream, 
     co_return response::text("Internal Server Error\n", 500);
 }
 
-response server::runtime::checked(const request& req, response resp) {
+void server::runtime::check_response(const request& req, response& resp) {
     const std::string problem = detail::response_problem(resp.status_, resp.headers_);
-    if (problem.empty()) return resp;
+    if (problem.empty()) return;
     log_error("http::server: request " + std::to_string(req.id_) + " (" + req.method_ + " " + req.target_ +
               "): the handler's response was not sent: " + problem + "; answered 500 instead");
-    return response::text("Internal Server Error\n", 500);
+    resp = response::text("Internal Server Error\n", 500);
 }
 
 const std::string& server::runtime::date_header() {
@@ -576,11 +592,16 @@ std::string server::runtime::head_of(const request& req, const response& resp, b
     head.reserve(256);
     head.append("HTTP/1.1 ").append(std::to_string(resp.status_)).append(" ").append(reason_phrase(resp.status_));
     head.append("\r\n");
-    if (!resp.headers_.contains("Server")) head.append("Server: corio/" CORIO_VERSION_STRING "\r\n");
-    if (!resp.headers_.contains("Date")) head.append(date_header());
+    bool has_server = false, has_date = false;  // the handler's own replace the server's
+    for (const auto& [name, value] : resp.headers_) {
+        if (name.size() == 10 && iequals(name, "Connection")) continue;  // the server's say
+        has_server = has_server || (name.size() == 6 && iequals(name, "Server"));
+        has_date = has_date || (name.size() == 4 && iequals(name, "Date"));
+        head.append(name).append(": ").append(value).append("\r\n");
+    }
+    if (!has_server) head.append("Server: corio/" CORIO_VERSION_STRING "\r\n");
+    if (!has_date) head.append(date_header());
     if (req.id_ != 0) head.append("X-Request-Id: ").append(std::to_string(req.id_)).append("\r\n");
-    for (const auto& [name, value] : resp.headers_)
-        if (!iequals(name, "Connection")) head.append(name).append(": ").append(value).append("\r\n");
     if (close_delimited)
         ;  // the body ends when the connection does
     else if (resp.stream_)

@@ -155,13 +155,14 @@ std::string response_problem(int status, const headers& fields) {
     if (status < 200 || status > 999) return "its status " + std::to_string(status) + " is not in 200-999";
     for (const auto& [name, value] : fields) {
         if (!is_token(name)) return "a header name is not a token: \"" + escaped(name) + "\"";
-        const bool text = std::all_of(value.begin(), value.end(), [](char c) {
+        const bool text = std::none_of(value.begin(), value.end(), [](char c) {
             const auto u = static_cast<unsigned char>(c);
-            return u == '\t' || (u >= 0x20 && u != 0x7f);
+            return (u < 0x20 && u != '\t') || u == 0x7f;
         });
         if (!text) return "its header '" + name + "' has a CR, LF, NUL or another control character in its value";
-        if (iequals(name, "content-length") || iequals(name, "transfer-encoding"))
-            return "it sets '" + name + "' (the server frames the body itself)";
+        const bool framing = (name.size() == 14 && iequals(name, "content-length")) ||
+                             (name.size() == 17 && iequals(name, "transfer-encoding"));
+        if (framing) return "it sets '" + name + "' (the server frames the body itself)";
     }
     return {};
 }

@@ -177,6 +177,7 @@ std::string escape_unsafe(std::string_view text) {
 }
 
 std::string percent_decode(std::string_view text) {
+    if (text.find('%') == std::string_view::npos) return std::string(text);  // the common case
     if (auto at = bad_escape(text)) fail("percent-encoding", text, *at, "invalid percent-encoding");
     std::string out;
     out.reserve(text.size());

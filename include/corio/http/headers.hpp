@@ -25,8 +25,21 @@ namespace corio::http {
 /// ASCII case-insensitive equality, for header names and tokens.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
+namespace detail {
+/// RFC 9110 tchar: ALPHA, DIGIT and !#$%&'*+-.^_`|~ (a table: parsers look up every byte).
+inline constexpr auto token_chars = [] {
+    struct table {
+        bool allowed[256] = {};
+    } t;
+    for (int c = '0'; c <= '9'; ++c) t.allowed[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c) t.allowed[c] = t.allowed[c - 'a' + 'A'] = true;
+    for (const char c : std::string_view("!#$%&'*+-.^_`|~")) t.allowed[static_cast<unsigned char>(c)] = true;
+    return t;
+}();
+}  // namespace detail
+
 /// RFC 9110 tchar: a character allowed in a token (method, header name, cookie name).
-bool is_token_char(unsigned char c) noexcept;
+inline bool is_token_char(unsigned char c) noexcept { return detail::token_chars.allowed[c]; }
 /// A non-empty string of tchars.
 bool is_token(std::string_view s) noexcept;
 
