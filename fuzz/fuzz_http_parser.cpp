@@ -40,13 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
     const std::size_t cut = input.size() * (control >> 2) / 63;
     if ((control & 3) == 3) {
-        http::parse_limits tiny;
-        tiny.max_start_line = 32;
-        tiny.max_header_count = 3;
-        tiny.max_header_bytes = 96;
-        tiny.max_body_size = 16;
-        tiny.max_chunk_line = 8;
-        check(input, cut, tiny);
+        check(input, cut, http::testing::tiny_limits());
     } else {
         check(input, cut, {});
     }

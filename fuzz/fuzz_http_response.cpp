@@ -135,15 +135,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case 0: check_chunked(input, split); break;
         case 1: check(input, cut, false, {}); break;
         case 2: check(input, cut, true, {}); break;
-        default: {
-            http::parse_limits tiny;
-            tiny.max_start_line = 32;
-            tiny.max_header_count = 3;
-            tiny.max_header_bytes = 96;
-            tiny.max_body_size = 16;
-            tiny.max_chunk_line = 8;
-            check(input, cut, false, tiny);
-        }
+        default: check(input, cut, false, http::testing::tiny_limits());
     }
     return 0;
 }

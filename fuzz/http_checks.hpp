@@ -29,6 +29,17 @@
 
 namespace corio::http::testing {
 
+/// Limits small enough for a fuzzer to reach every one of them.
+inline parse_limits tiny_limits() noexcept {
+    parse_limits tiny;
+    tiny.max_start_line = 32;
+    tiny.max_header_count = 3;
+    tiny.max_header_bytes = 96;
+    tiny.max_body_size = 16;
+    tiny.max_chunk_line = 8;
+    return tiny;
+}
+
 inline bool inside(std::string_view part, std::string_view whole) noexcept {
     if (part.empty()) return true;  // an empty view may point anywhere (or nowhere)
     const auto* b = whole.data();
