@@ -29,6 +29,9 @@ struct conformance_case {
     std::vector<std::string> checks;  // "+text" / "-text"
 };
 
+/// How gtest shows a case (instead of its bytes).
+void PrintTo(const conformance_case& c, std::ostream* out) { *out << '"' << c.name << '"'; }
+
 std::string trim(std::string_view s) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
