@@ -98,3 +98,15 @@ void task_state::abandon() noexcept {
 }
 
 }  // namespace corio::detail
+
+namespace corio::detail {
+
+void throw_value_taken() {
+    throw error("join_handle: the task's move-only result was already taken (it can be read once)");
+}
+
+void throw_empty(const char* what) {
+    throw error(std::string("corio: awaiting or reading an empty ") + what + " (moved from, or default-constructed)");
+}
+
+}  // namespace corio::detail

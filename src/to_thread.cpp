@@ -13,12 +13,16 @@ void thread_job_base::start(event_loop& loop, thread_job_waiter& w) {
 }
 
 void thread_job_base::detach() noexcept {
-    if (waiter_ == nullptr) return;
-    waiter_ = nullptr;
+    if (!skip_if_pending()) waiter_ = nullptr;  // started: it finishes unobserved
+}
+
+bool thread_job_base::skip_if_pending() noexcept {
+    if (waiter_ == nullptr) return false;
     int expected = pending;
-    // Skipped: the worker will not post finish(), so the external work ends here.
-    if (status_.compare_exchange_strong(expected, skipped, std::memory_order_acq_rel))
-        loop_->end_external_work();
+    if (!status_.compare_exchange_strong(expected, skipped, std::memory_order_acq_rel)) return false;  // started
+    waiter_ = nullptr;
+    loop_->end_external_work();  // the worker will not post finish()
+    return true;
 }
 
 void thread_job_base::run() noexcept {
@@ -51,14 +55,18 @@ bool thread_job_awaiter_base::await_suspend(std::coroutine_handle<> h) {
 }
 
 thread_job_base& thread_job_awaiter_base::finished_job() const {
-    if (cancelled_) throw cancelled_error("to_thread cancelled (the job is not interrupted)");
+    if (cancelled_) throw cancelled_error("to_thread cancelled");
     return *job_;
 }
 
 void thread_job_awaiter_base::on_cancel() noexcept {
-    job_->detach();
     cancelled_ = true;
-    task_->wake();
+    if (abandon_on_cancel_) job_->detach();
+    if (abandon_on_cancel_ || job_->skip_if_pending()) {
+        task_->wake();
+        return;
+    }
+    // The job runs: stay registered (the hook is gone); on_job_done() wakes the task.
 }
 
 }  // namespace corio::detail

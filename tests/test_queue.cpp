@@ -202,7 +202,7 @@ TEST(queue, close_wakes_waiting_pushers_and_remaining_items_are_still_popped) {
         auto pusher = [](corio::queue<std::string>& q, std::string item,
                          std::vector<std::string>& kept) -> corio::task<> {
             try {
-                co_await q.push(std::move(item));
+                co_await q.push_from(item);
                 ADD_FAILURE() << "push into a closed queue succeeded";
             } catch (const corio::queue_closed&) {
                 kept.push_back(item);
@@ -284,6 +284,24 @@ TEST(queue, item_handed_to_a_popper_then_cancelled_is_still_returned) {
     }());
 }
 
+TEST(queue, push_owns_its_item_so_a_stored_or_spawned_push_is_safe) {
+    run_virtual([]() -> corio::task<> {
+        corio::queue<std::string> q(1);
+        co_await q.push(std::string(64, 'a'));
+        // The temporary string dies at the end of this statement; the request owns a copy of it.
+        auto pending = corio::spawn(q.push(std::string(64, 'b')));
+        co_await corio::sleep(1s);
+        EXPECT_FALSE(pending.done());  // full: still waiting
+        EXPECT_EQ(co_await q.pop(), std::string(64, 'a'));
+        co_await pending;
+        EXPECT_EQ(co_await q.pop(), std::string(64, 'b'));
+        // A request can be made now and awaited later.
+        auto later = q.push(std::string("c"));
+        co_await std::move(later);
+        EXPECT_EQ(co_await q.pop(), "c");
+    }());
+}
+
 TEST(queue, cancelled_push_does_not_enqueue_and_keeps_the_callers_item) {
     run_virtual([]() -> corio::task<> {
         corio::queue<std::unique_ptr<int>> q(1);
@@ -293,7 +311,7 @@ TEST(queue, cancelled_push_does_not_enqueue_and_keeps_the_callers_item) {
                                       bool& still_owned) -> corio::task<> {
             auto item = std::make_unique<int>(2);
             try {
-                co_await q.push(std::move(item));
+                co_await q.push_from(item);
             } catch (const corio::cancelled_error&) {
                 still_owned = item != nullptr && *item == 2;
                 throw;
@@ -377,12 +395,12 @@ TEST(queue, push_timeout_on_full_queue_keeps_the_item) {
         co_await q.push(std::string("a"));
         std::string item = "b";
         const auto start = corio::clock::now();
-        EXPECT_THROW(co_await corio::wait_for(q.push(std::move(item)), 1s), corio::timeout_error);
+        EXPECT_THROW(co_await corio::wait_for(q.push_from(item), 1s), corio::timeout_error);
         EXPECT_EQ(corio::clock::now() - start, 1s);
-        EXPECT_EQ(item, "b");  // NOLINT(bugprone-use-after-move): not accepted, not moved from
+        EXPECT_EQ(item, "b");  // not accepted, not moved from
         EXPECT_EQ(q.size(), 1u);
         EXPECT_EQ(co_await q.pop(), "a");
-        co_await corio::wait_for(q.push(std::move(item)), 1s);  // retry succeeds
+        co_await corio::wait_for(q.push_from(item), 1s);  // retry succeeds
         EXPECT_EQ(co_await q.pop(), "b");
     }());
 }

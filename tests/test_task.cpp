@@ -1,6 +1,8 @@
 // task<T>, spawn/join_handle, run(): laziness, results, errors, stack depth, handle API.
 #include <gtest/gtest.h>
 
+#include "test_util.hpp"
+
 #include <corio/corio.hpp>
 
 #include <memory>
@@ -112,6 +114,36 @@ TEST(spawn, handle_reports_value_name_and_done) {
         EXPECT_EQ(h.result(), 5);
         EXPECT_EQ(h.exception(), nullptr);
         EXPECT_EQ(co_await h, 5);  // a copyable result can be read again
+    }());
+}
+
+TEST(spawn, an_empty_handle_or_task_throws_instead_of_crashing) {
+    corio::run([]() -> corio::task<> {
+        corio::join_handle<int> empty;
+        EXPECT_THROW(co_await empty, corio::error);
+        EXPECT_THROW(empty.result(), corio::error);
+        auto h = corio::spawn(value_of(1));
+        auto moved = std::move(h);
+        EXPECT_THROW(co_await h, corio::error);  // NOLINT(bugprone-use-after-move): the point
+        EXPECT_EQ(co_await moved, 1);
+        corio::task<int> nothing;
+        EXPECT_THROW(co_await std::move(nothing), corio::error);
+    }());
+}
+
+TEST(spawn, a_move_only_result_is_read_once) {
+    corio::run([]() -> corio::task<> {
+        auto h = corio::spawn([]() -> corio::task<std::unique_ptr<int>> { co_return std::make_unique<int>(3); }());
+        auto first = co_await h;
+        CO_ASSERT_TRUE(first != nullptr);
+        EXPECT_EQ(*first, 3);
+        try {
+            co_await h;  // not a moved-from (null) value
+            ADD_FAILURE() << "a second read of a move-only result did not throw";
+        } catch (const corio::error& e) {
+            EXPECT_NE(std::string(e.what()).find("already taken"), std::string::npos) << e.what();
+        }
+        EXPECT_THROW(h.result(), corio::error);
     }());
 }
 

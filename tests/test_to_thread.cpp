@@ -238,12 +238,41 @@ TEST(to_thread, more_jobs_than_workers_all_complete) {
     }());
 }
 
-TEST(to_thread, cancelled_awaiter_returns_at_once_and_the_running_job_finishes_later) {
+TEST(to_thread, a_cancelled_await_waits_for_its_running_job) {
+    run_virtual([]() -> corio::task<> {
+        gate started, release;
+        bool job_done_before_return = false;
+        auto waiter = [](gate& s, gate& r, bool& done_first) -> corio::task<> {
+            int local = 0;  // the job uses the awaiting frame's local by reference: safe
+            try {
+                co_await corio::to_thread([&s, &r, &local] {
+                    s.open();
+                    r.wait();
+                    local = 42;
+                });
+            } catch (const corio::cancelled_error&) {
+                done_first = local == 42;  // the job had finished before the await gave up
+                throw;
+            }
+        };
+        auto h = corio::spawn(waiter(started, release, job_done_before_return));
+        co_await spin_until([&] { return started.is_open(); });
+        h.cancel();
+        co_await corio::yield();
+        EXPECT_FALSE(h.done());  // still waiting for the running job
+        release.open();
+        EXPECT_THROW(co_await h, corio::cancelled_error);  // cancellation is not lost
+        EXPECT_TRUE(h.cancelled());
+        EXPECT_TRUE(job_done_before_return);
+    }());
+}
+
+TEST(to_thread, abandon_on_cancel_returns_at_once_and_the_running_job_finishes_later) {
     run_virtual([]() -> corio::task<> {
         gate started, release;
         std::atomic<bool> finished{false};
         auto waiter = [](gate& s, gate& r, std::atomic<bool>& f) -> corio::task<> {
-            co_await corio::to_thread([&s, &r, &f] {
+            co_await corio::to_thread(corio::abandon_on_cancel, [&s, &r, &f] {
                 s.open();
                 r.wait();
                 f = true;
@@ -330,7 +359,7 @@ TEST(to_thread, a_job_outliving_its_loop_is_dropped_safely) {
     gate started, release;
     corio::run([](gate& s, gate& r) -> corio::task<> {
         auto background = [](gate& s, gate& r) -> corio::task<> {
-            co_await corio::to_thread([&s, &r] {
+            co_await corio::to_thread(corio::abandon_on_cancel, [&s, &r] {
                 s.open();
                 r.wait();
                 return std::make_unique<int>(1);  // discarded with the job: no leak

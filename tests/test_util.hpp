@@ -4,6 +4,7 @@
 #include <dirent.h>
 
 #include <chrono>
+#include <string>
 #include <cstddef>
 #include <type_traits>
 #include <utility>
@@ -15,7 +16,35 @@
 #include <corio/spawn.hpp>
 #include <corio/wait_for.hpp>
 
+/// GoogleTest's fatal ASSERT_* macros `return`, which a coroutine cannot: these co_return from
+/// a task<> test body instead, after recording the failure.
+#define CO_ASSERT_TRUE(condition)                                          \
+    if (static_cast<bool>(condition)) {                                    \
+    } else {                                                               \
+        ADD_FAILURE() << "CO_ASSERT_TRUE(" #condition ") failed";          \
+        co_return;                                                         \
+    }
+#define CO_ASSERT_FALSE(condition) CO_ASSERT_TRUE(!(condition))
+#define CO_ASSERT_EQ(a, b)                                                                   \
+    if ((a) == (b)) {                                                                        \
+    } else {                                                                                 \
+        ADD_FAILURE() << "CO_ASSERT_EQ(" #a ", " #b ") failed: " << ::testing::PrintToString(a) \
+                      << " vs " << ::testing::PrintToString(b);                                \
+        co_return;                                                                           \
+    }
+
 namespace corio_test {
+
+/// Awaits `op` and expects it to throw E (or a subclass) whose what() contains `part`.
+template <class E, corio::awaitable A>
+corio::task<> expect_throws(A op, std::string part = {}) {
+    try {
+        co_await std::move(op);
+        ADD_FAILURE() << "no exception (expected one containing \"" << part << "\")";
+    } catch (const E& e) {
+        EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << "\"" << part << "\" not in: " << e.what();
+    }
+}
 
 /// Open file descriptors of this process (for "no fd leaked" checks).
 inline std::size_t open_fd_count() {

@@ -2,7 +2,7 @@
 // (asyncio.Queue with a maxsize, plus close()).
 //
 //   corio::queue<job> jobs(16);            // capacity >= 1
-//   co_await jobs.push(std::move(j));      // waits while the queue is full
+//   co_await jobs.push(make_job());        // waits while the queue is full
 //   job next = co_await jobs.pop();        // waits while it is empty
 //   jobs.close();                          // no more pushes; consumers drain what is left
 //
@@ -16,16 +16,15 @@
 //  - push/pop that can complete at once do not suspend (and do not check for cancellation).
 //  - A capacity of 0 is rejected (std::invalid_argument): there is no rendezvous mode.
 //
-// The pushed object: push(T&&) and try_push(T&&) keep a reference to the caller's object and
-// move from it ONLY when the item is accepted; push(const T&) and try_push(const T&) copy. So a
-// push that is cancelled, times out, or hits a closed queue leaves the caller's object intact.
-// (push(const T&) copies at the call.) The object must outlive the await — always true when
-// the push is awaited in the expression that creates it (co_await q.push(...), co_await
-// wait_for(q.push(...), d)); NOT when the request is stored or spawned: spawn(q.push(make()))
-// would refer to a dead temporary. Spawn a coroutine that pushes instead.
-//
-// Cancel safety (LOSES NOTHING): cancelled while waiting, a push leaves the waiters without
-// enqueueing (and without touching the caller's object); a pop leaves the waiters without taking
+// The pushed object: push(item) takes the item by value — the request owns it, so it can be
+// stored or spawned (spawn(q.push(make())) is safe) — and a push that is cancelled, times out or
+// hits a closed queue destroys it with the request. When the item must survive that, use
+// push_from(item): it refers to the caller's named object (an lvalue: a temporary does not
+// compile) and moves from it ONLY when the item is accepted, so a refused or cancelled push
+// leaves it intact for a retry. try_push(T&&) moves only when it accepts, too.
+
+// Cancel safety: cancelled while waiting, a push leaves the waiters without enqueueing (and
+// push_from without touching the caller's object: it LOSES NOTHING); a pop leaves the waiters without taking
 // an item. An item already handed to a popper (or a pusher's item already accepted) before the
 // cancellation arrives is delivered anyway: pop returns it / push returns normally (result wins;
 // the task's next suspension point throws). Only if the popping frame is destroyed before it
@@ -65,21 +64,21 @@ class queue {
 public:
     using value_type = T;
 
-    /// What push() returns: awaitable once. Refers to the pushed object (see the header).
+    /// What push() and push_from() return: awaitable once (see the header).
     class [[nodiscard]] push_request {
     public:
         push_awaiter operator co_await() && noexcept {
-            return push_awaiter(*queue_, copy_ ? *copy_ : *source_);
+            return push_awaiter(*queue_, owned_ ? *owned_ : *source_);
         }
 
     private:
         friend class queue;
         push_request(queue& q, T& source) noexcept : queue_(&q), source_(&source) {}
-        push_request(queue& q, std::in_place_t, const T& value) : queue_(&q), copy_(value) {}
+        push_request(queue& q, std::in_place_t, T&& item) : queue_(&q), owned_(std::move(item)) {}
 
         queue* queue_;
-        T* source_ = nullptr;     // the caller's object (push(T&&)); null when copy_ is used
-        std::optional<T> copy_;   // the item pushed by push(const T&)
+        T* source_ = nullptr;     // the caller's object (push_from); null when owned_ is used
+        std::optional<T> owned_;  // the item push() took by value
     };
 
     /// Throws std::invalid_argument if capacity is 0.
@@ -89,11 +88,13 @@ public:
     queue(const queue&) = delete;
     queue& operator=(const queue&) = delete;
 
-    /// Awaitable: appends `item`, waiting while the queue is full. Moves from `item` only if
-    /// it is accepted. Throws queue_closed if the queue is or gets closed first.
-    push_request push(T&& item) noexcept { return push_request(*this, item); }
-    /// Awaitable: appends a copy of `item` (made now), waiting while the queue is full.
-    push_request push(const T& item) { return push_request(*this, std::in_place, item); }
+    /// Awaitable: appends `item` (owned by the request), waiting while the queue is full.
+    /// Throws queue_closed if the queue is or gets closed first (the item is then dropped).
+    push_request push(T item) { return push_request(*this, std::in_place, std::move(item)); }
+    /// Awaitable: appends the caller's `item`, moving from it only once it is accepted: a push
+    /// that is cancelled, times out or is refused leaves `item` as it was. `item` must outlive
+    /// the await.
+    push_request push_from(T& item) noexcept { return push_request(*this, item); }
 
     /// Awaitable: removes and yields the first item, waiting while the queue is empty. Throws
     /// queue_closed if the queue is (or gets) closed while empty.

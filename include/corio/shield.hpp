@@ -50,7 +50,7 @@ auto shield(A op) {
 template <awaitable A>
 auto uncancellable(A op) {
     using request = detail::scope_request<detail::await_result_t<A>>;
-    return request(as_task(std::move(op)), request::kind::shielded);
+    return request(as_task(std::move(op)), request::kind::uncancellable);
 }
 
 }  // namespace corio

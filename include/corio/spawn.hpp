@@ -1,7 +1,14 @@
 // corio/spawn.hpp — spawn(): run a task concurrently; join_handle<T>: its result and control.
 //
 // spawn() is asyncio.create_task: the task is scheduled on the calling thread's loop and starts
-// at the loop's next batch. The returned join_handle is a counted reference to the task:
+// at the loop's next batch. Give it the operation (a task or any awaitable), or — safe for
+// lambdas with captures — the callable and its arguments, which it keeps alive in the task's
+// frame (corio::invoke):
+//   spawn(fetch(url), "fetch");                                   // a task
+//   spawn([&log](std::string url) -> task<> { log += co_await fetch(url); }, url);   // a callable
+// Never spawn a capturing lambda CALLED in place (`spawn([&] () -> task<> {...}())`): its closure
+// dies at the end of the statement while the task still uses it (see README, "Pitfalls").
+// The returned join_handle is a counted reference to the task:
 //   co_await h        waits for it; returns its value or rethrows its error
 //   h.cancel()        requests cancellation (its current or next suspension point throws)
 //   h.done(), h.cancelled(), h.result(), h.exception(), h.add_done_callback(fn), h.name()
@@ -24,6 +31,7 @@
 #include "corio/detail/awaitable_traits.hpp"
 #include "corio/error.hpp"
 #include "corio/event_loop.hpp"
+#include "corio/invoke.hpp"
 #include "corio/task.hpp"
 
 namespace corio {
@@ -138,7 +146,10 @@ public:
     }
 
     /// Waits for the task; if the awaiter is cancelled, the task is cancelled too (see above).
-    auto operator co_await() const noexcept {
+    /// Throws corio::error on an empty handle (default-constructed or moved from); a move-only
+    /// result can be read once (awaited or result()), a second read throws corio::error.
+    auto operator co_await() const {
+        if (!state_) detail::throw_empty("join_handle");
         return detail::join_awaiter<T, detail::cancel_policy::propagate>(*state_);
     }
 
@@ -146,6 +157,7 @@ public:
 
 private:
     void require_done(const char* what) const {
+        if (!state_) detail::throw_empty("join_handle");
         if (!state_->done())
             throw error("join_handle::" + std::string(what) + ": task '" + state_->name() +
                         "' is not done");
@@ -164,6 +176,14 @@ join_handle<detail::await_result_t<A>> spawn(A op, std::string name = {}) {
     loop.start(*state);
     state->add_ref();
     return join_handle<detail::await_result_t<A>>(state);
+}
+
+/// Schedules fn(args...) with fn and args moved into the task's frame (corio::invoke): the safe
+/// way to spawn a lambda with captures. To name such a task: spawn(invoke(fn, args...), name).
+template <class F, class... Args>
+    requires(!awaitable<F>) && async_callable<F, Args...>
+join_handle<async_result_t<F, Args...>> spawn(F&& fn, Args&&... args) {
+    return spawn(invoke(std::forward<F>(fn), std::forward<Args>(args)...));
 }
 
 }  // namespace corio

@@ -30,6 +30,11 @@ class task;
 
 namespace detail {
 
+/// A spawned task's move-only result was read a second time.
+[[noreturn]] void throw_value_taken();
+/// `what` ("task", "join_handle") is empty: moved from or default-constructed.
+[[noreturn]] void throw_empty(const char* what);
+
 struct promise_base : pooled {
     struct final_awaiter {
         bool await_ready() const noexcept { return false; }
@@ -67,17 +72,21 @@ struct task_promise final : promise_base {
         return std::move(*value);
     }
 
-    /// The value without consuming it when T is copyable (a spawned task may be read twice).
+    /// The value without consuming it when T is copyable (a spawned task may be read twice);
+    /// a move-only value can be read once, then this throws corio::error.
     T get() {
+        if (error) std::rethrow_exception(error);
         if constexpr (std::is_copy_constructible_v<T>) {
-            if (error) std::rethrow_exception(error);
             return *value;
         } else {
-            return take();
+            if (!value) throw_value_taken();
+            T out = std::move(*value);
+            value.reset();
+            return out;
         }
     }
 
-    std::optional<T> value;  // engaged iff the body returned normally
+    std::optional<T> value;  // engaged iff the body returned normally (and, move-only, not taken)
 };
 
 template <>
@@ -118,17 +127,18 @@ public:
     /// Gives up ownership of the frame (used by spawn and the combinators).
     handle_type release() noexcept { return std::exchange(handle_, {}); }
 
-    auto operator co_await() && noexcept {
+    /// Throws corio::error for an empty task (moved from, or default-constructed).
+    auto operator co_await() && {
         struct awaiter {
             handle_type h;
-            bool await_ready() const noexcept { return !h || h.done(); }
+            bool await_ready() const noexcept { return h.done(); }
             std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
                 h.promise().continuation = caller;
                 return h;
             }
             T await_resume() { return h.promise().take(); }
         };
-        assert(handle_ && "awaiting an empty or already-awaited task");
+        if (!handle_) detail::throw_empty("task");
         return awaiter{handle_};
     }
 

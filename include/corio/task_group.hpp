@@ -42,9 +42,10 @@
 
 namespace corio {
 
+/// Only with_task_group makes one (like Trio's nursery, it has no public constructor): a group
+/// nobody joins would drop its children's errors.
 class task_group {
 public:
-    task_group() noexcept = default;
     task_group(const task_group&) = delete;
     task_group& operator=(const task_group&) = delete;
 
@@ -54,11 +55,19 @@ public:
     join_handle<detail::await_result_t<A>> spawn(A op, std::string name = {}) {
         return children_.spawn(as_task(std::move(op)), std::move(name));
     }
+    /// Starts fn(args...) as a child, fn and args moved into its frame (corio::invoke): safe
+    /// for a lambda with captures, passed without call parentheses.
+    template <class F, class... Args>
+        requires(!awaitable<F>) && async_callable<F, Args...>
+    join_handle<async_result_t<F, Args...>> spawn(F&& fn, Args&&... args) {
+        return spawn(invoke(std::forward<F>(fn), std::forward<Args>(args)...));
+    }
 
     /// Children still running.
     std::size_t size() const noexcept { return children_.active(); }
 
 private:
+    task_group() noexcept = default;
     template <class F>
     friend auto with_task_group(F body) -> task<detail::await_result_t<std::invoke_result_t<F&, task_group&>>>;
 

@@ -47,6 +47,13 @@ public:
     join_handle<detail::await_result_t<A>> spawn(A op, std::string name = {}) {
         return tasks_.spawn(as_task(std::move(op)), std::move(name));
     }
+    /// Starts fn(args...) in the background, fn and args moved into its frame (corio::invoke):
+    /// safe for a lambda with captures, passed without call parentheses.
+    template <class F, class... Args>
+        requires(!awaitable<F>) && async_callable<F, Args...>
+    join_handle<async_result_t<F, Args...>> spawn(F&& fn, Args&&... args) {
+        return spawn(invoke(std::forward<F>(fn), std::forward<Args>(args)...));
+    }
 
     /// Tasks still running.
     std::size_t size() const noexcept { return tasks_.active(); }

@@ -11,14 +11,18 @@
 // the loop counts it as external work, so virtual time never jumps past it; instead the loop
 // waits in real time (a wait_for(to_thread(...), 10s) does not time out because of a jump).
 //
-// Cancel safety: if the awaiting task is cancelled, the await throws cancelled_error at once.
-// A job that has not started is skipped (fn never runs); a running job cannot be interrupted:
-// it runs to completion on its worker and its value or exception is discarded (destroyed on the
-// worker, or on the loop if the completion reaches it). Such an abandoned running job still holds
-// virtual time until it finishes. Awaiting with cancellation already pending never submits the
-// job. If the awaiting frame is destroyed or the loop ends while the job runs, the job's state
-// (refcounted) outlives them; its completion is dropped by the closed loop. At process exit the
-// pool waits for running jobs and discards queued ones (see detail/thread_pool.hpp).
+// Cancel safety (Trio's default): if the awaiting task is cancelled, a job that has not started
+// is skipped (fn never runs) and the await throws cancelled_error at once; a job that is running
+// cannot be interrupted, so the await WAITS for it to finish, discards its value or exception,
+// and then throws cancelled_error. So a job may use the awaiting frame's locals by reference:
+// they outlive it. Awaiting with cancellation already pending never submits the job.
+//   to_thread(corio::abandon_on_cancel, fn, args...) opts out: a cancelled await throws at once
+// while a running job goes on alone (its value or exception discarded on the worker, or on the
+// loop if the completion reaches it; it still holds virtual time until it finishes). Use it only
+// for jobs that own everything they touch. If the awaiting frame is destroyed or the loop ends
+// while such a job runs, the job's state (refcounted) outlives them; its completion is dropped by
+// the closed loop. At process exit the pool waits for running jobs and discards queued ones (see
+// detail/thread_pool.hpp).
 //
 // Throws: what fn throws; cancelled_error; std::system_error if no worker thread can be started.
 // Thread-safety: await on a loop thread; fn runs on a worker thread.
@@ -61,6 +65,9 @@ public:
     void start(event_loop& loop, thread_job_waiter& w);
     /// Loop thread: w stops waiting; a job that has not started will be skipped. Idempotent.
     void detach() noexcept;
+    /// Loop thread: skips the job if it has not started (and stops waiting for it); false if it
+    /// is already running (or done): the waiter stays registered.
+    bool skip_if_pending() noexcept;
 
 protected:
     thread_job_base() = default;
@@ -143,8 +150,8 @@ public:
     bool await_suspend(std::coroutine_handle<> h);
 
 protected:
-    explicit thread_job_awaiter_base(std::shared_ptr<thread_job_base> job) noexcept
-        : job_(std::move(job)) {}
+    thread_job_awaiter_base(std::shared_ptr<thread_job_base> job, bool abandon_on_cancel) noexcept
+        : job_(std::move(job)), abandon_on_cancel_(abandon_on_cancel) {}
     ~thread_job_awaiter_base() { job_->detach(); }
     /// The job's outcome, once resumed: throws cancelled_error if the wait was abandoned.
     thread_job_base& finished_job() const;
@@ -155,35 +162,54 @@ private:
 
     std::shared_ptr<thread_job_base> job_;  // never null
     task_state* task_ = nullptr;            // the awaiting task; set in await_suspend
-    bool cancelled_ = false;                // the wait was abandoned: await_resume throws
+    bool abandon_on_cancel_;                // a cancelled await stops waiting for a running job
+    bool cancelled_ = false;                // cancellation arrived: await_resume throws
 };
 
 template <class R>
 class thread_job_awaiter final : public thread_job_awaiter_base {
 public:
-    explicit thread_job_awaiter(std::shared_ptr<thread_job<R>> job) noexcept
-        : thread_job_awaiter_base(std::move(job)) {}
+    thread_job_awaiter(std::shared_ptr<thread_job<R>> job, bool abandon_on_cancel) noexcept
+        : thread_job_awaiter_base(std::move(job), abandon_on_cancel) {}
     R await_resume() { return static_cast<thread_job<R>&>(finished_job()).take_result(); }
 };
 
 template <class R>
-task<R> await_thread_job(std::shared_ptr<thread_job<R>> job) {
-    co_return co_await thread_job_awaiter<R>(std::move(job));
+task<R> await_thread_job(std::shared_ptr<thread_job<R>> job, bool abandon_on_cancel) {
+    co_return co_await thread_job_awaiter<R>(std::move(job), abandon_on_cancel);
+}
+
+template <class F, class... Args>
+auto submit_to_thread(bool abandon_on_cancel, F&& fn, Args&&... args) {
+    using result = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;
+    static_assert(!std::is_reference_v<result>,
+                  "corio::to_thread: fn must return a value (or a pointer), not a reference");
+    using job_type = bound_thread_job<result, std::decay_t<F>, std::decay_t<Args>...>;
+    std::shared_ptr<thread_job<result>> job = std::make_shared<job_type>(std::forward<F>(fn), std::forward<Args>(args)...);
+    return await_thread_job<result>(std::move(job), abandon_on_cancel);
 }
 
 }  // namespace detail
 
+/// Tag for to_thread: a cancelled await stops waiting for a job that is already running.
+struct abandon_on_cancel_t {
+    explicit abandon_on_cancel_t() = default;
+};
+inline constexpr abandon_on_cancel_t abandon_on_cancel{};
+
 /// Runs fn(args...) on a worker thread; the awaiting task resumes on its loop with the result.
+/// Cancelled while the job runs, the await waits for it (see the header comment).
 template <class F, class... Args>
     requires std::invocable<std::decay_t<F>, std::decay_t<Args>...>
 auto to_thread(F&& fn, Args&&... args) {
-    using result = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;
-    static_assert(!std::is_reference_v<result>,
-                  "corio::to_thread: fn must return a value (or a pointer), not a reference");
-    using job_type = detail::bound_thread_job<result, std::decay_t<F>, std::decay_t<Args>...>;
-    std::shared_ptr<detail::thread_job<result>> job =
-        std::make_shared<job_type>(std::forward<F>(fn), std::forward<Args>(args)...);
-    return detail::await_thread_job<result>(std::move(job));
+    return detail::submit_to_thread(false, std::forward<F>(fn), std::forward<Args>(args)...);
+}
+
+/// As above, but a cancelled await returns at once, leaving a running job to finish alone.
+template <class F, class... Args>
+    requires std::invocable<std::decay_t<F>, std::decay_t<Args>...>
+auto to_thread(abandon_on_cancel_t, F&& fn, Args&&... args) {
+    return detail::submit_to_thread(true, std::forward<F>(fn), std::forward<Args>(args)...);
 }
 
 }  // namespace corio

@@ -5,7 +5,9 @@
 // cleanup runs, and when it has unwound wait_for throws corio::timeout_error ("timed out after
 // 2s"). If op finishes first, its value or its own error wins, even when the deadline fired in
 // the same instant. If the awaiting task itself is cancelled, that cancellation propagates as
-// cancelled_error, never as a timeout (cpython#86296).
+// cancelled_error, never as a timeout (cpython#86296). Nested: when several deadlines pass, the
+// innermost one that expired reports. For a deadline over a block of several calls, use
+// fail_after / move_on_after (timeout.hpp); current_deadline() sees wait_for's deadline too.
 //
 // Cost: one timer insert and remove on the loop's heap; no extra task, no allocation for a task
 // argument. Cancel safety: as op's own; the deadline is removed on every path.
@@ -13,38 +15,39 @@
 #pragma once
 
 #include <coroutine>
+#include <optional>
 
 #include "corio/clock.hpp"
 #include "corio/detail/awaitable_traits.hpp"
 #include "corio/error.hpp"
 #include "corio/event_loop.hpp"
 #include "corio/task.hpp"
+#include "corio/timeout_scope.hpp"
 
 namespace corio {
 
 namespace detail {
 
-/// Runs a child task in a new cancel scope of the awaiting task, optionally with a deadline
-/// and/or shielded from cancellation of enclosing scopes.
+/// Runs a child task in a cancel scope of the awaiting task: the caller's own scope (a
+/// task_group's body), a scope shielded from enclosing cancellation (uncancellable), or a
+/// timeout_scope — its own (wait_for) or the caller's (fail_after, move_on_after).
 template <class T>
-class scoped_awaiter : timer_node {
+class scoped_awaiter {
 public:
     using handle_type = typename task<T>::handle_type;
 
-    struct deadline {
-        clock::time_point at;
-        clock::duration budget;  // the caller's timeout, for the message
-    };
-
     /// Runs inner in `scope`, which the caller owns and may cancel.
-    scoped_awaiter(task<T> inner, cancel_scope& scope) noexcept
-        : timer_node(&fire), inner_(inner.release()), scope_(&scope) {}
+    scoped_awaiter(task<T> inner, cancel_scope& scope) noexcept : inner_(inner.release()), scope_(&scope) {}
     /// Runs inner in a scope of its own that enclosing cancellation cannot reach.
-    explicit scoped_awaiter(task<T> inner) noexcept
-        : timer_node(&fire), inner_(inner.release()), own_scope_(true) {}
-    /// The scope is cancelled when `limit.at` passes.
-    scoped_awaiter(task<T> inner, deadline limit) noexcept
-        : timer_node(&fire), inner_(inner.release()), deadline_(limit), has_deadline_(true) {}
+    explicit scoped_awaiter(task<T> inner) noexcept : inner_(inner.release()), own_scope_(true) {}
+    /// Runs inner in a timeout scope of its own: cancelled when `at` passes; `budget` is the
+    /// timeout as the caller gave it (for the message).
+    scoped_awaiter(task<T> inner, clock::time_point at, clock::duration budget) noexcept
+        : inner_(inner.release()) {
+        timeout_ = &own_timeout_.emplace(at, budget);
+    }
+    /// Runs inner in the caller's timeout scope.
+    scoped_awaiter(task<T> inner, timeout_scope& timeout) noexcept : inner_(inner.release()), timeout_(&timeout) {}
     scoped_awaiter(const scoped_awaiter&) = delete;
     ~scoped_awaiter() {
         if (inner_) inner_.destroy();  // inner frames leave their scopes before ours
@@ -54,37 +57,44 @@ public:
     bool await_ready() const noexcept { return false; }
     std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) {
         task_ = current_task;
-        if (has_deadline_) task_->loop().add_timer(*this, deadline_.at);
-        scope_->enter(*task_);
+        if (timeout_ != nullptr)
+            timeout_->enter(*task_);
+        else
+            scope_->enter(*task_);
         inner_.promise().continuation = caller;
         return inner_;
     }
+    /// The value; timeout_error if the deadline cut the operation short.
     T await_resume() {
         leave();
-        if (expired_ && is_cancellation(inner_.promise().error) && !task_->cancel_pending())
-            throw timeout_error("timed out after " + format_duration(deadline_.budget));
+        if (cut_by_deadline())
+            throw timeout_error("timed out after " + format_duration(timeout_->budget()));
         return inner_.promise().take();
     }
 
-private:
-    static void fire(timer_node& node) noexcept {
-        auto& self = static_cast<scoped_awaiter&>(node);
-        self.expired_ = true;
-        self.scope_->cancel();
+protected:
+    /// True if our deadline cancelled the operation (and no requested cancellation is pending:
+    /// that one propagates as cancelled_error, never as a timeout). Valid after leave().
+    bool cut_by_deadline() const noexcept {
+        return timeout_ != nullptr && timeout_->expired() && is_cancellation(inner_.promise().error) &&
+               !task_->cancel_requested_in_scope();
     }
+    handle_type& inner() noexcept { return inner_; }
     void leave() noexcept {
         if (task_ == nullptr) return;
-        if (queued()) task_->loop().remove_timer(*this);
-        scope_->exit();
+        if (timeout_ != nullptr)
+            timeout_->leave();
+        else
+            scope_->exit();
     }
 
+private:
     handle_type inner_;  // owned child frame
     cancel_scope own_scope_;
-    cancel_scope* scope_ = &own_scope_;  // the scope inner runs in: own_scope_ or the caller's
-    task_state* task_ = nullptr;  // the awaiting task, once suspended
-    deadline deadline_{};
-    bool has_deadline_ = false;
-    bool expired_ = false;  // the deadline fired and cancelled scope_
+    cancel_scope* scope_ = &own_scope_;  // the scope inner runs in, when there is no timeout
+    std::optional<timeout_scope> own_timeout_;
+    timeout_scope* timeout_ = nullptr;   // own_timeout_, the caller's, or none
+    task_state* task_ = nullptr;         // the awaiting task, once suspended
 };
 
 /// What wait_for, wait_until and uncancellable return: movable (so it can be spawned or
@@ -92,18 +102,16 @@ private:
 template <class T>
 class [[nodiscard]] scope_request {
 public:
-    enum class kind { relative_deadline, absolute_deadline, shielded };
+    enum class kind { relative_deadline, absolute_deadline, uncancellable };
 
     scope_request(task<T> op, kind k, clock::duration timeout = {}, clock::time_point deadline = {})
         : op_(std::move(op)), timeout_(timeout), deadline_(deadline), kind_(k) {}
 
     scoped_awaiter<T> operator co_await() && {
-        if (kind_ == kind::shielded) return scoped_awaiter<T>(std::move(op_));
+        if (kind_ == kind::uncancellable) return scoped_awaiter<T>(std::move(op_));
         const auto now = current_loop("wait_for").now();
-        using limit = typename scoped_awaiter<T>::deadline;
-        return scoped_awaiter<T>(std::move(op_), kind_ == kind::absolute_deadline
-                                                     ? limit{deadline_, deadline_ - now}
-                                                     : limit{now + timeout_, timeout_});
+        if (kind_ == kind::absolute_deadline) return scoped_awaiter<T>(std::move(op_), deadline_, deadline_ - now);
+        return scoped_awaiter<T>(std::move(op_), now + timeout_, timeout_);
     }
 
 private:

@@ -20,9 +20,11 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "corio/clock.hpp"
 #include "corio/detail/frame_allocator.hpp"
 #include "corio/detail/intrusive_list.hpp"
 
@@ -57,8 +59,19 @@ public:
     /// Requests cancellation of everything inside the scope. Idempotent; allowed before entry and
     /// after exit (then it only records the request).
     void cancel() noexcept;
+    /// cancel(), because the scope's deadline passed (a timeout, not a request).
+    void expire() noexcept {
+        expired_ = true;
+        cancel();
+    }
     bool cancel_called() const noexcept { return cancelled_; }
     bool active() const noexcept { return owner_ != nullptr; }
+    bool shields() const noexcept { return shield_; }
+    /// The scope's deadline if a timeout governs it, else time_point::max() (for current_deadline()).
+    clock::time_point deadline() const noexcept { return deadline_; }
+    void set_deadline(clock::time_point deadline) noexcept { deadline_ = deadline; }
+    /// The enclosing scope while active (null for the task's root scope).
+    const cancel_scope* parent() const noexcept { return parent_; }
 
     void enter(task_state& task) noexcept;
     void exit() noexcept;
@@ -68,7 +81,9 @@ private:
     cancel_scope* parent_ = nullptr;  // enclosing scope of owner_; valid while active
     task_state* owner_ = nullptr;     // the task this scope is entered in; null when not active
     bool cancelled_ = false;
+    bool expired_ = false;            // cancelled by its deadline (expire()), not by a request
     bool shield_ = false;             // blocks cancellation of enclosing scopes from reaching inside
+    clock::time_point deadline_ = clock::time_point::max();  // set by a timeout_scope: when it fires
 };
 
 /// Told synchronously when a task finishes (used by gather, task_group, task_set).
@@ -132,6 +147,17 @@ public:
     // ---- cancellation ----
     void cancel() noexcept { root_scope_.cancel(); }
     bool cancel_requested() const noexcept { return root_scope_.cancel_called(); }
+    /// The innermost scope entered in this task (its root scope at the bottom).
+    const cancel_scope* innermost_scope() const noexcept { return scope_; }
+    /// Like cancel_pending(), but counting only requested cancellations, not expired deadlines:
+    /// a timeout whose block also saw an outer deadline pass still reports as the timeout.
+    bool cancel_requested_in_scope() const noexcept {
+        for (const cancel_scope* s = scope_; s != nullptr; s = s->parent_) {
+            if (s->cancelled_ && !s->expired_) return true;
+            if (s->shield_) return false;
+        }
+        return false;
+    }
     bool cancel_pending() const noexcept {
         for (const cancel_scope* s = scope_; s != nullptr; s = s->parent_) {
             if (s->cancelled_) return true;
