@@ -16,12 +16,14 @@ corio::task<bool> task_group_example() {
     // [snippet task_group]
     // Like asyncio.TaskGroup: no child outlives the block; the first error cancels the rest.
     try {
+        // [snippet with_task_group]
         co_await corio::with_task_group([](corio::task_group& tg) -> corio::task<> {
             tg.spawn(download("a.txt", 50ms));
             tg.spawn(download("b.txt", 10ms, /*fails=*/true));
             tg.spawn(download("huge.iso", 1h));  // cancelled when b.txt fails
             co_return;
         });
+        // [end snippet]
     } catch (const corio::exception_group& errors) {
         std::printf("%s\n", errors.what());  // 1 error in task group: [1] b.txt: connection reset
     }
