@@ -62,6 +62,23 @@ corio::task<> exercise(http::server& app) {
     expect(answer.status() == 200, "the request in flight during stop() was answered");
 }
 
+/// The example of corio/http/server.hpp: one route, served until stop().
+corio::task<> items_example() {
+    // [snippet items]
+    http::server app;
+    app.get("/items/{id}", [](http::request& req) -> corio::task<http::response> {
+        co_return http::response::json({{"id", std::string(req.param("id"))}});
+    });
+    auto serving = corio::spawn(app.serve(corio::net::endpoint::parse("127.0.0.1", 0)));  // until stop() or SIGINT
+    // [end snippet]
+    co_await corio::sleep(0ms);  // let it bind
+    http::client_session session;
+    auto item = co_await session.get("http://" + app.local_endpoint()->to_string() + "/items/42");
+    expect((co_await item.json())["id"] == "42", "GET /items/42 -> {\"id\": \"42\"}");
+    app.stop();
+    co_await serving;
+}
+
 int main() {
     // [snippet serve]
     http::server app({.handler_timeout = 200ms});
@@ -74,4 +91,5 @@ int main() {
         co_await serving;  // returns once stop() has finished the shutdown
     }(app));
     // [end snippet]
+    corio::run(items_example());
 }

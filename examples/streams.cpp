@@ -1,4 +1,5 @@
-// Streams and resources: async generators, for_each, async_with, timeouts on a stream.
+// Streams and resources: async generators, for_each, a generator whose next() is cancel-safe,
+// async_with, timeouts on a stream.
 #include <corio/corio.hpp>
 
 #include <cstdio>
@@ -23,6 +24,19 @@ corio::async_generator<int> all_items() {
     }
 }
 // [end snippet]
+
+// A generator whose next() is cancel-safe: a wait_for(next(), d) that expires loses nothing.
+corio::async_generator<std::string> messages(corio::queue<std::string>& inbox) {
+    for (;;) {
+        std::string message;
+        // [snippet yield_exception]
+        std::exception_ptr cancelled;
+        try { message = co_await inbox.pop(); } catch (const corio::cancelled_error&) { cancelled = std::current_exception(); }
+        if (cancelled) co_yield corio::yield_exception(cancelled);  // next() throws it; the body stays here
+        // [end snippet]
+        if (!cancelled) co_yield std::move(message);
+    }
+}
 
 struct connection {
     bool* closed;
@@ -50,6 +64,18 @@ corio::task<int> streams() {
     // [end snippet]
     std::printf("sum of items: %d\n", sum);
 
+    corio::queue<std::string> inbox(8);
+    auto stream = messages(inbox);
+    bool timed_out = false;
+    try {
+        co_await corio::wait_for(stream.next(), 5ms);  // nothing arrives in time
+    } catch (const corio::timeout_error&) {
+        timed_out = true;
+    }
+    inbox.try_push("hello");
+    const std::optional<std::string> message = co_await stream.next();  // the generator carries on
+    std::printf("after a timeout: %s\n", message.value_or("(nothing)").c_str());
+
     bool closed = false;
     // [snippet async_with]
     // Like `async with`: aclose() runs after success, error, timeout or cancellation,
@@ -59,7 +85,7 @@ corio::task<int> streams() {
     });
     // [end snippet]
     std::printf("answer %d, connection closed: %s\n", answer, closed ? "yes" : "no");
-    co_return sum == 10 + 11 + 20 + 21 + 30 + 31 && answer == 42 && closed ? 0 : 1;
+    co_return sum == 10 + 11 + 20 + 21 + 30 + 31 && timed_out && message == "hello" && answer == 42 && closed ? 0 : 1;
 }
 
 int main() { return corio::run(streams()); }

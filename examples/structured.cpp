@@ -16,12 +16,14 @@ corio::task<bool> task_group_example() {
     // [snippet task_group]
     // Like asyncio.TaskGroup: no child outlives the block; the first error cancels the rest.
     try {
+        // [snippet with_task_group]
         co_await corio::with_task_group([](corio::task_group& tg) -> corio::task<> {
             tg.spawn(download("a.txt", 50ms));
             tg.spawn(download("b.txt", 10ms, /*fails=*/true));
             tg.spawn(download("huge.iso", 1h));  // cancelled when b.txt fails
             co_return;
         });
+        // [end snippet]
     } catch (const corio::exception_group& errors) {
         std::printf("%s\n", errors.what());  // 1 error in task group: [1] b.txt: connection reset
     }
@@ -59,6 +61,19 @@ corio::task<bool> cancellation_example() {
     co_return saved == 1 && job.cancelled();
 }
 
+corio::task<bool> owning_spawn_example() {
+    // [snippet owning_spawn]
+    int total = 0;
+    const std::string base = "page-";
+    // Pass the lambda itself (no call parentheses): spawn keeps it, and its captures, alive.
+    auto counting = corio::spawn([&total, base](int pages) -> corio::task<> {
+        for (int page = 1; page <= pages; ++page) total += co_await download(base + std::to_string(page), 1ms);
+    }, 3);
+    co_await counting;
+    // [end snippet]
+    co_return total == 18;
+}
+
 corio::task<bool> task_set_example() {
     // [snippet task_set]
     corio::task_set background;  // errors go to a handler (default: logged with the task's name)
@@ -73,7 +88,8 @@ corio::task<bool> task_set_example() {
 }
 
 corio::task<int> structured() {
-    const bool ok = co_await task_group_example() && co_await cancellation_example() && co_await task_set_example();
+    const bool ok = co_await task_group_example() && co_await cancellation_example() &&
+                    co_await owning_spawn_example() && co_await task_set_example();
     co_return ok ? 0 : 1;
 }
 

@@ -1,7 +1,11 @@
 // corio/as_completed.hpp — as_completed(tasks): outcomes in the order tasks finish.
 //
-//   auto results = corio::as_completed(std::move(tasks));
-//   while (auto o = co_await results.next()) { if (o->has_value()) use(o->value()); }
+// snippet: examples/combinators.cpp#as_completed
+//   auto results = corio::as_completed(std::move(calls));
+//   while (auto o = co_await results.next()) {  // outcome<T>s in the order the tasks finish
+//       if (o->has_value()) finished.push_back(o->value());
+//       else std::printf("failed: %s\n", corio::describe(o->error()).c_str());
+//   }
 //
 // Every task starts as its own child task when the generator is first advanced; each next()
 // yields the outcome<T> of the next one to finish (value or error; never throws for a child's

@@ -1,14 +1,18 @@
 // corio/async_generator.hpp — async_generator<T>: a coroutine that co_yields values lazily.
 //
-//   corio::async_generator<item> pages(client& c) {
+// snippet: examples/streams.cpp#generator
+//   // Like an async generator in Python: values are produced lazily, one page at a time.
+//   corio::async_generator<int> all_items() {
 //       for (int page = 1;; ++page) {
-//           auto items = co_await c.fetch_page(page);
+//           std::vector<int> items = co_await corio::wait_for(fetch_page(page), 1s);
 //           if (items.empty()) co_return;
-//           for (auto& i : items) co_yield std::move(i);
+//           for (int item : items) co_yield item;
 //       }
 //   }
-//   while (auto item = co_await gen.next()) use(*item);      // std::optional<T>
-//   co_await corio::for_each(pages(c), [](item i) { ... });   // fn may return void or task<>
+// snippet: examples/streams.cpp#for_each
+//   auto items = all_items();
+//   while (std::optional<int> item = co_await items.next()) sum += *item;
+//   // or: co_await corio::for_each(all_items(), [&](int item) { sum += item; });
 //
 // The generator's body runs in the consuming task, only while the consumer awaits next(): it
 // can await anything, and the consumer's cancellation reaches it. An exception that escapes the
@@ -23,9 +27,10 @@
 // next() fully cancel-safe — a wait_for(gen.next(), 5ms) that times out loses nothing, and the
 // following next() carries on — by catching the cancellation where it waits and handing it to
 // the consumer without ending:
+// snippet: examples/streams.cpp#yield_exception
 //   std::exception_ptr cancelled;
-//   try { co_await source.wait(); } catch (const corio::cancelled_error&) { cancelled = std::current_exception(); }
-//   if (cancelled) co_yield corio::yield_exception(cancelled);   // next() throws it; the body stays here
+//   try { message = co_await inbox.pop(); } catch (const corio::cancelled_error&) { cancelled = std::current_exception(); }
+//   if (cancelled) co_yield corio::yield_exception(cancelled);  // next() throws it; the body stays here
 // as_completed, client_response::chunks and request::body_stream do this.
 // Thread-safety: one consumer on one loop. Move-only; next() must not be called concurrently.
 #pragma once

@@ -1,7 +1,10 @@
 // corio/async_with.hpp — async_with: async RAII. The resource's aclose() runs on every path.
 //
-//   co_await corio::async_with(connect_db(dsn), [&](db_connection& db) -> corio::task<> {
-//       co_await db.execute("...");
+// snippet: examples/streams.cpp#async_with
+//   // Like `async with`: aclose() runs after success, error, timeout or cancellation,
+//   // shielded from cancellation and bounded (close_timeout, default 5 s).
+//   int answer = co_await corio::async_with(connect(&closed), [](connection& c) -> corio::task<int> {
+//       co_return co_await c.query();
 //   });
 //
 // Python's `async with`: `open` is awaited to obtain the resource (if that fails, there is

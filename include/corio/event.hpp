@@ -1,9 +1,12 @@
 // corio/event.hpp — corio::event: a flag tasks of one loop can wait for (asyncio.Event).
 //
+// snippet: examples/primitives.cpp#event
 //   corio::event ready;
-//   co_await ready.wait();   // returns at once if set; otherwise until someone calls set()
-//   ready.set();             // wakes every task waiting now; later wait()s return at once
-//   ready.clear();           // later wait()s wait again
+//   auto waiter = corio::spawn(ready.wait());  // a task waiting until someone calls set()
+//   co_await corio::yield();                   // (let it start waiting)
+//   ready.set();                               // wakes every task waiting now; later wait()s return at once
+//   co_await waiter;
+//   ready.clear();                             // later wait()s wait again
 //
 // Guarantees: set() wakes all current waiters, in the order they started waiting; each of them
 // returns from wait() even if clear() is called before it gets to run. wait() on a set event

@@ -1,9 +1,9 @@
 // corio/gather.hpp — run operations concurrently and collect their results.
 //
-//   auto [a, b] = co_await gather(fetch(x), fetch(y));        // fail-fast, tuple in input order
-//   std::vector<T> all = co_await gather(std::move(tasks));    // fail-fast, vector in input order
-//   auto settled = co_await gather_settled(fetch(x), fetch(y)); // every outcome<T>, never throws
-//                                                               // for a child's error
+// snippet: examples/combinators.cpp#gather
+//   auto [a, b] = co_await corio::gather(fetch("/a"), fetch("/b"));          // fail-fast; a tuple
+//   std::vector<std::string> all = co_await corio::gather(std::move(calls));  // fail-fast; in input order
+//   auto [ok, down] = co_await corio::gather_settled(fetch("/a"), fetch("/down"));  // an outcome<T> each
 // Each operation (a task or any awaitable) runs as its own child task, started when the gather
 // is first awaited. A void operation yields std::monostate.
 //

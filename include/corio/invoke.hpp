@@ -1,7 +1,13 @@
 // corio/invoke.hpp — invoke(callable, args...): a task that owns the callable and its arguments.
 //
-//   tg.spawn([&totals](int page) -> corio::task<> { totals += co_await fetch(page); }, 3);   // safe
-//   auto t = corio::invoke([name = std::string("x")]() -> corio::task<int> { co_return 1; });
+// snippet: examples/structured.cpp#owning_spawn
+//   int total = 0;
+//   const std::string base = "page-";
+//   // Pass the lambda itself (no call parentheses): spawn keeps it, and its captures, alive.
+//   auto counting = corio::spawn([&total, base](int pages) -> corio::task<> {
+//       for (int page = 1; page <= pages; ++page) total += co_await download(base + std::to_string(page), 1ms);
+//   }, 3);
+//   co_await counting;
 //
 // A lambda coroutine's captures live in the closure object, and its frame refers to that object;
 // `spawn([&] () -> task<> {...}())` calls the lambda on a temporary closure that dies at the end

@@ -1,11 +1,12 @@
 // corio/mutex.hpp — corio::mutex: mutual exclusion between tasks of one loop (asyncio.Lock).
 //
+// snippet: examples/primitives.cpp#mutex
 //   corio::mutex m;
 //   {
 //       auto lock = co_await m.lock();  // mutex::guard: unlocks when it goes out of scope
-//       ...                             // may suspend: other tasks run, but not in here
+//       co_await corio::sleep(1ms);     // may suspend: other tasks run, but not in here
 //   }
-//   if (auto lock = m.try_lock()) ...   // never waits; empty guard if locked
+//   if (auto lock = m.try_lock()) locked_at_once = true;  // never waits; empty guard if locked
 //
 // Guarantees: strict FIFO fairness. Unlocking while tasks wait hands the lock DIRECTLY to the
 // longest waiter; the mutex never looks free in between, so the unlocking task (or any other)

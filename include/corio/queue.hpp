@@ -1,10 +1,11 @@
 // corio/queue.hpp — corio::queue<T>: a bounded FIFO channel between tasks of one loop
 // (asyncio.Queue with a maxsize, plus close()).
 //
-//   corio::queue<job> jobs(16);            // capacity >= 1
-//   co_await jobs.push(make_job());        // waits while the queue is full
-//   job next = co_await jobs.pop();        // waits while it is empty
-//   jobs.close();                          // no more pushes; consumers drain what is left
+// snippet: examples/primitives.cpp#queue
+//   corio::queue<std::string> jobs(16);      // capacity >= 1
+//   co_await jobs.push("resize a.png");      // waits while the queue is full
+//   std::string next = co_await jobs.pop();  // waits while it is empty
+//   jobs.close();                            // no more pushes; consumers drain what is left
 //
 // Guarantees:
 //  - Items come out in the order they went in; waiting pushers and poppers are served FIFO.

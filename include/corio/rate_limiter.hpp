@@ -1,8 +1,9 @@
 // corio/rate_limiter.hpp — rate_limiter: at most `rate` operations per second, with bursts.
 //
+// snippet: examples/primitives.cpp#rate_limiter
 //   corio::rate_limiter limit(10.0, 5);  // 10 per second on average, up to 5 at once
 //   co_await limit.acquire();            // waits for a token (FIFO)
-//   if (limit.try_acquire()) ...         // never waits
+//   if (limit.try_acquire()) ++sent;     // never waits
 //
 // A token bucket measured on corio::clock (so virtual time applies): it holds up to `burst`
 // tokens, starts full, and refills continuously at `rate_per_second`; each acquire takes one.

@@ -1,7 +1,8 @@
 // corio/retry.hpp — retry(policy, fn): run an operation again when it fails transiently.
 //
-//   auto reply = co_await corio::retry({.max_attempts = 5, .attempt_timeout = 2s},
-//                                      [&] { return client.get("/status"); });
+// snippet: examples/combinators.cpp#retry
+//   corio::retry_policy policy{.max_attempts = 5, .initial_delay = 10ms, .attempt_timeout = 2s};
+//   auto reply = co_await corio::retry(policy, [&] { return get_status(attempts); });
 //
 // Calls fn() (a callable returning a task or another awaitable) until an attempt succeeds, and
 // returns that attempt's value. Between attempts it sleeps with exponential backoff and FULL

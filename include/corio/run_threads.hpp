@@ -1,6 +1,8 @@
 // corio/run_threads.hpp — run_threads(n, fn): one event loop per thread (thread-per-core).
 //
-//   corio::run_threads(2, [&](int index) { return serve_shard(index); });
+// snippet: examples/combinators.cpp#run_threads
+//   std::atomic<int> shards_done{0};
+//   corio::run_threads(2, [&](int index) { return serve_shard(index, shards_done); });
 //
 // Starts n threads; thread i runs corio::run(fn(i)) on its own loop, and run_threads returns
 // when all have finished. Loops share nothing: give each its own state (a listener with

@@ -1,12 +1,13 @@
 // corio/semaphore.hpp — corio::semaphore: at most N tasks of one loop at a time (asyncio.Semaphore).
 //
+// snippet: examples/primitives.cpp#semaphore
 //   corio::semaphore slots(3);
 //   {
 //       auto slot = co_await slots.acquire();  // semaphore::guard: releases when destroyed
-//       ...                                    // at most 3 tasks are in here at once
+//       co_await corio::sleep(1ms);            // at most 3 tasks are in here at once
 //   }
-//   if (auto slot = slots.try_acquire()) ...   // never waits; empty guard if none is free
-//   slots.release();                           // adds a unit (e.g. one taken by guard::detach)
+//   if (auto slot = slots.try_acquire()) slot.detach();  // never waits; detach: the unit stays taken
+//   slots.release();                                     // adds a unit (here: the detached one back)
 //
 // Guarantees: strict FIFO. A unit released while tasks wait goes DIRECTLY to the longest
 // waiter (available() stays 0), so nobody can barge in ahead of it. acquire() takes a free unit

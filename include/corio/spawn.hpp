@@ -4,8 +4,14 @@
 // at the loop's next batch. Give it the operation (a task or any awaitable), or — safe for
 // lambdas with captures — the callable and its arguments, which it keeps alive in the task's
 // frame (corio::invoke):
-//   spawn(fetch(url), "fetch");                                   // a task
-//   spawn([&log](std::string url) -> task<> { log += co_await fetch(url); }, url);   // a callable
+// snippet: examples/structured.cpp#owning_spawn
+//   int total = 0;
+//   const std::string base = "page-";
+//   // Pass the lambda itself (no call parentheses): spawn keeps it, and its captures, alive.
+//   auto counting = corio::spawn([&total, base](int pages) -> corio::task<> {
+//       for (int page = 1; page <= pages; ++page) total += co_await download(base + std::to_string(page), 1ms);
+//   }, 3);
+//   co_await counting;
 // Never spawn a capturing lambda CALLED in place (`spawn([&] () -> task<> {...}())`): its closure
 // dies at the end of the statement while the task still uses it (see README, "Pitfalls").
 // The returned join_handle is a counted reference to the task:

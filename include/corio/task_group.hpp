@@ -1,9 +1,11 @@
 // corio/task_group.hpp — structured concurrency: with_task_group (asyncio.TaskGroup, Trio nursery).
 //
-//   co_await corio::with_task_group([&](corio::task_group& tg) -> corio::task<> {
-//       auto a = tg.spawn(fetch(x));
-//       auto b = tg.spawn(fetch(y));
-//       co_return;  // the group then waits for a and b
+// snippet: examples/structured.cpp#with_task_group
+//   co_await corio::with_task_group([](corio::task_group& tg) -> corio::task<> {
+//       tg.spawn(download("a.txt", 50ms));
+//       tg.spawn(download("b.txt", 10ms, /*fails=*/true));
+//       tg.spawn(download("huge.iso", 1h));  // cancelled when b.txt fails
+//       co_return;
 //   });
 //
 // The body runs in the calling task; children spawned through `tg` run concurrently. The group

@@ -5,10 +5,14 @@
 // error handler (by default logged through corio::log_error with the task's name). A task that
 // ends by cancellation is not an error.
 //
-//   corio::task_set background;
-//   background.spawn(refresh_cache(), "refresh-cache");
-//   ...
-//   auto stuck = co_await background.shutdown(5s);  // cancel all, wait up to 5 s for cleanup
+// snippet: examples/structured.cpp#task_set
+//   corio::task_set background;  // errors go to a handler (default: logged with the task's name)
+//   background.spawn(download("refresh-cache", 20ms), "refresh-cache");
+//   background.spawn(corio::sleep(1h), "poller");
+//   co_await corio::sleep(30ms);
+//   // Cancel everything, give cleanup up to 1 s, and learn who did not finish.
+//   std::vector<std::string> stuck = co_await background.shutdown(1s);
+//   std::printf("shutdown: %zu tasks still running\n", stuck.size());
 //
 // Cancel safety: join_all() and shutdown() may be cancelled; the tasks in the set are then left
 // running (shutdown will already have asked them to cancel). Destroying a set that still has

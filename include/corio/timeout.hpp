@@ -1,23 +1,22 @@
 // corio/timeout.hpp — a deadline over a block of calls: fail_after, fail_at / timeout_at,
 // move_on_after, move_on_at (Trio's cancel scopes with deadlines; asyncio.timeout).
 //
-//   co_await corio::fail_after(10s, [&]() -> corio::task<> {      // timeout_error after 10 s
+// snippet: examples/timeouts.cpp#fail_after
+//   co_await corio::fail_after(10s, [&]() -> corio::task<> {  // timeout_error after 10 s
 //       auto user = co_await fetch_user(id);
-//       co_await save(user);                                      // both within the 10 s
+//       co_await save(user);                                  // both within the 10 s
 //   });
-//   const bool gave_up = co_await corio::move_on_after(2s, [&]() -> corio::task<> {
-//       co_await refresh_cache();                                 // best effort: cut at 2 s
+//   const bool gave_up = co_await corio::move_on_after(20ms, [&]() -> corio::task<> {
+//       co_await refresh_cache();                             // best effort: cut at 20 ms
 //   });
 //
 // The block is a callable returning a task (or any awaitable), called with no argument or with
 // the block's timeout_scope& (to read or move the deadline: timeout_scope.hpp). It is moved into
 // the operation's frame and runs in the calling task, in a cancel scope with the deadline: when
 // the deadline passes, the suspension point the block is at throws cancelled_error, the block's
-// cleanup runs, and then
-//   fail_after / fail_at / timeout_at   throw timeout_error ("timed out after 10s");
-//   move_on_after / move_on_at          return true (the block was cut short) or false, for a
-//                                       block returning void; std::optional<T> (nullopt when cut)
-//                                       for a block returning T.
+// cleanup runs, and then fail_after / fail_at / timeout_at throw timeout_error ("timed out
+// after 10s"), while move_on_after / move_on_at return true (the block was cut short) or false
+// for a block returning void, std::optional<T> (nullopt when cut) for a block returning T.
 // A block that finishes first returns its value or throws its own error, even if the deadline
 // fired in the same instant. If the calling task is cancelled (a request, not a deadline), that
 // cancellation propagates as cancelled_error. Nested blocks: the innermost deadline that expired

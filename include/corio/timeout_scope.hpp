@@ -5,9 +5,10 @@
 // there throws cancelled_error), and once the block has unwound the timeout reports — an error
 // for fail_after and wait_for, a flag for move_on_after. The block can read and move its
 // deadline through the scope it is handed:
-//   co_await corio::fail_after(5s, [&](corio::timeout_scope& scope) -> corio::task<> {
+// snippet: examples/timeouts.cpp#reschedule
+//   co_await corio::fail_after(50ms, [&](corio::timeout_scope& scope) -> corio::task<> {
 //       co_await connect();
-//       scope.reschedule(scope.deadline() + 5s);   // the handshake earned more time
+//       scope.reschedule(scope.deadline() + 50ms);  // the handshake earned more time
 //       co_await handshake();
 //   });
 // current_deadline() tells any code the nearest deadline in force in the calling task (from every

@@ -1,8 +1,9 @@
 // corio/wait_any.hpp — wait_any: the first operation to finish wins; the rest are cancelled.
 //
-//   auto first = co_await corio::wait_any(from_mirror_a(), from_mirror_b());
-//   // first.index() says which finished; std::get<I>(first) is its value
-//   auto [index, value] = co_await corio::wait_any(std::move(tasks));  // same-typed tasks
+// snippet: examples/combinators.cpp#wait_any
+//   auto first = co_await corio::wait_any(fetch("/slow"), fetch("/a"));  // the other one is cancelled
+//   std::printf("operation %zu finished first\n", first.index());      // std::get<I>(first): its value
+//   auto [index, value] = co_await corio::wait_any(std::move(mirrors));  // same-typed tasks
 //
 // Every operation runs as its own child task. When one finishes, all others are cancelled and
 // awaited (their cleanup runs) before wait_any returns. If the first to finish failed, its error

@@ -1,8 +1,9 @@
 // corio/http/client_response.hpp — http::client_response: the answer to a client_session request.
 //
-//   auto response = co_await session.get("/items", {.params = {{"page", "2"}}});
-//   response.raise_for_status();                  // status_error on 4xx/5xx
-//   nlohmann::json items = co_await response.json();
+// snippet: examples/http_client.cpp#response
+//   auto response = co_await session.get("items", http::request_options().param("page", "2"));
+//   response.raise_for_status();                      // status_error on 4xx/5xx
+//   nlohmann::json items = co_await response.json();  // the whole body (read once, then kept)
 //
 // A response arrives with its status line and headers; its body is read on demand: whole with
 // text()/bytes()/json() (read once, then kept, so text() then json() reads the network once), or

@@ -1,11 +1,11 @@
 // corio/http/client_session.hpp — http::client_session: an HTTP/1.1 client with a connection pool
 // (aiohttp.ClientSession).
 //
-//   http::client_session session({.base_url = "https://api.example.com/v1/",
-//                                 .timeout = {.total = 10s}});
-//   auto response = co_await session.get("items", {.params = {{"page", "1"}}});
-//   response.raise_for_status();
-//   auto items = co_await response.json();
+// snippet: examples/http_client.cpp#session
+//   http::client_session session({.base_url = service.url("/"), .timeout = {.total = 10s}});
+//   auto response = co_await session.get("items", http::request_options().param("page", "2"));
+//   response.raise_for_status();                      // status_error on 4xx/5xx
+//   nlohmann::json items = co_await response.json();  // the whole body (read once, then kept)
 //   co_await session.aclose();
 //
 // Connections: pooled per (scheme, host, port) and reused while the server keeps them alive.

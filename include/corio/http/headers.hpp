@@ -1,9 +1,10 @@
 // corio/http/headers.hpp — http::headers: an ordered, case-insensitive multi-map of header fields.
 //
+// snippet: examples/http_client.cpp#headers
 //   http::headers h{{"Accept", "application/json"}};
-//   h.set("X-Trace", "1");            // replaces every "x-trace"
-//   h.add("Cookie", "a=1");           // keeps earlier ones (Set-Cookie, Via, ...)
-//   if (auto type = h.get("content-type")) ...   // first value, any case
+//   h.set("X-Trace", "1");                                 // replaces every "x-trace"
+//   h.add("Cookie", "a=1");                                // keeps earlier ones (Set-Cookie, Via, ...)
+//   std::string accept(h.get("accept").value_or("*/*"));  // the first value; names in any case
 //
 // Names compare ASCII case-insensitively; the spelling of the first insertion is kept and sent.
 // Fields keep their insertion order, duplicates included. Values are stored as given: the HTTP

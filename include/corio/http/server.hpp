@@ -1,10 +1,11 @@
 // corio/http/server.hpp — http::server: an HTTP/1.1 server whose handlers are coroutines.
 //
+// snippet: examples/http_server.cpp#items
 //   http::server app;
 //   app.get("/items/{id}", [](http::request& req) -> corio::task<http::response> {
-//       co_return http::response::json({{"id", req.param("id")}});
+//       co_return http::response::json({{"id", std::string(req.param("id"))}});
 //   });
-//   co_await app.serve(net::endpoint::parse("127.0.0.1", 8080));   // until stop() or SIGINT
+//   auto serving = corio::spawn(app.serve(corio::net::endpoint::parse("127.0.0.1", 0)));  // until stop() or SIGINT
 //
 // Routing: method + path, with `{name}` segments captured as path parameters. An unknown path
 // answers 404, a known path with another method 405 (with Allow); HEAD is answered by the GET

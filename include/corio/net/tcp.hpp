@@ -1,8 +1,9 @@
 // corio/net/tcp.hpp — tcp_stream and tcp_listener: non-blocking TCP on the loop's reactor.
 //
+// snippet: examples/net.cpp#tcp
 //   auto conn = co_await net::tcp_stream::connect(net::endpoint::parse("127.0.0.1", port));
 //   co_await conn.write_all("ping");
-//   std::size_t n = co_await conn.read_some(buffer);   // 0 at end of stream
+//   std::size_t n = co_await conn.read_some(buffer);  // 0 at end of stream
 //
 // Every operation is bounded: a host name's lookup by options.resolve_timeout, connect by
 // options.connect_timeout, each read by read_timeout (an idle timeout: no byte for that long),

@@ -1,10 +1,11 @@
 // corio/net/tls.hpp — tls_context and tls_stream: TLS 1.2+ (OpenSSL 3) over a tcp_stream.
 //
-//   auto context = net::tls_context::client();                      // system CA store, verify on
-//   auto tcp = co_await net::tcp_stream::connect("example.com", 443);
-//   auto tls = co_await net::tls_stream::connect(std::move(tcp), context, "example.com");
-//   co_await tls.write_all("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n");
-//   std::size_t n = co_await tls.read_some(buffer);                 // 0 at end of stream
+// snippet: examples/net.cpp#tls
+//   auto context = net::tls_context::client({.ca_file = pki.ca_file});  // verify on; trust this CA
+//   auto tcp = co_await net::tcp_stream::connect("localhost", port);
+//   auto tls = co_await net::tls_stream::connect(std::move(tcp), context, "localhost");
+//   co_await tls.write_all("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+//   std::size_t n = co_await tls.read_some(buffer);  // 0 at end of stream
 //
 // Guarantees: a client verifies the peer's chain and its host name (or IP address, for an IP
 // literal) by default; TLS 1.2 is the minimum; renegotiation is refused. Every operation is
