@@ -1,6 +1,6 @@
 // The seed's central example in corio: fetch_data(url, timeout) with every failure mapped to a
 // precise error, then fetch_multiple_urls with gather_settled and a fail-fast variant. Runs
-// against the embedded demo service (apps/demo/demo_service.hpp) on 127.0.0.1.
+// against the embedded demo service (tests/support/demo_service.hpp) on 127.0.0.1.
 #include <corio/corio.hpp>
 
 #include <cstdio>

@@ -1,4 +1,4 @@
-// corio-serve-demo: runs the embedded demo service (apps/demo/demo_service.hpp) on its own, on
+// corio-serve-demo: runs the embedded demo service (tests/support/demo_service.hpp) on its own, on
 // 127.0.0.1, until SIGINT or SIGTERM — something real to point corio-fetch, curl or a browser at:
 //   corio-serve-demo --port 8080 &
 //   corio-fetch --json http://127.0.0.1:8080/users http://127.0.0.1:8080/error
