@@ -17,7 +17,7 @@ namespace {
 
 /// Serves until cancelled (corio::run cancels the main task on SIGINT/SIGTERM).
 corio::task<> serve(std::uint16_t port) {
-    co_await corio::async_with(corio_demo::start_demo_service(port), [](auto& service) -> corio::task<> {
+    co_await corio::async_with(corio_test_support::start_demo_service(port), [](auto& service) -> corio::task<> {
         std::printf("serving on %s\n", service->url("/").c_str());
         std::fflush(stdout);  // whoever waits for this line may be reading a pipe
         corio::event never;
