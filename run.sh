@@ -6,6 +6,7 @@
 #   ./run.sh bench      build (optimised) and run every bench/bench_* binary
 #   ./run.sh sanitize   clang++ + ASan/UBSan build (build-asan/) and ctest (fuzzers included)
 #   ./run.sh tsan       clang++ + ThreadSanitizer build (build-tsan/) and ctest
+#   ./run.sh debug-stack  g++ -O0 build (build-debug-stack/): the deep-await stack test alone
 #
 # Environment:
 #   CI=true             configure with -DCORIO_WERROR=ON
@@ -17,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
 usage() {
-  echo "usage: $0 tour|test|bench|sanitize|tsan [args for tour/bench...]" >&2
+  echo "usage: $0 tour|test|bench|sanitize|tsan|debug-stack [args for tour/bench...]" >&2
   exit 2
 }
 
@@ -25,7 +26,7 @@ usage() {
 mode="$1"
 shift
 case "$mode" in
-  tour|test|bench|sanitize|tsan) ;;
+  tour|test|bench|sanitize|tsan|debug-stack) ;;
   *) usage ;;
 esac
 
@@ -59,6 +60,17 @@ configure_clang() {
   local compiler=()
   if [[ ! -f "$dir/CMakeCache.txt" ]]; then
     compiler=(-DCMAKE_CXX_COMPILER=clang++)
+  fi
+  configure "$dir" "${compiler[@]}" "$@"
+}
+
+# configure_gcc <build-dir> [extra cmake args...]: a g++ build (see configure_clang).
+configure_gcc() {
+  local dir="$1"
+  shift
+  local compiler=()
+  if [[ ! -f "$dir/CMakeCache.txt" ]]; then
+    compiler=(-DCMAKE_CXX_COMPILER=g++)
   fi
   configure "$dir" "${compiler[@]}" "$@"
 }
@@ -108,5 +120,21 @@ case "$mode" in
     export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
     use_llvm_symbolizer TSAN_SYMBOLIZER_PATH
     run_ctest build-tsan
+    ;;
+  debug-stack)
+    # Symmetric transfer must not grow the stack at -O0 either: with g++ that rests on the
+    # -foptimize-sibling-calls corio exports to its users (CMakeLists.txt). An unoptimised g++
+    # build of test_task alone, running the test that awaits ten million completed children.
+    configure_gcc build-debug-stack -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O0 -g" \
+      -DCORIO_BUILD_TESTS=ON -DCORIO_BUILD_BENCH=OFF -DCORIO_BUILD_APPS=OFF \
+      -DCORIO_BUILD_EXAMPLES=OFF -DCORIO_BUILD_FUZZ=OFF
+    cmake --build build-debug-stack -j"$JOBS" --target test_task
+    # At most the usual 8 MiB of stack: an unlimited (or huge) one would hide the growth.
+    stack_kib="$(ulimit -s)"
+    if [[ "$stack_kib" == unlimited || "$stack_kib" -gt 8192 ]]; then
+      ulimit -s 8192
+    fi
+    ctest --test-dir build-debug-stack --output-on-failure --timeout 300 \
+      -R '^task\.ten_million_completed_children_do_not_grow_the_stack$' --no-tests=error
     ;;
 esac

@@ -52,17 +52,17 @@
 
 namespace {
 
-using corio_demo::find_program;
-using corio_demo::read_file;
-using corio_demo::start_process;
-using corio_demo::stop_process;
+using corio_test_support::find_program;
+using corio_test_support::read_file;
+using corio_test_support::start_process;
+using corio_test_support::stop_process;
 
 constexpr int client_cpu = 0;
 constexpr int server_cpu = 1;
 constexpr std::int64_t requests_per_iteration = 20'000;
 constexpr std::string_view expected_body = "Hello, World!";
 
-corio_demo::nginx_server server;  // shared by every call; stopped at the end of main (or at exit)
+corio_test_support::nginx_server server;  // shared by every call; stopped at the end of main (or at exit)
 
 /// Starts the server on first use; an error message, empty if it runs.
 const std::string& server_failure() {
@@ -97,11 +97,11 @@ wrk_result run_wrk(int port) {
     if (wrk.empty()) return {0, 0, "wrk not found (apt-get install wrk): no reference rate to compare with"};
     const char* seconds = std::getenv("CORIO_BENCH_WRK_SECONDS");
     const std::string duration = std::string(seconds != nullptr ? seconds : "5") + "s";
-    const auto run = corio_demo::run_program(
+    const auto run = corio_test_support::run_program(
         {wrk, "-t1", "-c64", "-d" + duration, "http://127.0.0.1:" + std::to_string(port) + "/"}, client_cpu);
     const double rate = number_after(run.output, "Requests/sec:");
-    const double requests = corio_demo::wrk_requests(run.output);
-    if (!run.started || rate <= 0 || requests <= 0 || corio_demo::wrk_saw_errors(run.output))
+    const double requests = corio_test_support::wrk_requests(run.output);
+    if (!run.started || rate <= 0 || requests <= 0 || corio_test_support::wrk_saw_errors(run.output))
         return {rate, 0, "wrk failed or saw errors:\n" + run.output};
     return {rate, (seconds_of(run.usage.ru_utime) + seconds_of(run.usage.ru_stime)) / requests, {}};
 }

@@ -54,8 +54,8 @@ namespace {
 
 namespace http = corio::http;
 
-using corio_demo::find_program;
-using corio_demo::start_process;
+using corio_test_support::find_program;
+using corio_test_support::start_process;
 
 constexpr int server_cpu = 0;
 constexpr int wrk_cpu = 1;
@@ -113,15 +113,16 @@ wrk_result run_wrk(int port, const std::string& path) {
     const char* seconds = std::getenv("CORIO_BENCH_WRK_SECONDS");  // per server; wrk runs twice, half as long
     const int half = std::atoi(seconds != nullptr ? seconds : "10") / 2;  // wrk takes whole seconds
     const std::string duration = std::to_string(std::max(1, half)) + "s";
-    const auto run = corio_demo::run_program({wrk, "-t1", "-c64", "-d" + duration, "--latency",
-                                              "http://127.0.0.1:" + std::to_string(port) + path},
-                                             wrk_cpu);
+    const auto run = corio_test_support::run_program({wrk, "-t1", "-c64", "-d" + duration, "--latency",
+                                                      "http://127.0.0.1:" + std::to_string(port) + path},
+                                                     wrk_cpu);
     const std::string& output = run.output;
     const auto rate_at = output.find("Requests/sec:");
     wrk_result r{rate_at == std::string::npos ? 0 : std::strtod(output.c_str() + rate_at + 13, nullptr),
-                 percentile_ms(output, "50%"), percentile_ms(output, "99%"), corio_demo::wrk_requests(output), {}};
+                 percentile_ms(output, "50%"), percentile_ms(output, "99%"),
+                 corio_test_support::wrk_requests(output), {}};
     if (!run.started || r.requests_per_second <= 0 || r.requests <= 0 || r.p50_ms < 0 || r.p99_ms < 0 ||
-        corio_demo::wrk_saw_errors(output))
+        corio_test_support::wrk_saw_errors(output))
         r.failure = "wrk failed or saw errors:\n" + output;
     return r;
 }
@@ -144,8 +145,8 @@ double process_cpu_seconds(pid_t pid) {
 }
 
 /// nginx serving /hello and /json with `workers` workers: one is pinned to CPU 0, several are
-/// not. (corio_demo::nginx_server has one worker and hides its pid, so this writes the same
-/// configuration through the same helpers.)
+/// not. (corio_test_support::nginx_server has one worker and hides its pid, so this writes the
+/// same configuration through the same helpers.)
 class nginx_under_test {
 public:
     ~nginx_under_test() { stop(); }
@@ -159,17 +160,17 @@ public:
         const std::string locations = "        location = /hello { return 200 \"" + std::string(hello_body) +
                                       "\"; }\n        location = /json { default_type application/json; return 200 '" +
                                       json_body() + "'; }\n";
-        port_ = corio_demo::free_port();
-        std::string config = corio_demo::nginx_config(
+        port_ = corio_test_support::free_port();
+        std::string config = corio_test_support::nginx_config(
             dir, port_, "    keepalive_requests 1000000;\n    keepalive_timeout 65s;\n", locations);
         config.replace(config.find("worker_processes 1;"), 19, "worker_processes " + std::to_string(workers) + ";");
         std::ofstream(dir / "nginx.conf") << config;
         pid_ = start_process({nginx, "-p", dir.string() + "/", "-c", (dir / "nginx.conf").string(), "-e",
                               (dir / "error.log").string()},
                              workers == 1 ? server_cpu : -1, -1);
-        std::string failure = "nginx did not listen within 5 s: " + corio_demo::read_file(dir / "error.log");
+        std::string failure = "nginx did not listen within 5 s: " + corio_test_support::read_file(dir / "error.log");
         for (int i = 0; i < 500 && pid_ > 0; ++i) {
-            if (corio_demo::accepts_connections(port_)) {
+            if (corio_test_support::accepts_connections(port_)) {
                 failure.clear();
                 break;
             }
@@ -192,7 +193,7 @@ public:
     }
 
     void stop() noexcept {
-        if (pid_ > 0) corio_demo::stop_process(std::exchange(pid_, -1));
+        if (pid_ > 0) corio_test_support::stop_process(std::exchange(pid_, -1));
     }
 
 private:
@@ -215,7 +216,7 @@ public:
     ~corio_under_test() { stop(); }
 
     std::string start() {
-        const int port = threads_ == 1 ? 0 : corio_demo::free_port();
+        const int port = threads_ == 1 ? 0 : corio_test_support::free_port();
         thread_ = std::thread([this, port] {
             std::optional<bench::pin_thread> pin;  // for the whole life of the server thread
             if (threads_ == 1) pin.emplace(server_cpu);
@@ -231,7 +232,7 @@ public:
         for (int i = 0; i < 500 && !done_; ++i) {
             if (const auto local = server_.local_endpoint()) {
                 port_ = local->port();
-                if (corio_demo::accepts_connections(port_)) return {};
+                if (corio_test_support::accepts_connections(port_)) return {};
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }

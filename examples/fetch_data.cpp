@@ -1,6 +1,6 @@
 // The seed's central example in corio: fetch_data(url, timeout) with every failure mapped to a
 // precise error, then fetch_multiple_urls with gather_settled and a fail-fast variant. Runs
-// against the embedded demo service (apps/demo/demo_service.hpp) on 127.0.0.1.
+// against the embedded demo service (tests/support/demo_service.hpp) on 127.0.0.1.
 #include <corio/corio.hpp>
 
 #include <cstdio>
@@ -58,7 +58,7 @@ corio::task<std::vector<nlohmann::json>> fetch_multiple_strict(http::client_sess
 }
 // [end snippet]
 
-corio::task<> demo(corio_demo::demo_service& service) {
+corio::task<> demo(corio_test_support::demo_service& service) {
     http::client_session session;  // one session (one connection pool) for every request
     const std::vector<std::string> urls = {service.url("/users"), service.url("/error"), service.url("/slow"),
                                            service.url("/invalid-json"), service.url("/missing"), service.url("/broken")};
@@ -82,7 +82,7 @@ corio::task<> demo(corio_demo::demo_service& service) {
 
 int main() {
     corio::run([]() -> corio::task<> {
-        co_await corio::async_with(corio_demo::start_demo_service(),
+        co_await corio::async_with(corio_test_support::start_demo_service(),
                                    [](auto& service) -> corio::task<> { co_await demo(*service); });
     }());
 }

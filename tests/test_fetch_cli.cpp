@@ -55,7 +55,7 @@ public:
 
 private:
     corio::task<> serve() {
-        co_await corio::async_with(corio_demo::start_demo_service(), [this](auto& service) -> corio::task<> {
+        co_await corio::async_with(corio_test_support::start_demo_service(), [this](auto& service) -> corio::task<> {
             loop_ = corio::current_loop_handle();  // before the test thread can read it
             started_ = true;
             ready_.set_value(service->url(""));

@@ -22,9 +22,9 @@ using corio::http::client_session;
 using corio::http::client_timeout;
 using corio::http::request_options;
 using corio::net::tcp_stream;
-using corio_demo::reply;
-using test_request = corio_demo::received_request;
-using test_server = corio_demo::loopback_server;
+using corio_test_support::reply;
+using test_request = corio_test_support::received_request;
+using test_server = corio_test_support::loopback_server;
 
 namespace {
 
@@ -760,7 +760,7 @@ protected:
     }
     std::string url(std::string_view path) const { return "http://127.0.0.1:" + std::to_string(nginx_.port()) + std::string(path); }
 
-    corio_demo::nginx_server nginx_;
+    corio_test_support::nginx_server nginx_;
 };
 
 TEST_F(nginx_peer, decodes_its_chunked_gzip_and_reads_identity_bodies) {

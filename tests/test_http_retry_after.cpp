@@ -71,7 +71,7 @@ corio::task<std::pair<int, corio::clock::duration>> retried_get(std::string url,
 
 TEST(http_retry_after, corio_retry_waits_what_the_server_asks) {
     corio::run([]() -> corio::task<> {
-        auto demo = co_await corio_demo::start_demo_service();
+        auto demo = co_await corio_test_support::start_demo_service();
         // Two 503s with Retry-After: 1, then 200: two waits of a second each.
         const auto [status, took] = co_await retried_get(demo->url("/flaky?key=a&fail=2&retry_after=1"), true);
         EXPECT_EQ(status, 200);

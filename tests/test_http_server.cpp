@@ -273,7 +273,7 @@ TEST(http_server, a_header_that_would_split_the_response_is_a_logged_500) {
 
 TEST(http_server, the_demo_services_retry_after_cannot_be_used_to_split_responses) {
     corio::run([]() -> corio::task<> {
-        auto demo = co_await corio_demo::start_demo_service();
+        auto demo = co_await corio_test_support::start_demo_service();
         auto stream = co_await tcp_stream::connect(corio::net::endpoint::parse("127.0.0.1", demo->port()));
         co_await stream.write_all("GET /flaky?key=s&retry_after=1%0D%0AX-Evil:%20yes HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         std::string reply;

@@ -278,7 +278,7 @@ std::string wrk_summary(const std::string& output) {
 }  // namespace
 
 TEST(http_soak, good_clients_see_no_errors_while_hostile_clients_attack) {
-    const std::string wrk = corio_demo::find_program("wrk");
+    const std::string wrk = corio_test_support::find_program("wrk");
     if (wrk.empty()) GTEST_SKIP() << "wrk not found (apt-get install wrk; scripts/setup.sh installs it)";
 
     // What the server logs (cut responses, failed connection tasks), counted instead of printed.
@@ -309,7 +309,7 @@ TEST(http_soak, good_clients_see_no_errors_while_hostile_clients_attack) {
     });
     app.post("/echo", [](request& req) -> corio::task<response> { co_return response::text(req.body()); });
 
-    const int port = corio_demo::free_port();
+    const int port = corio_test_support::free_port();
     ASSERT_GT(port, 0);
     const endpoint target = endpoint::parse("127.0.0.1", static_cast<std::uint16_t>(port));
     std::string server_failure;
@@ -321,9 +321,9 @@ TEST(http_soak, good_clients_see_no_errors_while_hostile_clients_attack) {
         }
     });
     const auto listen_deadline = std::chrono::steady_clock::now() + 5s;
-    while (!corio_demo::accepts_connections(port) && std::chrono::steady_clock::now() < listen_deadline)
+    while (!corio_test_support::accepts_connections(port) && std::chrono::steady_clock::now() < listen_deadline)
         std::this_thread::sleep_for(10ms);
-    if (!corio_demo::accepts_connections(port)) {
+    if (!corio_test_support::accepts_connections(port)) {
         app.stop(0s);
         serving.join();
         corio::set_error_logger(previous_logger);
@@ -345,7 +345,7 @@ TEST(http_soak, good_clients_see_no_errors_while_hostile_clients_attack) {
 
     const std::string url = "http://127.0.0.1:" + std::to_string(port);
     auto run_wrk = [&](const std::string& path, const std::string& seconds) {
-        return corio_demo::run_program({wrk, "-t1", "-c16", "-d" + seconds, url + path}, -1);
+        return corio_test_support::run_program({wrk, "-t1", "-c16", "-d" + seconds, url + path}, -1);
     };
 
     // Warm-up (2 s, under attack): the allocator's arenas, the frame pools and the kernel's
@@ -413,8 +413,8 @@ TEST(http_soak, good_clients_see_no_errors_while_hostile_clients_attack) {
     // 1000/s even with the attack sharing its CPUs), not one error, not one non-2xx.
     for (const auto* run : {&hello, &json}) {
         EXPECT_TRUE(run->started);
-        EXPECT_GT(corio_demo::wrk_requests(run->output), 5000) << run->output;
-        EXPECT_FALSE(corio_demo::wrk_saw_errors(run->output)) << run->output;
+        EXPECT_GT(corio_test_support::wrk_requests(run->output), 5000) << run->output;
+        EXPECT_FALSE(corio_test_support::wrk_saw_errors(run->output)) << run->output;
     }
     // The hostile clients really ran: every shape many times over (each attacker cycles through
     // all of them; the slowest shapes take 1-3 s, so 32 clients x 20 s give each shape >= 40).

@@ -1,4 +1,4 @@
-// corio-serve-demo: runs the embedded demo service (apps/demo/demo_service.hpp) on its own, on
+// corio-serve-demo: runs the embedded demo service (tests/support/demo_service.hpp) on its own, on
 // 127.0.0.1, until SIGINT or SIGTERM — something real to point corio-fetch, curl or a browser at:
 //   corio-serve-demo --port 8080 &
 //   corio-fetch --json http://127.0.0.1:8080/users http://127.0.0.1:8080/error
@@ -17,7 +17,7 @@ namespace {
 
 /// Serves until cancelled (corio::run cancels the main task on SIGINT/SIGTERM).
 corio::task<> serve(std::uint16_t port) {
-    co_await corio::async_with(corio_demo::start_demo_service(port), [](auto& service) -> corio::task<> {
+    co_await corio::async_with(corio_test_support::start_demo_service(port), [](auto& service) -> corio::task<> {
         std::printf("serving on %s\n", service->url("/").c_str());
         std::fflush(stdout);  // whoever waits for this line may be reading a pipe
         corio::event never;

@@ -390,7 +390,7 @@ corio::task<> all_sections() {
 
 corio::task<int> run_tour() {
     std::printf("corio tour: asyncio's patterns as native C++ coroutines\n");
-    co_await corio::async_with(corio_demo::start_demo_service(), [](auto& service) -> corio::task<> {
+    co_await corio::async_with(corio_test_support::start_demo_service(), [](auto& service) -> corio::task<> {
         std::printf("(the remote calls are real HTTP requests to the demo service, corio's own http::server, at %s)\n", service->url("/").c_str());
         tour::connect(service->url("/"));
         co_await all_sections();

@@ -1,5 +1,5 @@
 // The tour's remote API: real HTTP requests, through one http::client_session, to the demo
-// service (apps/demo/demo_service.hpp) that the tour starts on 127.0.0.1.
+// service (tests/support/demo_service.hpp) that the tour starts on 127.0.0.1.
 #pragma once
 
 #include <chrono>

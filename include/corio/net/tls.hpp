@@ -130,7 +130,8 @@ public:
     /// The underlying stream, for its options(); do not read, write or close it directly.
     tcp_stream& tcp() noexcept { return tcp_; }
     /// The OpenSSL SSL object, for what corio does not wrap (peer certificate, cipher...);
-    /// null when closed. Do not read, write or shut it down yourself.
+    /// null when closed. Do not read, write or shut it down yourself. corio links OpenSSL
+    /// privately: code that calls OpenSSL includes its headers and links OpenSSL::SSL itself.
     ssl_st* native_handle() const noexcept { return ssl_.get(); }
 
 private:

@@ -31,7 +31,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace corio_demo {
+namespace corio_test_support {
 
 namespace http = corio::http;
 
@@ -140,4 +140,4 @@ inline corio::task<std::unique_ptr<demo_service>> start_demo_service(std::uint16
     return demo_service::start(port);
 }
 
-}  // namespace corio_demo
+}  // namespace corio_test_support

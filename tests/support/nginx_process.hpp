@@ -1,7 +1,7 @@
 // nginx_server: a throwaway nginx for tests and benchmarks (a real peer, never a mock), and the
 // small process helpers it needs. Linux only.
 //
-//   corio_demo::nginx_server nginx;
+//   corio_test_support::nginx_server nginx;
 //   if (auto failure = nginx.start({.server = "location / { return 200 \"hi\"; }"}); !failure.empty()) ...
 //   ... http://127.0.0.1:<nginx.port()>/ ...
 //
@@ -33,7 +33,7 @@
 #include <utility>
 #include <vector>
 
-namespace corio_demo {
+namespace corio_test_support {
 
 /// The absolute path of `name` in $PATH or the sbin directories (nginx lives in /usr/sbin,
 /// often not in a user's PATH); empty if not found.
@@ -263,4 +263,4 @@ private:
     std::filesystem::path dir_;  // the configuration directory until nginx has started
 };
 
-}  // namespace corio_demo
+}  // namespace corio_test_support

@@ -21,7 +21,7 @@
 #include <memory>
 #include <string>
 
-namespace corio_demo {
+namespace corio_test_support {
 
 struct received_request {
     std::string method;
@@ -121,4 +121,4 @@ private:
     std::size_t max_open_ = 0;
 };
 
-}  // namespace corio_demo
+}  // namespace corio_test_support
