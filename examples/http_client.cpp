@@ -1,4 +1,4 @@
-// The HTTP client against the demo service (apps/demo/demo_service.hpp) on 127.0.0.1: a session
+// The HTTP client against the demo service (tests/support/demo_service.hpp) on 127.0.0.1: a session
 // with a base URL, a response's body, header fields, and corio::retry waiting what a 503's
 // Retry-After asks. The regions between snippet markers are the examples the headers in
 // include/corio/http/ show (scripts/readme_snippets.py keeps them identical).
@@ -18,7 +18,7 @@ void check(bool ok, const char* what) {
     if (!ok) throw std::runtime_error(what);
 }
 
-corio::task<> session_example(corio_demo::demo_service& service) {
+corio::task<> session_example(corio_test_support::demo_service& service) {
     // [snippet session]
     http::client_session session({.base_url = service.url("/"), .timeout = {.total = 10s}});
     // [snippet response]
@@ -32,7 +32,7 @@ corio::task<> session_example(corio_demo::demo_service& service) {
     check(session.closed(), "aclose() closed the session");
 }
 
-corio::task<> retry_after_example(corio_demo::demo_service& service) {
+corio::task<> retry_after_example(corio_test_support::demo_service& service) {
     http::client_session session;
     const std::string url = service.url("/flaky?key=example&fail=2&status=503&retry_after=0");
     // [snippet retry_after]
@@ -62,7 +62,7 @@ void headers_example() {
 int main() {
     headers_example();
     corio::run([]() -> corio::task<> {
-        co_await corio::async_with(corio_demo::start_demo_service(), [](auto& service) -> corio::task<> {
+        co_await corio::async_with(corio_test_support::start_demo_service(), [](auto& service) -> corio::task<> {
             co_await session_example(*service);
             co_await retry_after_example(*service);
         });

@@ -11,7 +11,7 @@ namespace http = corio::http;
 
 // [snippet server]
 /// The service's routes. Handlers are coroutines; what they throw becomes a logged 500.
-void add_routes(http::server& app) {
+void add_routes(http::server& app, corio::event& export_started) {
     app.get("/healthz", [](http::request&) -> corio::task<http::response> {
         co_return http::response::json({{"status", "ok"}});
     });
@@ -27,6 +27,11 @@ void add_routes(http::server& app) {
         co_await corio::sleep(10s);  // slower than handler_timeout: cancelled, answered 503
         co_return http::response::text("never sent");
     });
+    app.get("/export", [&export_started](http::request&) -> corio::task<http::response> {
+        export_started.set();         // (the shutdown example waits for this)
+        co_await corio::sleep(50ms);  // e.g. a long query
+        co_return http::response::text("exported");
+    });
 }
 // [end snippet]
 
@@ -35,7 +40,7 @@ void expect(bool ok, const char* what) {
     if (!ok) throw std::runtime_error(what);
 }
 
-corio::task<> exercise(http::server& app) {
+corio::task<> exercise(http::server& app, corio::event& export_started) {
     const std::string base = "http://" + app.local_endpoint()->to_string();
     http::client_session session;
     auto health = co_await session.get(base + "/healthz");
@@ -54,8 +59,8 @@ corio::task<> exercise(http::server& app) {
 
     // [snippet shutdown]
     // Graceful shutdown: a request in flight still gets its answer.
-    auto in_flight = corio::spawn(session.get(base + "/users/8"));
-    co_await corio::sleep(2ms);
+    auto in_flight = corio::spawn(session.get(base + "/export"));
+    co_await export_started.wait();  // its handler runs
     app.stop(5s);  // stop accepting, close idle connections, let requests finish (up to 5 s)
     auto answer = co_await in_flight;
     // [end snippet]
@@ -69,27 +74,26 @@ corio::task<> items_example() {
     app.get("/items/{id}", [](http::request& req) -> corio::task<http::response> {
         co_return http::response::json({{"id", std::string(req.param("id"))}});
     });
-    auto serving = corio::spawn(app.serve(corio::net::endpoint::parse("127.0.0.1", 0)));  // until stop() or SIGINT
+    const auto where = co_await app.start(corio::net::endpoint::parse("127.0.0.1", 0));  // listening from here
     // [end snippet]
-    co_await corio::sleep(0ms);  // let it bind
     http::client_session session;
-    auto item = co_await session.get("http://" + app.local_endpoint()->to_string() + "/items/42");
+    auto item = co_await session.get("http://" + where.to_string() + "/items/42");
     expect((co_await item.json())["id"] == "42", "GET /items/42 -> {\"id\": \"42\"}");
     app.stop();
-    co_await serving;
+    co_await app.wait_closed();
 }
 
 int main() {
     // [snippet serve]
     http::server app({.handler_timeout = 200ms});
-    add_routes(app);
-    corio::run([](http::server& app) -> corio::task<> {
-        auto serving = corio::spawn(app.serve(corio::net::endpoint::parse("127.0.0.1", 0)));
-        co_await corio::sleep(0ms);  // let it bind
-        std::printf("serving on http://%s\n", app.local_endpoint()->to_string().c_str());
-        co_await exercise(app);
-        co_await serving;  // returns once stop() has finished the shutdown
-    }(app));
+    corio::event export_started;
+    add_routes(app, export_started);
+    corio::run([](http::server& app, corio::event& export_started) -> corio::task<> {
+        const auto where = co_await app.start(corio::net::endpoint::parse("127.0.0.1", 0));
+        std::printf("serving on http://%s\n", where.to_string().c_str());
+        co_await exercise(app, export_started);
+        co_await app.wait_closed();  // returns once stop() has finished the shutdown
+    }(app, export_started));
     // [end snippet]
     corio::run(items_example());
 }

@@ -111,12 +111,11 @@ void add_routes(http::server& app, int& live_handlers) {
 corio::task<> two_requests_through_the_pool(int& live_handlers) {
     http::server app;
     add_routes(app, live_handlers);
-    auto serving = corio::spawn(app.serve(corio::net::endpoint::parse("127.0.0.1", 0)));
+    const auto where = co_await app.start(corio::net::endpoint::parse("127.0.0.1", 0));
     std::exception_ptr failure;
     try {
-        co_await corio::sleep(0ms);  // serve() binds before it first waits
         http::client_session session;
-        const std::string url = "http://" + app.local_endpoint()->to_string() + "/data";
+        const std::string url = "http://" + where.to_string() + "/data";
         for (int i = 0; i < 2; ++i) {
             auto response = co_await session.get(url);
             EXPECT_EQ((co_await response.text()).size(), 100'000u);
@@ -125,7 +124,7 @@ corio::task<> two_requests_through_the_pool(int& live_handlers) {
         failure = std::current_exception();
     }
     app.stop(100ms);
-    co_await corio::uncancellable(std::move(serving));
+    co_await corio::uncancellable(app.wait_closed());
     if (failure) std::rethrow_exception(failure);
 }
 
@@ -146,9 +145,10 @@ corio::task<> upload_a_streamed_body(int& live_handlers) {
     http::server app;
     add_routes(app, live_handlers);
     auto exchange = [&app](corio::task_group& tg) -> corio::task<> {
-        tg.spawn(app.serve(corio::net::endpoint::parse("127.0.0.1", 0)));
-        co_await corio::sleep(0ms);
-        auto client = co_await corio::net::tcp_stream::connect(*app.local_endpoint());
+        auto listener = corio::net::tcp_listener::bind(corio::net::endpoint::parse("127.0.0.1", 0));
+        const auto where = listener.local_endpoint();
+        tg.spawn(app.serve(std::move(listener)));  // the serving is a child: the sweep cancels it too
+        auto client = co_await corio::net::tcp_stream::connect(where);
         co_await client.write_all("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
         for (int i = 0; i < 3; ++i) {
             co_await client.write_all("400\r\n" + std::string(0x400, 'u') + "\r\n");

@@ -38,11 +38,10 @@ std::string base_url(const server& app) { return "http://" + app.local_endpoint(
 template <class Body>
 void with_app(server& app, Body body) {
     corio::run([](server& app, Body body) -> corio::task<> {
-        auto serving = corio::spawn(app.serve(corio::net::endpoint::parse("127.0.0.1", 0)));
-        co_await corio::sleep(0ms);  // serve() binds before its first suspension
+        co_await app.start(corio::net::endpoint::parse("127.0.0.1", 0));
         co_await body(app);
         app.stop(1s);
-        co_await serving;
+        co_await app.wait_closed();
     }(app, std::move(body)));
 }
 
@@ -555,13 +554,15 @@ TEST(http_server, streams_chunked_responses) {
 
 TEST(http_server, graceful_shutdown_finishes_requests_in_flight) {
     server app;
-    app.get("/work", [](request&) -> corio::task<response> {
+    int working = 0;
+    corio::event all_working;
+    app.get("/work", [&working, &all_working](request&) -> corio::task<response> {
+        if (++working == 5) all_working.set();
         co_await corio::sleep(100ms);
         co_return response::text("done");
     });
-    corio::run([](server& app) -> corio::task<> {
-        auto serving = corio::spawn(app.serve(corio::net::endpoint::parse("127.0.0.1", 0)));
-        co_await corio::sleep(0ms);
+    corio::run([](server& app, corio::event& all_working) -> corio::task<> {
+        co_await app.start(corio::net::endpoint::parse("127.0.0.1", 0));
         client_session session;
         std::vector<corio::task<std::string>> calls;
         for (int i = 0; i < 5; ++i)
@@ -569,13 +570,13 @@ TEST(http_server, graceful_shutdown_finishes_requests_in_flight) {
                 co_return co_await (co_await s.get(url)).text();
             }(session, base_url(app) + "/work"));
         auto in_flight = corio::spawn(corio::gather(std::move(calls)));
-        co_await corio::sleep(30ms);
+        co_await all_working.wait();  // five handlers run
         app.stop(2s);
         const auto bodies = co_await in_flight;
         EXPECT_EQ(std::count(bodies.begin(), bodies.end(), "done"), 5);
-        co_await serving;  // returns once they are answered
+        co_await app.wait_closed();  // returns once they are answered
         EXPECT_EQ(app.requests_served(), 5u);
-    }(app));
+    }(app, all_working));
 }
 
 TEST(http_server, sigterm_shuts_down_gracefully) {
@@ -588,15 +589,14 @@ TEST(http_server, sigterm_shuts_down_gracefully) {
     });
     int status = 0;  // the client task may be cancelled by run()'s exit before it reads it
     EXPECT_THROW(corio::run([](server& app, int& status) -> corio::task<> {
-                     auto serving = corio::spawn(app.serve(corio::net::endpoint::parse("127.0.0.1", 0)));
-                     co_await corio::sleep(0ms);
+                     co_await app.start(corio::net::endpoint::parse("127.0.0.1", 0));
                      auto request = corio::spawn([](std::string url, int& status) -> corio::task<> {
                          client_session session;
                          status = (co_await session.get(url)).status();
                      }(base_url(app) + "/work", status));
                      co_await corio::sleep(20ms);
-                     ::kill(::getpid(), SIGTERM);  // corio::run cancels this task; awaiting serving cancels it
-                     co_await serving;
+                     ::kill(::getpid(), SIGTERM);  // corio::run cancels this task, then the serving
+                     co_await app.wait_closed();
                  }(app, status)),
                  corio::cancelled_error);
     EXPECT_TRUE(handler_finished);           // the request in flight ran to its end

@@ -99,17 +99,21 @@ TEST(task_group, has_no_public_constructor) {
     static_assert(!std::is_copy_constructible_v<corio::task_group>);
 }
 
-/// The mistake owning spawn replaces: the closure is a temporary, destroyed at the end of the
-/// statement, while the task it started still reads its capture.
+/// The mistake owning spawn replaces: a coroutine lambda called in place runs from a closure
+/// that dies at the end of the statement, while the task it started still reads the capture.
+/// The closure lives on the heap here so that its death is a free ASan always sees (a dead stack
+/// temporary is not always poisoned).
 [[maybe_unused]] void spawn_a_lambda_called_in_place() {
-    corio::run([]() -> corio::task<> {
-        const std::string word(64, 'x');
-        auto h = corio::spawn([word]() -> corio::task<std::size_t> {  // BAD: called in place
-            co_await corio::sleep(1ms);
-            co_return word.size();  // reads the dead closure
-        }());
-        std::printf("%zu\n", co_await h);
-    }());
+    corio::event_loop loop;
+    auto body = [word = std::string(64, 'x')]() -> corio::task<std::size_t> {
+        co_await corio::sleep(1ms);
+        co_return word.size();  // reads the closure, dead since before the loop ran
+    };
+    auto closure = std::make_unique<decltype(body)>(std::move(body));
+    auto h = corio::spawn((*closure)());  // BAD: the task does not own the closure
+    closure.reset();                      // what the end of `spawn([..]{..}())` does
+    loop.run_until_done(h.state());
+    std::printf("%zu\n", h.result());
 }
 
 TEST(lifetime, a_capturing_lambda_called_in_place_is_caught_by_asan) {
@@ -117,7 +121,7 @@ TEST(lifetime, a_capturing_lambda_called_in_place_is_caught_by_asan) {
     GTEST_SKIP() << "needs the AddressSanitizer build (./run.sh sanitize)";
 #else
     GTEST_FLAG_SET(death_test_style, "threadsafe");
-    EXPECT_DEATH(spawn_a_lambda_called_in_place(), "AddressSanitizer: (stack-use-after-scope|heap-use-after-free|stack-use-after-return)");
+    EXPECT_DEATH(spawn_a_lambda_called_in_place(), "AddressSanitizer: heap-use-after-free");
 #endif
 }
 

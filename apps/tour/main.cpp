@@ -350,13 +350,14 @@ corio::task<> server_deadlines_and_graceful_shutdown() {
         co_await corio::sleep(5s);  // far slower than the handler deadline
         co_return corio::http::response::text("never sent");
     });
-    app.get("/work", [](corio::http::request&) -> corio::task<corio::http::response> {
+    int working = 0;
+    corio::event three_working;  // set when three /work handlers run at once
+    app.get("/work", [&working, &three_working](corio::http::request&) -> corio::task<corio::http::response> {
+        if (++working == 3) three_working.set();
         co_await corio::sleep(80ms);
         co_return corio::http::response::text("finished");
     });
-    auto serving = corio::spawn(app.serve(corio::net::endpoint::parse("127.0.0.1", 0)));
-    co_await corio::sleep(0ms);  // let it bind
-    const std::string base = "http://" + app.local_endpoint()->to_string();
+    const std::string base = "http://" + (co_await app.start(corio::net::endpoint::parse("127.0.0.1", 0))).to_string();
     corio::http::client_session session;
     auto slow = co_await session.get(base + "/report");
     say("GET /report -> %d %s (the handler was cancelled at its 100 ms deadline)", slow.status(), slow.reason().c_str());
@@ -364,11 +365,11 @@ corio::task<> server_deadlines_and_graceful_shutdown() {
     std::vector<corio::task<std::string>> calls;
     for (int i = 0; i < 3; ++i) calls.push_back(body_of(session, base + "/work"));
     auto in_flight = corio::spawn(corio::gather(std::move(calls)));
-    co_await corio::sleep(20ms);
+    co_await three_working.wait();
     app.stop(2s);
     say("stop() called while 3 requests were in flight");
     const auto bodies = co_await in_flight;
-    co_await serving;
+    co_await app.wait_closed();
     say("the server stopped after answering them: %s, %s, %s", bodies[0].c_str(), bodies[1].c_str(), bodies[2].c_str());
     check(std::count(bodies.begin(), bodies.end(), "finished") == 3, "every request in flight was answered");
 }

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdio>
 #include <ctime>
+#include <exception>
 #include <list>
 #include <stdexcept>
 
@@ -681,7 +682,14 @@ void server::runtime::log_access(const request& req, const response& resp, clock
 
 server::server(server_options options) : options_(options), registry_(std::make_shared<registry>()) {}
 
-server::~server() = default;
+server::~server() {
+    // The background serve() uses this object: destroying it first would be a use-after-free.
+    if (background_ && !background_->done()) {
+        log_error("http::server destroyed while it still serves in the background: call stop() and co_await "
+                  "wait_closed() first");
+        std::terminate();
+    }
+}
 
 server& server::route(std::string method, std::string pattern, handler h, route_options options) {
     if (pattern.empty() || pattern.front() != '/') throw std::invalid_argument("http::server: a route must start with '/': " + pattern);
@@ -775,8 +783,18 @@ private:
     std::chrono::nanoseconds grace_{};
 };
 
-task<> server::serve(net::endpoint local, bool reuse_port) {
+net::tcp_listener server::listen(net::endpoint local, bool reuse_port) {
     auto listener = net::tcp_listener::bind(local, {.backlog = 1024, .reuse_port = reuse_port});
+    std::lock_guard lock(mutex_);
+    if (!local_) local_ = listener.local_endpoint();
+    return listener;
+}
+
+task<> server::serve(net::endpoint local, bool reuse_port) {
+    co_await serve(listen(local, reuse_port));  // a coroutine: nothing binds before it runs, on its loop
+}
+
+task<> server::serve(net::tcp_listener listener) {
     {
         std::lock_guard lock(mutex_);
         if (!local_) local_ = listener.local_endpoint();
@@ -791,6 +809,21 @@ task<> server::serve(net::endpoint local, bool reuse_port) {
     }
     registry_->remove(id);
     if (failure) std::rethrow_exception(failure);
+}
+
+task<net::endpoint> server::start(net::endpoint local, bool reuse_port) {
+    if (background_ && !background_->done())
+        throw std::logic_error("http::server::start: already serving in the background; stop() and wait_closed() first");
+    net::tcp_listener listener = listen(local, reuse_port);  // listening from here on: no race
+    const net::endpoint bound = listener.local_endpoint();
+    background_ = spawn(serve(std::move(listener)), "http::server");
+    co_return bound;
+}
+
+task<> server::wait_closed() {
+    if (!background_) co_return;
+    auto serving = *background_;  // a copy: the member may be replaced by a later start()
+    co_await serving;
 }
 
 std::optional<net::endpoint> server::local_endpoint() const {

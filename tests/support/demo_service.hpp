@@ -41,9 +41,7 @@ public:
     /// aclose() (async_with does). Throws connection_error if the port cannot be bound.
     static corio::task<std::unique_ptr<demo_service>> start(std::uint16_t port = 0) {
         auto service = std::unique_ptr<demo_service>(new demo_service());
-        service->serving_ = corio::spawn(service->app_.serve(corio::net::endpoint::parse("127.0.0.1", port)));
-        co_await corio::sleep(std::chrono::milliseconds(0));  // serve() binds before it first waits
-        if (service->serving_->done()) co_await *service->serving_;  // failed to bind: rethrows
+        co_await service->app_.start(corio::net::endpoint::parse("127.0.0.1", port));
         co_return service;
     }
 
@@ -56,7 +54,7 @@ public:
     /// Graceful: requests in flight get a second to finish.
     corio::task<> aclose() {
         app_.stop(std::chrono::seconds(1));
-        co_await *serving_;
+        co_await app_.wait_closed();
     }
 
 private:
@@ -131,7 +129,6 @@ private:
     }
 
     http::server app_;
-    std::optional<corio::join_handle<void>> serving_;
     std::map<std::string, int, std::less<>> flaky_requests_;  // /flaky's requests per key
 };
 

@@ -5,7 +5,7 @@
 //   app.get("/items/{id}", [](http::request& req) -> corio::task<http::response> {
 //       co_return http::response::json({{"id", std::string(req.param("id"))}});
 //   });
-//   auto serving = corio::spawn(app.serve(corio::net::endpoint::parse("127.0.0.1", 0)));  // until stop() or SIGINT
+//   const auto where = co_await app.start(corio::net::endpoint::parse("127.0.0.1", 0));  // listening from here
 //
 // Routing: method + path, with `{name}` segments captured as path parameters. An unknown path
 // answers 404, a known path with another method 405 (with Allow); HEAD is answered by the GET
@@ -71,6 +71,8 @@
 #include "corio/http/parser.hpp"
 #include "corio/http/url.hpp"
 #include "corio/net/endpoint.hpp"
+#include "corio/net/tcp.hpp"
+#include "corio/spawn.hpp"
 #include "corio/task.hpp"
 
 namespace corio::http {
@@ -195,6 +197,19 @@ public:
     /// Binds `local` (port 0 picks one) and serves on the current loop until stopped. Once it
     /// listens, local_endpoint() tells where. `reuse_port`: for several loops on one port.
     task<> serve(net::endpoint local, bool reuse_port = false);
+    /// Serves on a listener bound beforehand (its address is known before anything runs:
+    /// spawn this into a task_group; or a socket handed over by a supervisor).
+    task<> serve(net::tcp_listener listener);
+    /// Trio's nursery.start: binds `local`, returns the endpoint it listens on (port 0 resolved)
+    /// once connections can be accepted, and serves in the background on the current loop until
+    /// stop() (or the loop's end). Then co_await wait_closed() for the shutdown to finish before
+    /// destroying the server (destroying it while it serves terminates the program, naming the
+    /// mistake). Throws connection_error if it cannot listen; std::logic_error if it already
+    /// serves in the background.
+    task<net::endpoint> start(net::endpoint local, bool reuse_port = false);
+    /// Waits until the serve() that start() began has finished its shutdown (at once if none).
+    /// Cancelling the wait cancels the serving, which then shuts down gracefully.
+    task<> wait_closed();
     /// Where the first serve() listens (port 0 resolved); empty until then.
     std::optional<net::endpoint> local_endpoint() const;
     /// Blocks: `threads` loops, one per thread, each serving `local` with SO_REUSEPORT (port
@@ -227,6 +242,8 @@ private:
     /// Every method some route answers, for `OPTIONS *` ("GET, HEAD, POST").
     std::string all_methods() const;
     class registry;  // the serve() calls running, shared with the stop requests posted to them
+    /// Binds, and records where the first listener listens.
+    net::tcp_listener listen(net::endpoint local, bool reuse_port);
 
     server_options options_;
     std::vector<route_entry> routes_;
@@ -237,6 +254,7 @@ private:
     mutable std::mutex mutex_;  // guards local_
     std::optional<net::endpoint> local_;
     std::shared_ptr<registry> registry_;  // never null
+    std::optional<join_handle<void>> background_;  // the serve() start() began (one loop's thread)
 };
 
 }  // namespace corio::http
