@@ -422,7 +422,7 @@ std::string_view error_kind(const std::exception_ptr& e) noexcept {
         return "connect";
     } catch (const corio::net::tls_error&) {
         return "tls";
-    } catch (const corio::net::connection_reset&) {
+    } catch (const corio::net::connection_reset_error&) {
         return "reset";
     } catch (const http::protocol_error&) {
         return "protocol";
@@ -432,7 +432,7 @@ std::string_view error_kind(const std::exception_ptr& e) noexcept {
         return status_kind(s.status());
     } catch (const http::json_error&) {
         return "invalid_json";
-    } catch (const http::too_many_redirects&) {
+    } catch (const http::too_many_redirects_error&) {
         return "redirects";
     } catch (const http::url_error&) {
         return "url";

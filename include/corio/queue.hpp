@@ -12,8 +12,8 @@
 //  - Hand-off: a push while a popper waits gives the item straight to that popper; a pop that
 //    frees space while a pusher waits moves that pusher's item in at the back. A waiting task
 //    is therefore never overtaken by one that arrives later.
-//  - close() wakes every waiter. Pending and later pushes throw queue_closed. Pops keep
-//    returning the remaining items and throw queue_closed once the queue is empty and closed.
+//  - close() wakes every waiter. Pending and later pushes throw queue_closed_error. Pops keep
+//    returning the remaining items and throw queue_closed_error once the queue is empty and closed.
 //  - push/pop that can complete at once do not suspend (and do not check for cancellation).
 //  - A capacity of 0 is rejected (std::invalid_argument): there is no rendezvous mode.
 //
@@ -33,7 +33,7 @@
 // (its operation's result wins over the deadline); a combinator that discards the result of an
 // operation that finished anyway (a wait_any loser) can.
 //
-// Throws: queue_closed (push on a closed queue; pop on an empty closed queue; the same for
+// Throws: queue_closed_error (push on a closed queue; pop on an empty closed queue; the same for
 // try_push/try_pop), cancelled_error, and whatever T's copy/move constructors throw.
 // Thread-safety: none — one loop's thread only (not a cross-thread channel). Destroying a queue
 // while tasks wait on it is a programming error (asserted); leftover items are simply destroyed.
@@ -52,10 +52,11 @@
 namespace corio {
 
 /// Thrown by a push to a closed queue, and by a pop from a closed queue that is empty.
-class queue_closed : public error {
+class queue_closed_error : public error {
 public:
-    queue_closed() : error("corio::queue is closed") {}
+    queue_closed_error() : error("corio::queue is closed") {}
 };
+using queue_closed = queue_closed_error;  ///< the name before every error ended in _error
 
 template <class T>
 class queue {
@@ -90,7 +91,7 @@ public:
     queue& operator=(const queue&) = delete;
 
     /// Awaitable: appends `item` (owned by the request), waiting while the queue is full.
-    /// Throws queue_closed if the queue is or gets closed first (the item is then dropped).
+    /// Throws queue_closed_error if the queue is or gets closed first (the item is then dropped).
     push_request push(T item) { return push_request(*this, std::in_place, std::move(item)); }
     /// Awaitable: appends the caller's `item`, moving from it only once it is accepted: a push
     /// that is cancelled, times out or is refused leaves `item` as it was. `item` must outlive
@@ -98,18 +99,18 @@ public:
     push_request push_from(T& item) noexcept { return push_request(*this, item); }
 
     /// Awaitable: removes and yields the first item, waiting while the queue is empty. Throws
-    /// queue_closed if the queue is (or gets) closed while empty.
+    /// queue_closed_error if the queue is (or gets) closed while empty.
     [[nodiscard]] detail::wait_request<pop_awaiter, queue> pop() noexcept {
         return detail::wait_request<pop_awaiter, queue>(*this);
     }
 
     /// Appends `item` if there is room now (moving from it); false (item untouched) if full.
-    /// Throws queue_closed if closed.
+    /// Throws queue_closed_error if closed.
     bool try_push(T&& item) {
         require_open();
         return offer(item);
     }
-    /// Appends a copy of `item` if there is room now; false if full. Throws queue_closed if closed.
+    /// Appends a copy of `item` if there is room now; false if full. Throws queue_closed_error if closed.
     bool try_push(const T& item) {
         require_open();
         if (!has_room()) return false;
@@ -117,7 +118,7 @@ public:
         return offer(copy);
     }
 
-    /// The first item if there is one now; nullopt if empty. Throws queue_closed if empty and
+    /// The first item if there is one now; nullopt if empty. Throws queue_closed_error if empty and
     /// closed.
     std::optional<T> try_pop() {
         std::optional<T> item = take();
@@ -165,7 +166,7 @@ private:
         }
         void await_resume() const {
             this->throw_if_cancelled("cancelled while waiting to push");
-            if (!this->granted()) throw queue_closed();
+            if (!this->granted()) throw queue_closed_error();
         }
 
     private:
@@ -190,7 +191,7 @@ private:
         }
         T await_resume() {
             this->throw_if_cancelled("cancelled while waiting to pop");
-            if (!this->granted()) throw queue_closed();
+            if (!this->granted()) throw queue_closed_error();
             return std::move(*this->item);
         }
 
@@ -199,7 +200,7 @@ private:
     };
 
     void require_open() const {
-        if (closed_) throw queue_closed();
+        if (closed_) throw queue_closed_error();
     }
     bool has_room() const noexcept { return !poppers_.empty() || !full(); }
 

@@ -46,8 +46,8 @@ void rethrow_naming(const std::string& description) {
         throw net::connect_error(named(e));
     } catch (const net::tls_error& e) {
         throw net::tls_error(named(e));
-    } catch (const net::connection_reset& e) {
-        throw net::connection_reset(named(e));
+    } catch (const net::connection_reset_error& e) {
+        throw net::connection_reset_error(named(e));
     } catch (const protocol_error& e) {
         throw protocol_error(named(e));
     } catch (const parse_error& e) {

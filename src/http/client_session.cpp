@@ -291,7 +291,7 @@ task<client_response> client_session::perform(std::shared_ptr<detail::session_st
             const bool empty = head.content_length == 0;
             detail::body_reader(state, std::move(ex->connection), std::move(ex->parser), clk, "", 0).finish_if_empty(empty);
             if (static_cast<int>(history.size()) >= max_redirects)
-                throw too_many_redirects(requested + ": more than " + std::to_string(max_redirects) +
+                throw too_many_redirects_error(requested + ": more than " + std::to_string(max_redirects) +
                                          " redirects (the last one to " + req.target.to_string() + ")");
             history.push_back(std::move(answered_url));
             clk = detail::request_clock(req.method + " " + req.target.to_string(), timeout);

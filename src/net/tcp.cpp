@@ -84,7 +84,7 @@ detail::fd_watch& tcp_stream::open_watch(const char* operation) const {
 
 void tcp_stream::throw_io_error(const char* operation, int error) const {
     const std::string what = std::string(operation) + " " + peer_.to_string();
-    if (error == ECONNRESET || error == EPIPE) throw connection_reset(what + ": connection reset by peer");
+    if (error == ECONNRESET || error == EPIPE) throw connection_reset_error(what + ": connection reset by peer");
     throw connection_error(what + " failed: " + errno_text(error));
 }
 
@@ -218,6 +218,11 @@ task<tcp_stream> tcp_listener::accept(tcp_options options) {
 
 void tcp_listener::close() noexcept {
     if (watch_) watch_->close();
+}
+
+task<> tcp_listener::aclose() {
+    close();
+    co_return;
 }
 
 }  // namespace corio::net

@@ -352,7 +352,7 @@ task<> tls_stream::await_progress(int ssl_error, int sys_error, const char* oper
     }
     const std::string what = std::string(operation) + " " + peer_name();
     if (ssl_error == SSL_ERROR_SYSCALL && (sys_error == ECONNRESET || sys_error == EPIPE))
-        throw connection_reset(what + ": connection reset by peer");
+        throw connection_reset_error(what + ": connection reset by peer");
     std::string reason = take_reason(ssl_.get());
     if (reason.empty())
         reason = ssl_error == SSL_ERROR_SYSCALL && sys_error != 0 ? std::strerror(sys_error) : "connection closed by peer";

@@ -35,8 +35,8 @@
 // another origin drops Authorization and Cookie headers.
 //
 // Errors (each names the method and URL): timeout_error; net::dns_error, net::connect_error,
-// net::tls_error, net::connection_reset; http::protocol_error (malformed or truncated response);
-// too_many_redirects (naming the URL requested and the last hop); url_error; session_closed_error
+// net::tls_error, net::connection_reset_error; http::protocol_error (malformed or truncated response);
+// too_many_redirects_error (naming the URL requested and the last hop); url_error; session_closed_error
 // (also for a request or body read that close() interrupted); status_error when raise_for_status
 // is set.
 // Cancel safety: a cancelled request closes the connection it was using (never returned dirty

@@ -76,7 +76,6 @@ private:
     static std::unique_ptr<z_stream_s, stream_deleter> make_stream(int window_bits);
     std::string_view name() const noexcept;  // "gzip" or "deflate", for messages
     [[noreturn]] void fail(std::string message);
-    void start_deflate();
     void inflate_into(std::string_view input, std::string& out);
     void account(std::uint64_t produced);
 

@@ -1,15 +1,15 @@
 // corio/http/errors.hpp — what the HTTP client throws, beyond the network's own errors.
 //
 //   corio::error
-//     ├─ http::status_error          raise_for_status() on a 4xx/5xx response
-//     ├─ http::json_error            json() on a body that is not valid JSON
-//     ├─ http::too_many_redirects    more redirects than the request allows
-//     ├─ http::session_closed_error  a request on a closed client_session
+//     ├─ http::status_error              raise_for_status() on a 4xx/5xx response
+//     ├─ http::json_error                json() on a body that is not valid JSON
+//     ├─ http::too_many_redirects_error  more redirects than the request allows
+//     ├─ http::session_closed_error      a request on a closed client_session
 //     └─ corio::connection_error
-//          └─ http::protocol_error   the server broke HTTP: a malformed response, or a body cut
-//                                    short by the connection closing (retryable like a reset)
+//          └─ http::protocol_error       the server broke HTTP: a malformed response, or a body cut
+//                                        short by the connection closing (retryable like a reset)
 // Also: timeout_error (which phase expired, and the URL), net::dns_error, net::connect_error,
-// net::tls_error, net::connection_reset, http::url_error, http::decode_error.
+// net::tls_error, net::connection_reset_error, http::url_error, http::decode_error.
 // Every message names the method and URL. Thread-safety: value types.
 #pragma once
 
@@ -56,10 +56,11 @@ private:
     std::size_t position_;
 };
 
-class too_many_redirects : public error {
+class too_many_redirects_error : public error {
 public:
     using error::error;
 };
+using too_many_redirects = too_many_redirects_error;  ///< the name before every error ended in _error
 
 class session_closed_error : public error {
 public:

@@ -11,7 +11,7 @@
 // long, like nginx's send_timeout, so a slow but steady reader is not cut) and, if given, by an
 // absolute deadline of the caller's; all default to finite values and can be changed per stream.
 // Expiry throws corio::timeout_error naming the peer.
-// Failures throw net::connect_error or net::connection_reset naming the peer; other socket
+// Failures throw net::connect_error or net::connection_reset_error naming the peer; other socket
 // errors throw corio::connection_error with the errno text.
 //
 // Cancel safety: connect — the half-open socket is closed. read_some — no data is lost: bytes
@@ -83,7 +83,7 @@ public:
     void shutdown_write();
     /// Closes the socket now (idempotent).
     void close() noexcept;
-    /// Closes with a reset (RST) instead of FIN: the peer's reads fail with connection_reset
+    /// Closes with a reset (RST) instead of FIN: the peer's reads fail with connection_reset_error
     /// instead of seeing an orderly end (for a response that failed mid-body).
     void abort() noexcept;
     /// close() as an awaitable, for async_with.
@@ -121,7 +121,10 @@ public:
     /// Waits for the next connection (until one arrives or the awaiting task is cancelled);
     /// the stream gets `options`.
     task<tcp_stream> accept(tcp_options options = {});
+    /// Stops listening: a pending accept() throws connection_error. Idempotent.
     void close() noexcept;
+    /// close(), for async_with (never throws, never suspends).
+    task<> aclose();
 
 private:
     tcp_listener(std::unique_ptr<detail::fd_watch> watch, endpoint local) noexcept

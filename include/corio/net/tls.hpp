@@ -18,11 +18,11 @@
 // without close_notify (OpenSSL's SSL_OP_IGNORE_UNEXPECTED_EOF: many servers omit it). A
 // truncation attack is therefore only detected by the framing on top (Content-Length,
 // chunked encoding): protocols must check that a message is complete. A reset (RST) throws
-// net::connection_reset.
+// net::connection_reset_error.
 //
 // Throws: net::tls_error carrying OpenSSL's reason and naming the peer ("TLS handshake with
 // localhost (127.0.0.1:4433) failed: certificate verify failed: certificate has expired");
-// net::connection_reset; corio::connection_error when the stream is closed; timeout_error.
+// net::connection_reset_error; corio::connection_error when the stream is closed; timeout_error.
 //
 // Cancel safety: connect/accept — the socket (taken by value) is closed, nothing leaks.
 // read_some — no plaintext is lost: a record OpenSSL already decrypted stays buffered in the
@@ -102,7 +102,7 @@ public:
     /// an IP literal such as "127.0.0.1" or "::1", without brackets); when the context verifies,
     /// the certificate must match `server_name` (its IP address for an IP literal; "" is then
     /// refused with tls_error). Bounded by `handshake_timeout` (timeout_error naming the
-    /// peer). Throws tls_error with OpenSSL's reason, connection_reset, cancelled_error.
+    /// peer). Throws tls_error with OpenSSL's reason, connection_reset_error, cancelled_error.
     static task<tls_stream> connect(tcp_stream tcp, tls_context context, std::string server_name,
                                     std::chrono::nanoseconds handshake_timeout = std::chrono::seconds(10));
     /// Server handshake on an accepted tcp stream, with a context from tls_context::server().
