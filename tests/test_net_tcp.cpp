@@ -43,7 +43,7 @@ TEST(endpoint, parses_and_formats_v4_and_v6) {
 
 TEST(tcp, echo_round_trip_on_ipv4_and_ipv6) {
     for (const char* address : {"127.0.0.1", "::1"}) {
-        corio::run([](std::string addr) -> corio::task<> {
+        corio::run(corio::invoke([](std::string addr) -> corio::task<> {
             auto listener = tcp_listener::bind(endpoint::parse(addr, 0));
             auto server = corio::spawn(echo_once(listener));
             auto client = co_await tcp_stream::connect(listener.local_endpoint());
@@ -51,7 +51,7 @@ TEST(tcp, echo_round_trip_on_ipv4_and_ipv6) {
             client.shutdown_write();
             EXPECT_EQ(co_await read_all(client), "hello over " + addr);
             co_await server;
-        }(address));
+        }, address));
     }
 }
 
@@ -59,11 +59,11 @@ TEST(tcp, large_writes_wait_for_a_slow_reader) {
     corio::run([]() -> corio::task<> {
         auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
         const std::string payload(16 << 20, 'x');  // far beyond the socket buffers
-        auto reader = corio::spawn([](tcp_listener& l) -> corio::task<std::size_t> {
-            tcp_stream peer = co_await l.accept();
+        auto reader = corio::spawn([&listener]() -> corio::task<std::size_t> {
+            tcp_stream peer = co_await listener.accept();
             co_await corio::sleep(20ms);  // let the writer fill the buffers and wait
             co_return (co_await read_all(peer)).size();
-        }(listener));
+        });
         auto client = co_await tcp_stream::connect(listener.local_endpoint());
         co_await client.write_all(payload);
         client.close();
@@ -89,10 +89,10 @@ TEST(tcp, refused_connection_is_a_connect_error_naming_the_peer) {
 TEST(tcp, idle_read_times_out_naming_the_peer) {
     corio::run([]() -> corio::task<> {
         auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
-        auto silent = corio::spawn([](tcp_listener& l) -> corio::task<> {
-            tcp_stream peer = co_await l.accept();
+        auto silent = corio::spawn([&listener]() -> corio::task<> {
+            tcp_stream peer = co_await listener.accept();
             co_await corio::sleep(1s);
-        }(listener));
+        });
         auto client = co_await tcp_stream::connect(listener.local_endpoint(), {.read_timeout = 30ms});
         std::array<char, 16> buffer;
         try {
@@ -109,14 +109,14 @@ TEST(tcp, idle_read_times_out_naming_the_peer) {
 TEST(tcp, end_of_stream_and_reset_are_told_apart) {
     corio::run([]() -> corio::task<> {
         auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
-        auto closer = corio::spawn([](tcp_listener& l) -> corio::task<> {
-            tcp_stream polite = co_await l.accept();
+        auto closer = corio::spawn([&listener]() -> corio::task<> {
+            tcp_stream polite = co_await listener.accept();
             polite.close();  // FIN: the peer reads end of stream
-            tcp_stream rude = co_await l.accept();
+            tcp_stream rude = co_await listener.accept();
             const linger abort_on_close{1, 0};  // close sends RST
             ::setsockopt(rude.native_handle(), SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
             rude.close();
-        }(listener));
+        });
         std::array<char, 16> buffer;
         auto first = co_await tcp_stream::connect(listener.local_endpoint());
         EXPECT_EQ(co_await first.read_some(buffer), 0u);
@@ -130,12 +130,12 @@ TEST(tcp, cancelling_a_read_leaks_no_descriptor_and_loses_no_data) {
     const std::size_t fds_before = open_fd_count();
     corio::run([]() -> corio::task<> {
         auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
-        auto server = corio::spawn([](tcp_listener& l) -> corio::task<> {
-            tcp_stream peer = co_await l.accept();
+        auto server = corio::spawn([&listener]() -> corio::task<> {
+            tcp_stream peer = co_await listener.accept();
             co_await corio::sleep(50ms);
             co_await peer.write_all("late data");
             co_await corio::sleep(1s);
-        }(listener));
+        });
         auto client = co_await tcp_stream::connect(listener.local_endpoint());
         std::array<char, 64> buffer;
         EXPECT_THROW(co_await corio::wait_for(client.read_some(buffer), 10ms), corio::timeout_error);
