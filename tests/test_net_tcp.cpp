@@ -3,12 +3,15 @@
 
 #include "test_util.hpp"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 
 #include <corio/corio.hpp>
 #include <corio/net/tcp.hpp>
 
 #include <array>
+#include <cerrno>
+#include <memory>
 #include <string>
 
 using corio_test::open_fd_count;
@@ -146,13 +149,61 @@ TEST(tcp, cancelling_a_read_leaks_no_descriptor_and_loses_no_data) {
     EXPECT_EQ(open_fd_count(), fds_before);
 }
 
+/// Awaits `server`, a task returning what it read up to end of stream; fails the test instead of
+/// hanging if the end never comes (the client's side was never closed).
+corio::task<std::string> read_until_end_of_stream(corio::join_handle<std::string> server) {
+    try {
+        co_return co_await corio::wait_for(server, 2s);
+    } catch (const corio::timeout_error&) {
+        ADD_FAILURE() << "the server never read end of stream: the client's stream was not closed";
+    }
+    co_return "";
+}
+
 TEST(tcp, async_with_closes_the_stream) {
     corio::run([]() -> corio::task<> {
         auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
-        auto server = corio::spawn(echo_once(listener));
-        co_await corio::async_with(tcp_stream::connect(listener.local_endpoint()),
-                                   [](tcp_stream& s) -> corio::task<> { co_await s.write_all("x"); });
-        co_await server;  // the echo server saw end of stream: the client closed
+        corio::event accepted;  // every descriptor is open before the client's closes
+        const auto read_one_connection = [&listener, &accepted]() -> corio::task<std::string> {
+            tcp_stream peer = co_await listener.accept();
+            accepted.set();
+            co_return co_await read_all(peer);  // returns at end of stream only
+        };
+
+        // As it is used: the stream is the resource.
+        auto server = corio::spawn(read_one_connection);
+        int client_fd = -1;
+        auto write_x = [&client_fd, &accepted](tcp_stream& s) -> corio::task<> {
+            client_fd = s.native_handle();
+            co_await accepted.wait();
+            co_await s.write_all("x");
+        };
+        co_await corio::async_with(tcp_stream::connect(listener.local_endpoint()), std::move(write_x));
+        CO_ASSERT_TRUE(client_fd >= 0);
+        errno = 0;
+        EXPECT_EQ(::fcntl(client_fd, F_GETFD), -1) << "the client's descriptor is still open";
+        EXPECT_EQ(errno, EBADF);
+        EXPECT_EQ(co_await read_until_end_of_stream(server), "x");
+
+        // Through a pointer the test keeps: the stream object outlives async_with, so only
+        // async_with's aclose() (not a destructor) can have closed it.
+        accepted.clear();
+        auto second_server = corio::spawn(read_one_connection);
+        std::shared_ptr<tcp_stream> kept;
+        auto open_shared = corio::invoke([&listener]() -> corio::task<std::shared_ptr<tcp_stream>> {
+            auto stream = co_await tcp_stream::connect(listener.local_endpoint());
+            co_return std::make_shared<tcp_stream>(std::move(stream));
+        });
+        auto keep_and_write_y = [&kept, &accepted](std::shared_ptr<tcp_stream>& s) -> corio::task<> {
+            kept = s;
+            co_await accepted.wait();
+            co_await s->write_all("y");
+        };
+        co_await corio::async_with(std::move(open_shared), std::move(keep_and_write_y));
+        CO_ASSERT_TRUE(kept != nullptr);
+        EXPECT_FALSE(kept->is_open()) << "async_with did not close the stream";
+        EXPECT_EQ(kept->native_handle(), -1);
+        EXPECT_EQ(co_await read_until_end_of_stream(second_server), "y");
     }());
 }
 
