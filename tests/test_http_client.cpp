@@ -755,6 +755,7 @@ TEST(http_client, https_with_a_custom_ca_and_verification_failures) {
 class nginx_peer : public testing::Test {
 protected:
     void SetUp() override {
+        CORIO_REQUIRE_PROGRAM("nginx", "nginx");
         const std::string failure = nginx_.start(
             {.http = "    keepalive_requests 3;\n    keepalive_timeout 300ms;\n"
                      "    gzip on;\n    gzip_min_length 0;\n    gzip_types text/plain;\n",

@@ -623,6 +623,7 @@ TEST(http_server, max_connections_pauses_accepting) {
 }
 
 TEST(http_server, curl_is_served_too) {
+    CORIO_REQUIRE_PROGRAM("curl", "curl");
     server app;
     add_item_routes(app);
     with_app(app, [](server& app) -> corio::task<> {
@@ -653,6 +654,7 @@ time.sleep(hold)
 constexpr int connections = 10'000;  // for holds_ten_thousand_keep_alive_connections
 
 TEST(http_server, holds_ten_thousand_keep_alive_connections) {
+    CORIO_REQUIRE_PROGRAM("python3", "python3");
     rlimit files{};
     ::getrlimit(RLIMIT_NOFILE, &files);
     const rlimit saved = files;
@@ -682,6 +684,7 @@ TEST(http_server, holds_ten_thousand_keep_alive_connections) {
 }
 
 TEST(http_server, python_http_client_is_served_too) {
+    CORIO_REQUIRE_PROGRAM("python3", "python3");
     server app;
     add_item_routes(app);
     with_app(app, [](server& app) -> corio::task<> {
