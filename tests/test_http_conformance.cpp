@@ -160,9 +160,14 @@ TEST_P(http_conformance, answers_as_the_table_says) {
     }
 }
 
+/// The test's name from the case's: snake_case like every test name ("HTTP/1.1 without Host":
+/// http_1_1_without_host).
 std::string case_name(const ::testing::TestParamInfo<conformance_case>& info) {
     std::string name;
-    for (const char c : info.param.name) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    for (const char c : info.param.name) {
+        const auto u = static_cast<unsigned char>(c);
+        name += std::isalnum(u) ? static_cast<char>(std::tolower(u)) : '_';
+    }
     return name;
 }
 
