@@ -88,12 +88,12 @@ int main() {
     http::server app({.handler_timeout = 200ms});
     corio::event export_started;
     add_routes(app, export_started);
-    corio::run([](http::server& app, corio::event& export_started) -> corio::task<> {
+    corio::run(corio::invoke([&app, &export_started]() -> corio::task<> {
         const auto where = co_await app.start(corio::net::endpoint::parse("127.0.0.1", 0));
         std::printf("serving on http://%s\n", where.to_string().c_str());
         co_await exercise(app, export_started);
         co_await app.wait_closed();  // returns once stop() has finished the shutdown
-    }(app, export_started));
+    }));
     // [end snippet]
     corio::run(items_example());
 }

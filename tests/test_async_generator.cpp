@@ -121,11 +121,12 @@ TEST(async_generator, consumer_stopping_early_runs_the_generators_cleanup) {
 TEST(async_generator, consumer_cancelled_mid_await_destroys_the_generator) {
     run_virtual([]() -> corio::task<> {
         bool cleaned = false;
-        co_await expect_cancel_propagates([](bool& c) -> corio::task<> {
-            auto gen = numbers(100, c);
+        auto consume = corio::invoke([&cleaned]() -> corio::task<> {
+            auto gen = numbers(100, cleaned);
             while (co_await gen.next()) {
             }
-        }(cleaned), 2500ms);
+        });
+        co_await expect_cancel_propagates(std::move(consume), 2500ms);
         EXPECT_TRUE(cleaned);
     });
 }

@@ -130,9 +130,10 @@ TEST(async_with, failed_open_closes_nothing) {
 TEST(async_with, works_with_pointer_like_resources) {
     run_virtual([]() -> corio::task<> {
         int closes = 0;
-        co_await corio::async_with([](int& c) -> corio::task<std::unique_ptr<connection>> {
-            co_return std::make_unique<connection>(connection{&c});
-        }(closes), [](std::unique_ptr<connection>&) -> corio::task<> { co_return; });
+        auto open_pointer = corio::invoke([&closes]() -> corio::task<std::unique_ptr<connection>> {
+            co_return std::make_unique<connection>(connection{&closes});
+        });
+        co_await corio::async_with(std::move(open_pointer), [](std::unique_ptr<connection>&) -> corio::task<> { co_return; });
         EXPECT_EQ(closes, 1);
     });
 }

@@ -14,10 +14,10 @@ corio::task<> sleep_forever() { co_await corio::sleep(24h); }
 TEST(cancellation, cancel_before_first_resume_skips_the_body) {
     bool body_ran = false;
     corio::run([&]() -> corio::task<> {
-        auto h = corio::spawn([](bool& ran) -> corio::task<> {
-            ran = true;
+        auto h = corio::spawn([&body_ran]() -> corio::task<> {
+            body_ran = true;
             co_return;
-        }(body_ran));
+        });
         EXPECT_TRUE(h.cancel());
         EXPECT_THROW(co_await h, corio::cancelled_error);
         EXPECT_TRUE(h.cancelled());
@@ -30,13 +30,13 @@ TEST(cancellation, cancelled_error_is_not_a_std_exception) {
     EXPECT_FALSE((std::is_base_of_v<std::exception, corio::cancelled_error>));
     bool swallowed_by_std_catch = false;
     corio::run([&]() -> corio::task<> {
-        auto h = corio::spawn([](bool& swallowed) -> corio::task<> {
+        auto h = corio::spawn([&swallowed_by_std_catch]() -> corio::task<> {
             try {
                 co_await sleep_forever();
             } catch (const std::exception&) {
-                swallowed = true;
+                swallowed_by_std_catch = true;
             }
-        }(swallowed_by_std_catch));
+        });
         co_await corio::yield();
         h.cancel();
         EXPECT_THROW(co_await h, corio::cancelled_error);
@@ -47,15 +47,15 @@ TEST(cancellation, cancelled_error_is_not_a_std_exception) {
 TEST(cancellation, is_level_triggered_every_later_suspension_throws) {
     int throws_seen = 0;
     corio::run([&]() -> corio::task<> {
-        auto h = corio::spawn([](int& seen) -> corio::task<> {
+        auto h = corio::spawn([&throws_seen]() -> corio::task<> {
             for (int i = 0; i < 3; ++i) {
                 try {
                     co_await corio::sleep(1h);
                 } catch (const corio::cancelled_error&) {
-                    ++seen;  // swallowed on purpose: the next await must throw again
+                    ++throws_seen;  // swallowed on purpose: the next await must throw again
                 }
             }
-        }(throws_seen));
+        });
         co_await corio::yield();
         h.cancel();
         co_await h;  // it swallowed every cancellation and returned normally
@@ -79,7 +79,7 @@ TEST(cancellation, cleanup_during_cancellation_needs_uncancellable_to_await) {
     bool plain_await_threw = false;
     bool shielded_cleanup_done = false;
     corio::run([&]() -> corio::task<> {
-        auto h = corio::spawn([](bool& threw, bool& done) -> corio::task<> {
+        auto h = corio::spawn([&plain_await_threw, &shielded_cleanup_done]() -> corio::task<> {
             std::exception_ptr cancelled;  // C++ cannot co_await inside a catch handler
             try {
                 co_await sleep_forever();
@@ -89,12 +89,12 @@ TEST(cancellation, cleanup_during_cancellation_needs_uncancellable_to_await) {
             try {
                 co_await corio::sleep(1ms);  // still cancelled: throws at once
             } catch (const corio::cancelled_error&) {
-                threw = true;
+                plain_await_threw = true;
             }
             co_await corio::uncancellable(corio::sleep(1s));  // cleanup that must finish
-            done = true;
+            shielded_cleanup_done = true;
             std::rethrow_exception(cancelled);
-        }(plain_await_threw, shielded_cleanup_done));
+        });
         co_await corio::yield();
         const auto before = corio::clock::now();
         h.cancel();
@@ -108,7 +108,7 @@ TEST(cancellation, cleanup_during_cancellation_needs_uncancellable_to_await) {
 TEST(cancellation, cancelling_an_awaiter_cancels_the_awaited_task_and_waits_for_it) {
     bool inner_cleaned = false;
     corio::run([&]() -> corio::task<> {
-        auto inner = corio::spawn([](bool& cleaned) -> corio::task<> {
+        auto inner = corio::spawn([&inner_cleaned]() -> corio::task<> {
             std::exception_ptr cancelled;
             try {
                 co_await sleep_forever();
@@ -116,12 +116,12 @@ TEST(cancellation, cancelling_an_awaiter_cancels_the_awaited_task_and_waits_for_
                 cancelled = std::current_exception();
             }
             co_await corio::uncancellable(corio::sleep(5ms));
-            cleaned = true;
+            inner_cleaned = true;
             std::rethrow_exception(cancelled);
-        }(inner_cleaned));
+        });
         auto outer = corio::spawn([](corio::join_handle<> target) -> corio::task<> {
             co_await target;
-        }(inner));
+        }, inner);
         co_await corio::yield();
         outer.cancel();
         EXPECT_THROW(co_await outer, corio::cancelled_error);
@@ -135,7 +135,7 @@ TEST(cancellation, completed_work_wins_over_a_late_cancel) {
         auto h = corio::spawn([]() -> corio::task<int> {
             co_await corio::sleep(1ms);
             co_return 42;  // finishes before it resumes at another suspension point
-        }());
+        });
         co_await corio::sleep(1ms);  // h's timer fired in the same tick: h is queued to resume
         h.cancel();
         EXPECT_EQ(co_await h, 42);
@@ -146,12 +146,14 @@ TEST(cancellation, completed_work_wins_over_a_late_cancel) {
 TEST(shield, keeps_the_operation_running_when_the_awaiter_is_cancelled) {
     bool finished = false;
     corio::run([&]() -> corio::task<> {
-        auto waiter = corio::spawn([](bool& done) -> corio::task<> {
-            co_await corio::shield([](bool& d) -> corio::task<> {
+        auto waiter = corio::spawn([&finished]() -> corio::task<> {
+            // Owned by its task (invoke): it runs on after the waiter, and the waiter's frame, are gone.
+            auto work = corio::invoke([&finished]() -> corio::task<> {
                 co_await corio::sleep(10ms);
-                d = true;
-            }(done));
-        }(finished));
+                finished = true;
+            });
+            co_await corio::shield(std::move(work));
+        });
         co_await corio::sleep(1ms);
         waiter.cancel();
         EXPECT_THROW(co_await waiter, corio::cancelled_error);

@@ -185,7 +185,7 @@ TEST(cancellation_sweep, gather_and_gather_settled) {
     int live = 0;
     sweep_cancellation(
         [&live]() -> corio::task<> {
-            return [](int& live) -> corio::task<> {
+            return corio::invoke([&live]() -> corio::task<> {
                 auto values = co_await corio::gather(hold_then(live, 1ms, 1), hold_then(live, 2ms, 2));
                 EXPECT_EQ(std::get<1>(values), 2);
                 auto settled = co_await corio::gather_settled(hold_then(live, 1ms, 3), hold_then(live, 2ms, -1));
@@ -194,7 +194,7 @@ TEST(cancellation_sweep, gather_and_gather_settled) {
                     co_await corio::gather(hold_then(live, 1ms, -1), hold_then(live, 1h, 4));  // fail-fast
                 } catch (const std::runtime_error&) {
                 }
-            }(live);
+            });
         },
         [&](std::uint64_t) { EXPECT_EQ(live, 0); });
 }
@@ -205,11 +205,11 @@ TEST(cancellation_sweep, a_task_group_whose_children_spawn_children) {
         [&live]() -> corio::task<> {
             return corio::with_task_group([&live](corio::task_group& tg) -> corio::task<> {
                 for (int i = 1; i <= 3; ++i)
-                    tg.spawn([](corio::task_group& g, int& live, int i) -> corio::task<> {
+                    tg.spawn([&tg, &live, i]() -> corio::task<> {
                         live_counter alive(live);
                         co_await corio::sleep(std::chrono::milliseconds(i));
-                        g.spawn(hold_then(live, 1ms, i));
-                    }(tg, live, i));
+                        tg.spawn(hold_then(live, 1ms, i));
+                    });
                 co_await hold_then(live, 2ms, 0);
             });
         },
@@ -231,11 +231,11 @@ TEST(cancellation_sweep, async_with_closes_on_every_path) {
     sweep_cancellation(
         [&]() -> corio::task<> {
             return corio::async_with(
-                [](int& opened, int& closed) -> corio::task<counted_resource> {
+                corio::invoke([&opened, &closed]() -> corio::task<counted_resource> {
                     co_await corio::sleep(1ms);
                     ++opened;
                     co_return counted_resource{&opened, &closed};
-                }(opened, closed),
+                }),
                 [](counted_resource&) -> corio::task<> {
                     co_await corio::sleep(1ms);
                     co_await corio::sleep(1ms);
@@ -248,7 +248,7 @@ TEST(cancellation_sweep, to_thread_jobs) {
     auto live = std::make_shared<std::atomic<int>>(0);
     sweep_cancellation(
         [live]() -> corio::task<> {
-            return [](std::shared_ptr<std::atomic<int>> live) -> corio::task<> {
+            return corio::invoke([live]() -> corio::task<> {
                 for (int i = 0; i < 3; ++i) {
                     const int doubled = co_await corio::to_thread(
                         [](std::shared_ptr<std::atomic<int>> live, int n) {
@@ -260,7 +260,7 @@ TEST(cancellation_sweep, to_thread_jobs) {
                         live, i);
                     EXPECT_EQ(doubled, 2 * i);
                 }
-            }(live);
+            });
         },
         [&](std::uint64_t) {
             for (int i = 0; i < 1000 && live->load() != 0; ++i) std::this_thread::sleep_for(1ms);

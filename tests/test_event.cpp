@@ -36,10 +36,10 @@ TEST(event, wait_on_set_event_returns_without_suspending) {
         corio::event e;
         e.set();
         bool other_ran = false;
-        corio::spawn([](bool& ran) -> corio::task<> {
-            ran = true;
+        corio::spawn([&other_ran]() -> corio::task<> {
+            other_ran = true;
             co_return;
-        }(other_ran));
+        });
         const auto start = corio::clock::now();
         co_await e.wait();
         EXPECT_FALSE(other_ran);  // no suspension: the spawned task has not had a turn
@@ -77,10 +77,10 @@ TEST(event, clear_makes_later_waits_block_again) {
         EXPECT_THROW(co_await corio::wait_for(e.wait(), 2s), corio::timeout_error);
         EXPECT_EQ(corio::clock::now() - start, 2s);
 
-        corio::spawn([](corio::event& e) -> corio::task<> {
+        corio::spawn([&e]() -> corio::task<> {
             co_await corio::sleep(3s);
             e.set();
-        }(e));
+        });
         co_await e.wait();
         EXPECT_EQ(corio::clock::now() - start, 5s);
     }());
@@ -129,16 +129,16 @@ TEST(event, set_then_cancel_before_resuming_returns_normally) {
         corio::event e;
         bool returned = false;
         bool next_suspension_threw = false;
-        auto h = corio::spawn([](corio::event& e, bool& returned, bool& threw) -> corio::task<> {
+        auto h = corio::spawn([&e, &returned, &next_suspension_threw]() -> corio::task<> {
             co_await e.wait();  // set, then cancelled before resuming: returns (result wins)
             returned = true;
             try {
                 co_await corio::yield();
             } catch (const corio::cancelled_error&) {
-                threw = true;
+                next_suspension_threw = true;
                 throw;
             }
-        }(e, returned, next_suspension_threw));
+        });
         co_await corio::yield();
         e.set();
         h.cancel();
@@ -151,14 +151,14 @@ TEST(event, set_then_cancel_before_resuming_returns_normally) {
 TEST(event, cancellation_pending_before_waiting_throws) {
     run_virtual([]() -> corio::task<> {
         corio::event e;
-        auto h = corio::spawn([](corio::event& e) -> corio::task<> {
+        auto h = corio::spawn([&e]() -> corio::task<> {
             try {
                 co_await corio::sleep(1h);
             } catch (const corio::cancelled_error&) {
             }
             co_await e.wait();  // still cancelled: throws instead of waiting
             ADD_FAILURE() << "wait() should have thrown";
-        }(e));
+        });
         co_await corio::yield();
         h.cancel();
         EXPECT_THROW(co_await h, corio::cancelled_error);

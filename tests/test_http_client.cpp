@@ -31,10 +31,12 @@ namespace {
 /// Runs `body(server)` against a server answering with `respond`; the server is stopped after.
 template <class Body>
 void with_server(test_server::responder respond, Body body) {
-    corio::run([](test_server::responder respond, Body body) -> corio::task<> {
-        co_await corio::async_with(test_server::start(std::move(respond)),
-                                   [&](auto& server) -> corio::task<> { co_await body(*server); });
-    }(std::move(respond), std::move(body)));
+    corio::run(corio::invoke(
+        [](test_server::responder respond, Body body) -> corio::task<> {
+            co_await corio::async_with(test_server::start(std::move(respond)),
+                                       [&](auto& server) -> corio::task<> { co_await body(*server); });
+        },
+        std::move(respond), std::move(body)));
 }
 
 corio::task<> ok_json(test_request&, tcp_stream& out) {
@@ -152,11 +154,10 @@ TEST(http_client, raise_for_status_throws_status_error_with_details) {
                 EXPECT_EQ(e.headers().get("x-why"), "gone");
                 EXPECT_EQ(std::string(e.what()), "GET " + server.url("/nope") + ": 404 Not Found");
             }
-            co_await expect_error<corio::http::status_error>(
-                [](client_session& s, std::string url) -> corio::task<> {
-                    co_await s.get(url, request_options().raise_for_status(true));
-                }(session, server.url("/nope")),
-                "404");
+            auto raising_get = corio::invoke([&session, &server]() -> corio::task<> {
+                co_await session.get(server.url("/nope"), request_options().raise_for_status(true));
+            });
+            co_await expect_error<corio::http::status_error>(std::move(raising_get), "404");
         });
 }
 
@@ -262,11 +263,15 @@ TEST(http_client, closing_the_session_mid_request_says_so) {
             auto reading = corio::spawn(response.text());
             co_await corio::sleep(50ms);
             session.close();
+            auto await_waiting = corio::invoke([](corio::join_handle<void> h) -> corio::task<> { co_await h; },
+                                               std::move(waiting));
             co_await expect_error<corio::http::session_closed_error>(
-                [](corio::join_handle<void> h) -> corio::task<> { co_await h; }(std::move(waiting)),
+                std::move(await_waiting),
                 "GET " + server.url("/slow-head") + ": the client session was closed during the request");
+            auto await_reading = corio::invoke([](corio::join_handle<std::string> h) -> corio::task<> { co_await h; },
+                                               std::move(reading));
             co_await expect_error<corio::http::session_closed_error>(
-                [](corio::join_handle<std::string> h) -> corio::task<> { co_await h; }(std::move(reading)),
+                std::move(await_reading),
                 "GET " + server.url("/body") + ": the client session was closed while the body was read");
         });
 }
@@ -355,9 +360,9 @@ TEST(http_client, sock_read_is_an_idle_limit_between_bytes) {
             // 6 x 40 ms = 240 ms in all, more than sock_read, but never idle that long.
             EXPECT_EQ(co_await (co_await session.get(server.url("/drip"))).text(), "abcdef");
             auto slow = co_await session.get(server.url("/stall"));
-            co_await expect_error<corio::timeout_error>(
-                [](corio::http::client_response& r) -> corio::task<> { co_await r.text(); }(slow),
-                "sock_read timeout (150ms) expired while reading the body");
+            auto read_slow = corio::invoke([&slow]() -> corio::task<> { co_await slow.text(); });
+            co_await expect_error<corio::timeout_error>(std::move(read_slow),
+                                                        "sock_read timeout (150ms) expired while reading the body");
         });
 }
 
@@ -385,8 +390,9 @@ TEST(http_client, truncated_and_malformed_responses_are_protocol_errors) {
         [](test_server& server) -> corio::task<> {
             client_session session;
             auto truncated = co_await session.get(server.url("/truncated"));
+            auto read_truncated = corio::invoke([&truncated]() -> corio::task<> { co_await truncated.text(); });
             co_await expect_error<corio::http::protocol_error>(
-                [](corio::http::client_response& r) -> corio::task<> { co_await r.text(); }(truncated),
+                std::move(read_truncated),
                 "GET " + server.url("/truncated"), "closed the connection before the response ended");
             co_await expect_error<corio::http::protocol_error>(
                 get_only(session, server.url("/bad")),
@@ -406,9 +412,8 @@ TEST(http_client, reset_mid_body_is_a_connection_error) {
         [](test_server& server) -> corio::task<> {
             client_session session;
             auto response = co_await session.get(server.url());
-            co_await expect_error<corio::connection_error>(
-                [](corio::http::client_response& r) -> corio::task<> { co_await r.text(); }(response),
-                "GET " + server.url());
+            auto read_body = corio::invoke([&response]() -> corio::task<> { co_await response.text(); });
+            co_await expect_error<corio::connection_error>(std::move(read_body), "GET " + server.url());
         });
 }
 
@@ -552,16 +557,16 @@ TEST(http_client, follows_redirects_with_method_semantics) {
             EXPECT_EQ(other.history(), std::vector<std::string>{server.url("/see-other")});
             auto temporary = co_await session.post(server.url("/temporary"), request_options().body("data"));
             EXPECT_EQ(co_await temporary.text(), "POST /landing data");
-            co_await expect_error<corio::http::too_many_redirects>(
-                [](client_session& s, std::string u) -> corio::task<> {
-                    co_await s.get(u, request_options().max_redirects(3));
-                }(session, server.url("/loop")),
-                "more than 3 redirects");
+            auto loop = corio::invoke([&session, &server]() -> corio::task<> {
+                co_await session.get(server.url("/loop"), request_options().max_redirects(3));
+            });
+            co_await expect_error<corio::http::too_many_redirects>(std::move(loop), "more than 3 redirects");
             // The error names the URL that was requested, and the hop it gave up at.
+            auto hops = corio::invoke([&session, &server]() -> corio::task<> {
+                co_await session.get(server.url("/hop"), request_options().max_redirects(2));
+            });
             co_await expect_error<corio::http::too_many_redirects>(
-                [](client_session& s, std::string u) -> corio::task<> {
-                    co_await s.get(u, request_options().max_redirects(2));
-                }(session, server.url("/hop")),
+                std::move(hops),
                 "GET " + server.url("/hop") + ": more than 2 redirects (the last one to " + server.url("/hop111") + ")");
             auto unfollowed = co_await session.get(server.url("/loop"), request_options().follow_redirects(false));
             EXPECT_EQ(unfollowed.status(), 302);
@@ -664,12 +669,11 @@ TEST(http_client, head_requests_have_no_body_and_keep_the_connection) {
 TEST(http_client, a_closed_session_refuses_requests) {
     with_server(ok_text, [](test_server& server) -> corio::task<> {
         client_session session;
-        co_await corio::async_with(
-            [](client_session& s, std::string u) -> corio::task<client_session*> {
-                co_await (co_await s.get(u)).text();
-                co_return &s;
-            }(session, server.url()),
-            [](client_session*) -> corio::task<> { co_return; });
+        auto use_session = corio::invoke([&session, &server]() -> corio::task<client_session*> {
+            co_await (co_await session.get(server.url())).text();
+            co_return &session;
+        });
+        co_await corio::async_with(std::move(use_session), [](client_session*) -> corio::task<> { co_return; });
         EXPECT_TRUE(session.closed());
         EXPECT_EQ(session.open_connections(), 0u);
         co_await expect_error<corio::http::session_closed_error>(
@@ -681,16 +685,15 @@ TEST(http_client, a_closed_session_refuses_requests) {
 TEST(http_client, nothing_can_be_injected_onto_the_wire) {
     with_server(ok_text, [](test_server& server) -> corio::task<> {
         client_session session;
-        co_await expect_error<corio::error>(
-            [](client_session& s, std::string url) -> corio::task<> {
-                co_await s.get(url, request_options().header("X-Note", "a\r\nX-Injected: 1"));
-            }(session, server.url()),
-            "header 'X-Note' has an invalid name or a CR, LF or NUL in its value");
-        co_await expect_error<corio::error>(
-            [](client_session& s, std::string url) -> corio::task<> {
-                co_await s.get(url, request_options().header("X-Bad Name", "1"));
-            }(session, server.url()),
-            "header 'X-Bad Name' has an invalid name");
+        auto injected_value = corio::invoke([&session, &server]() -> corio::task<> {
+            co_await session.get(server.url(), request_options().header("X-Note", "a\r\nX-Injected: 1"));
+        });
+        co_await expect_error<corio::error>(std::move(injected_value),
+                                            "header 'X-Note' has an invalid name or a CR, LF or NUL in its value");
+        auto bad_name = corio::invoke([&session, &server]() -> corio::task<> {
+            co_await session.get(server.url(), request_options().header("X-Bad Name", "1"));
+        });
+        co_await expect_error<corio::error>(std::move(bad_name), "header 'X-Bad Name' has an invalid name");
         const std::string smuggled = "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET";
         EXPECT_THROW(co_await session.request(smuggled, server.url()), std::invalid_argument);
         EXPECT_THROW(co_await session.get(server.url("/a b")), corio::http::url_error);    // a space in the target
@@ -726,7 +729,7 @@ corio::task<> serve_tls_once(corio::net::tcp_listener& listener, corio::net::tls
 
 TEST(http_client, https_with_a_custom_ca_and_verification_failures) {
     const auto pki = corio_test::test_pki::create();
-    corio::run([](const corio_test::test_pki& pki) -> corio::task<> {
+    corio::run(corio::invoke([&pki]() -> corio::task<> {
         auto listener = corio::net::tcp_listener::bind(corio::net::endpoint::parse("127.0.0.1", 0));
         const auto context = corio::net::tls_context::server({.certificate_chain_file = pki.cert_file, .private_key_file = pki.key_file});
         const std::string url = "https://localhost:" + std::to_string(listener.local_endpoint().port()) + "/";
@@ -744,7 +747,7 @@ TEST(http_client, https_with_a_custom_ca_and_verification_failures) {
             get_only(system_trust, url),
             "GET " + url, "certificate verify failed");
         co_await server;
-    }(pki));
+    }));
 }
 
 /// nginx on loopback: at most 3 requests per connection, idle connections closed after 300 ms,
@@ -752,6 +755,7 @@ TEST(http_client, https_with_a_custom_ca_and_verification_failures) {
 class nginx_peer : public testing::Test {
 protected:
     void SetUp() override {
+        CORIO_REQUIRE_PROGRAM("nginx", "nginx");
         const std::string failure = nginx_.start(
             {.http = "    keepalive_requests 3;\n    keepalive_timeout 300ms;\n"
                      "    gzip on;\n    gzip_min_length 0;\n    gzip_types text/plain;\n",
@@ -764,7 +768,7 @@ protected:
 };
 
 TEST_F(nginx_peer, decodes_its_chunked_gzip_and_reads_identity_bodies) {
-    corio::run([](std::string url) -> corio::task<> {
+    corio::run(corio::invoke([](std::string url) -> corio::task<> {
         client_session session;
         auto zipped = co_await session.get(url);
         EXPECT_EQ(zipped.headers().get("Transfer-Encoding"), "chunked");
@@ -774,11 +778,11 @@ TEST_F(nginx_peer, decodes_its_chunked_gzip_and_reads_identity_bodies) {
         auto identity = co_await plain.get(url);
         EXPECT_EQ(identity.content_length(), 16u);
         EXPECT_EQ(co_await identity.text(), "Hello from nginx");
-    }(url("/hello")));
+    }, url("/hello")));
 }
 
 TEST_F(nginx_peer, follows_its_keep_alive_limits) {
-    corio::run([](std::string url) -> corio::task<> {
+    corio::run(corio::invoke([](std::string url) -> corio::task<> {
         client_session session;
         for (int i = 1; i <= 7; ++i) {
             EXPECT_EQ(co_await get_text(session, url), "Hello from nginx");
@@ -788,7 +792,7 @@ TEST_F(nginx_peer, follows_its_keep_alive_limits) {
         }
         co_await corio::sleep(500ms);  // nginx closes the idle connection (keepalive_timeout 300ms)
         EXPECT_EQ(co_await get_text(session, url), "Hello from nginx");
-    }(url("/hello")));
+    }, url("/hello")));
 }
 
 }  // namespace

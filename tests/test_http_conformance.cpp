@@ -142,14 +142,14 @@ TEST_P(http_conformance, answers_as_the_table_says) {
     http::server app({.limits = {.max_body_size = 1 << 20}});
     add_routes(app);
     std::string reply;
-    corio::run([](http::server& app, const conformance_case& c, std::string& reply) -> corio::task<> {
+    corio::run(corio::invoke([&app, &c, &reply]() -> corio::task<> {
         co_await app.start(corio::net::endpoint::parse("127.0.0.1", 0));
         std::string bytes = c.request;
         if (!c.closes) bytes += "GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
         reply = co_await send_and_read(app, std::move(bytes));
         app.stop(1s);
         co_await app.wait_closed();
-    }(app, c, reply));
+    }));
     std::vector<int> expected = c.statuses;
     if (!c.closes) expected.push_back(200);
     ASSERT_EQ(reply.find("<no close>"), std::string::npos) << "the server did not close the connection:\n" << reply;
@@ -160,9 +160,14 @@ TEST_P(http_conformance, answers_as_the_table_says) {
     }
 }
 
+/// The test's name from the case's: snake_case like every test name ("HTTP/1.1 without Host":
+/// http_1_1_without_host).
 std::string case_name(const ::testing::TestParamInfo<conformance_case>& info) {
     std::string name;
-    for (const char c : info.param.name) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    for (const char c : info.param.name) {
+        const auto u = static_cast<unsigned char>(c);
+        name += std::isalnum(u) ? static_cast<char>(std::tolower(u)) : '_';
+    }
     return name;
 }
 

@@ -109,7 +109,7 @@ std::string decode_failure(std::string_view coding, std::string_view body, std::
 // ---------------------------------------------------------------------------------------------
 // Coding names
 
-TEST(ContentDecoder, IdentityPassesThrough) {
+TEST(content_decoder, identity_passes_through) {
     for (std::string_view coding : {"", "identity", " Identity ", "identity, identity", " , "}) {
         content_decoder decoder(coding);
         EXPECT_TRUE(decoder.identity()) << coding;
@@ -122,7 +122,7 @@ TEST(ContentDecoder, IdentityPassesThrough) {
     }
 }
 
-TEST(ContentDecoder, CodingNamesAreCaseInsensitive) {
+TEST(content_decoder, coding_names_are_case_insensitive) {
     const std::string data = "hello, hello, hello";
     for (std::string_view coding : {"gzip", "GZIP", "x-gzip", " X-Gzip\t", "identity, gzip"}) {
         EXPECT_FALSE(content_decoder(coding).identity()) << coding;
@@ -133,7 +133,7 @@ TEST(ContentDecoder, CodingNamesAreCaseInsensitive) {
     }
 }
 
-TEST(ContentDecoder, UnknownCodingThrows) {
+TEST(content_decoder, unknown_coding_throws) {
     for (std::string_view coding : {"br", "zstd", "compress", "gzip2", "gzip;q=1"}) {
         try {
             content_decoder decoder(coding);
@@ -144,7 +144,7 @@ TEST(ContentDecoder, UnknownCodingThrows) {
     }
 }
 
-TEST(ContentDecoder, StackedCodingsAreRejected) {
+TEST(content_decoder, stacked_codings_are_rejected) {
     for (std::string_view coding : {"gzip, gzip", "deflate,gzip", "gzip, br"}) {
         EXPECT_THROW(content_decoder{coding}, decode_error) << coding;
     }
@@ -158,9 +158,9 @@ struct round_trip_case {
     int window_bits;
 };
 
-class RoundTrip : public ::testing::TestWithParam<round_trip_case> {};
+class round_trip : public ::testing::TestWithParam<round_trip_case> {};
 
-TEST_P(RoundTrip, WholeAndInPiecesGiveTheSameOutput) {
+TEST_P(round_trip, whole_and_in_pieces_give_the_same_output) {
     const auto [coding, bits] = GetParam();
     for (std::size_t size :
          {std::size_t{0}, std::size_t{1}, std::size_t{300}, std::size_t{5} << 20}) {
@@ -175,7 +175,7 @@ TEST_P(RoundTrip, WholeAndInPiecesGiveTheSameOutput) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Codings, RoundTrip,
+    codings, round_trip,
     ::testing::Values(round_trip_case{"gzip", gzip_bits}, round_trip_case{"gzip", 16 + 9},
                       round_trip_case{"deflate", zlib_bits}, round_trip_case{"deflate", 9},
                       round_trip_case{"deflate", raw_bits}, round_trip_case{"deflate", -9}),
@@ -185,12 +185,12 @@ INSTANTIATE_TEST_SUITE_P(
                std::to_string(bits < 0 ? -bits : bits);
     });
 
-TEST(ContentDecoder, IdentityRoundTripInPieces) {
+TEST(content_decoder, identity_round_trip_in_pieces) {
     const std::string data = sample(100000);
     EXPECT_EQ(decode("identity", data, 7), data);
 }
 
-TEST(ContentDecoder, AppendsToExistingOutput) {
+TEST(content_decoder, appends_to_existing_output) {
     content_decoder decoder("gzip");
     std::string out = "prefix:";
     decoder.feed(compress("data", gzip_bits), out);
@@ -198,7 +198,7 @@ TEST(ContentDecoder, AppendsToExistingOutput) {
     EXPECT_EQ(out, "prefix:data");
 }
 
-TEST(ContentDecoder, EmptyBodyIsAnEmptyBody) {
+TEST(content_decoder, empty_body_is_an_empty_body) {
     for (std::string_view coding : {"gzip", "deflate"}) {
         content_decoder decoder(coding);
         std::string out;
@@ -208,7 +208,7 @@ TEST(ContentDecoder, EmptyBodyIsAnEmptyBody) {
     }
 }
 
-TEST(ContentDecoder, ConcatenatedGzipMembers) {
+TEST(content_decoder, concatenated_gzip_members) {
     const std::string body = compress("hello ", gzip_bits) + compress("", gzip_bits) +
                              compress(sample(100000), gzip_bits);
     const std::string expected = "hello " + sample(100000);
@@ -220,7 +220,7 @@ TEST(ContentDecoder, ConcatenatedGzipMembers) {
 // ---------------------------------------------------------------------------------------------
 // Broken bodies
 
-TEST(ContentDecoder, NotCompressedAtAll) {
+TEST(content_decoder, not_compressed_at_all) {
     const std::string message = decode_failure("gzip", "plain text, not gzip");
     EXPECT_TRUE(message.starts_with("invalid gzip body: ")) << message;
     EXPECT_NE(decode_failure("deflate", "plain text, not deflate").find("invalid deflate body: "),
@@ -228,7 +228,7 @@ TEST(ContentDecoder, NotCompressedAtAll) {
 }
 
 // Only the checksummed formats: a flipped byte in raw deflate may decode to other bytes.
-TEST(ContentDecoder, CorruptDataThrowsWhateverTheSplit) {
+TEST(content_decoder, corrupt_data_throws_whatever_the_split) {
     const std::string data = sample(200000);
     for (auto [coding, bits] : {std::pair{"gzip", gzip_bits}, std::pair{"deflate", zlib_bits}}) {
         std::string body = compress(data, bits);
@@ -242,13 +242,13 @@ TEST(ContentDecoder, CorruptDataThrowsWhateverTheSplit) {
     }
 }
 
-TEST(ContentDecoder, ChecksumMismatch) {
+TEST(content_decoder, checksum_mismatch) {
     std::string body = compress("hello world", gzip_bits);
     body[body.size() - 8] = static_cast<char>(body[body.size() - 8] ^ 1);  // CRC32 of the trailer
     EXPECT_EQ(decode_failure("gzip", body), "invalid gzip body: incorrect data check");
 }
 
-TEST(ContentDecoder, FailedDecoderStaysFailedAndOutIsRestored) {
+TEST(content_decoder, failed_decoder_stays_failed_and_out_is_restored) {
     content_decoder decoder("gzip");
     std::string out = "kept";
     const std::string body = compress(sample(50000), gzip_bits);
@@ -261,7 +261,7 @@ TEST(ContentDecoder, FailedDecoderStaysFailedAndOutIsRestored) {
     EXPECT_EQ(out, "kept");
 }
 
-TEST(ContentDecoder, TruncatedStreamFailsAtFinish) {
+TEST(content_decoder, truncated_stream_fails_at_finish) {
     const std::string data = sample(100000);
     for (auto [coding, bits] : {std::pair{"gzip", gzip_bits}, std::pair{"deflate", zlib_bits},
                                 std::pair{"deflate", raw_bits}}) {
@@ -285,13 +285,13 @@ TEST(ContentDecoder, TruncatedStreamFailsAtFinish) {
     }
 }
 
-TEST(ContentDecoder, TruncatedSecondGzipMember) {
+TEST(content_decoder, truncated_second_gzip_member) {
     const std::string second = compress("world", gzip_bits);
     const std::string body = compress("hello", gzip_bits) + second.substr(0, second.size() - 4);
     EXPECT_NE(decode_failure("gzip", body).find("unexpected end"), std::string::npos);
 }
 
-TEST(ContentDecoder, TrailingGarbageThrows) {
+TEST(content_decoder, trailing_garbage_throws) {
     EXPECT_EQ(decode_failure("deflate", compress("abc", zlib_bits) + "x"),
               "invalid deflate body: data after the end of the stream");
     EXPECT_EQ(decode_failure("deflate", compress("abc", raw_bits) + "xyz", 1),
@@ -303,7 +303,7 @@ TEST(ContentDecoder, TrailingGarbageThrows) {
 // ---------------------------------------------------------------------------------------------
 // Output limit
 
-TEST(ContentDecoder, OutputLimitIsInclusive) {
+TEST(content_decoder, output_limit_is_inclusive) {
     const std::string data = sample(1000);
     for (auto [coding, bits] : {std::pair{"gzip", gzip_bits}, std::pair{"deflate", raw_bits}}) {
         const std::string body = compress(data, bits);
@@ -316,7 +316,7 @@ TEST(ContentDecoder, OutputLimitIsInclusive) {
     EXPECT_EQ(decode_failure("identity", data, 0, 999), "decoded body exceeds 999 bytes");
 }
 
-TEST(ContentDecoder, ZipBombStopsAtTheLimitWithoutAllocatingItsOutput) {
+TEST(content_decoder, zip_bomb_stops_at_the_limit_without_allocating_its_output) {
     const std::string zeros(1 << 20, '\0');
     const std::string bomb = compress_stream(100ull << 20, gzip_bits, [&](std::uint64_t) {
         return std::string_view(zeros);
@@ -341,7 +341,7 @@ TEST(ContentDecoder, ZipBombStopsAtTheLimitWithoutAllocatingItsOutput) {
 // ---------------------------------------------------------------------------------------------
 // Moves
 
-TEST(ContentDecoder, MovedDecoderContinuesTheStream) {
+TEST(content_decoder, moved_decoder_continues_the_stream) {
     const std::string data = sample(300000);
     const std::string body = compress(data, zlib_bits);
     const std::size_t half = body.size() / 2;

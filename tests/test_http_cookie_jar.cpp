@@ -34,13 +34,13 @@ std::string header(cookie_jar& jar, std::string_view target, cookie_jar::time_po
 // ---------------------------------------------------------------------------------------------
 // Round trip and parsing
 
-TEST(CookieJar, EmptyJarSendsNothing) {
+TEST(cookie_jar, empty_jar_sends_nothing) {
     cookie_jar jar;
     EXPECT_EQ(header(jar, "http://example.com/"), "");
     EXPECT_EQ(jar.size(), 0u);
 }
 
-TEST(CookieJar, StoresAndSendsBack) {
+TEST(cookie_jar, stores_and_sends_back) {
     cookie_jar jar;
     jar.update(u("http://example.com/"), "a=1", t0);
     jar.update(u("http://example.com/"), " b = two words ; Path=/", t0);
@@ -49,14 +49,14 @@ TEST(CookieJar, StoresAndSendsBack) {
     EXPECT_EQ(header(jar, "http://example.com:8080/x?q=1"), "a=1; b=two words");  // ports ignored
 }
 
-TEST(CookieJar, KeepsQuotesAndEmptyValues) {
+TEST(cookie_jar, keeps_quotes_and_empty_values) {
     cookie_jar jar;
     jar.update(u("http://example.com/"), "q=\"x y\"", t0);
     jar.update(u("http://example.com/"), "e=", t0);
     EXPECT_EQ(header(jar, "http://example.com/"), "q=\"x y\"; e=");
 }
 
-TEST(CookieJar, IgnoresMalformedLines) {
+TEST(cookie_jar, ignores_malformed_lines) {
     cookie_jar jar;
     const url origin = u("http://example.com/");
     for (std::string_view line : {"", "novalue", "=v", " =v", ";a=1", "a b=1", "a(=1", "a\x01=1",
@@ -66,7 +66,7 @@ TEST(CookieJar, IgnoresMalformedLines) {
     }
 }
 
-TEST(CookieJar, SkipsBadAttributes) {
+TEST(cookie_jar, skips_bad_attributes) {
     cookie_jar jar = jar_with("https://example.com/a/b",
                               "a=1; Max-Age=abc; Expires=junk; Path; Domain=; Unknown=1; secure;");
     ASSERT_EQ(jar.size(), 1u);
@@ -76,7 +76,7 @@ TEST(CookieJar, SkipsBadAttributes) {
     EXPECT_EQ(header(jar, "http://example.com/a/x"), "");       // Secure was recognised
 }
 
-TEST(CookieJar, SizeLimit) {
+TEST(cookie_jar, size_limit) {
     const std::string name = "n";
     cookie_jar jar;
     jar.update(u("http://example.com/"), name + "=" + std::string(4095, 'v'), t0);
@@ -89,7 +89,7 @@ TEST(CookieJar, SizeLimit) {
 // ---------------------------------------------------------------------------------------------
 // Domain
 
-TEST(CookieJar, HostOnlyCookieOnlyForThatHost) {
+TEST(cookie_jar, host_only_cookie_only_for_that_host) {
     cookie_jar jar = jar_with("http://example.com/", "a=1");
     EXPECT_EQ(header(jar, "http://example.com/"), "a=1");
     EXPECT_EQ(header(jar, "https://EXAMPLE.com/"), "a=1");
@@ -97,7 +97,7 @@ TEST(CookieJar, HostOnlyCookieOnlyForThatHost) {
     EXPECT_EQ(header(jar, "http://other.com/"), "");
 }
 
-TEST(CookieJar, DomainCookieMatchesSubdomains) {
+TEST(cookie_jar, domain_cookie_matches_subdomains) {
     for (std::string_view line : {"a=1; Domain=example.com", "a=1; domain=.Example.COM"}) {
         cookie_jar jar = jar_with("http://www.example.com/", line);
         EXPECT_EQ(header(jar, "http://example.com/"), "a=1") << line;
@@ -108,12 +108,12 @@ TEST(CookieJar, DomainCookieMatchesSubdomains) {
     }
 }
 
-TEST(CookieJar, DomainEqualToHostAlsoMatchesSubdomains) {
+TEST(cookie_jar, domain_equal_to_host_also_matches_subdomains) {
     cookie_jar jar = jar_with("http://example.com/", "a=1; Domain=example.com");
     EXPECT_EQ(header(jar, "http://sub.example.com/"), "a=1");
 }
 
-TEST(CookieJar, RejectsDomainNotMatchingTheHost) {
+TEST(cookie_jar, rejects_domain_not_matching_the_host) {
     cookie_jar jar;
     const url origin = u("http://www.example.com/");
     for (std::string_view line : {"a=1; Domain=other.com", "a=1; Domain=sub.www.example.com",
@@ -124,13 +124,13 @@ TEST(CookieJar, RejectsDomainNotMatchingTheHost) {
     }
 }
 
-TEST(CookieJar, SingleLabelDomainOnlyAsTheHostItself) {
+TEST(cookie_jar, single_label_domain_only_as_the_host_itself) {
     cookie_jar jar = jar_with("http://localhost/", "a=1; Domain=localhost");
     EXPECT_EQ(header(jar, "http://localhost/"), "a=1");
     EXPECT_EQ(header(jar, "http://a.localhost/"), "");  // stored host-only
 }
 
-TEST(CookieJar, IpHosts) {
+TEST(cookie_jar, ip_hosts) {
     cookie_jar jar;
     jar.update(u("http://127.0.0.1/"), "a=1", t0);
     jar.update(u("http://127.0.0.1/"), "b=2; Domain=127.0.0.1", t0);  // host-only, as browsers
@@ -145,7 +145,7 @@ TEST(CookieJar, IpHosts) {
 // ---------------------------------------------------------------------------------------------
 // Path
 
-TEST(CookieJar, DefaultPathIsTheDirectoryOfTheOrigin) {
+TEST(cookie_jar, default_path_is_the_directory_of_the_origin) {
     cookie_jar jar = jar_with("http://h.com/a/b/c?x=/y", "a=1");
     EXPECT_EQ(header(jar, "http://h.com/a/b"), "a=1");
     EXPECT_EQ(header(jar, "http://h.com/a/b/"), "a=1");
@@ -155,7 +155,7 @@ TEST(CookieJar, DefaultPathIsTheDirectoryOfTheOrigin) {
     EXPECT_EQ(header(jar, "http://h.com/"), "");
 }
 
-TEST(CookieJar, DefaultPathOfTopLevelOrigins) {
+TEST(cookie_jar, default_path_of_top_level_origins) {
     for (std::string_view origin : {"http://h.com/", "http://h.com/file", "http://h.com"}) {
         cookie_jar jar = jar_with(origin, "a=1");
         EXPECT_EQ(header(jar, "http://h.com/"), "a=1") << origin;
@@ -166,7 +166,7 @@ TEST(CookieJar, DefaultPathOfTopLevelOrigins) {
     EXPECT_EQ(header(jar, "http://h.com/"), "");
 }
 
-TEST(CookieJar, PathAttribute) {
+TEST(cookie_jar, path_attribute) {
     cookie_jar jar = jar_with("http://h.com/", "a=1; Path=/docs");
     EXPECT_EQ(header(jar, "http://h.com/docs"), "a=1");
     EXPECT_EQ(header(jar, "http://h.com/docs/"), "a=1");
@@ -180,7 +180,7 @@ TEST(CookieJar, PathAttribute) {
     EXPECT_EQ(header(slash, "http://h.com/docs"), "");
 }
 
-TEST(CookieJar, InvalidPathAttributeMeansDefaultPath) {
+TEST(cookie_jar, invalid_path_attribute_means_default_path) {
     for (std::string_view line : {"a=1; Path=relative", "a=1; Path=", "a=1; Path=/x; Path=y"}) {
         cookie_jar jar = jar_with("http://h.com/a/b", line);
         EXPECT_EQ(header(jar, "http://h.com/a/z"), "a=1") << line;
@@ -191,7 +191,7 @@ TEST(CookieJar, InvalidPathAttributeMeansDefaultPath) {
 // ---------------------------------------------------------------------------------------------
 // Secure
 
-TEST(CookieJar, SecureCookiesOnlyOverHttps) {
+TEST(cookie_jar, secure_cookies_only_over_https) {
     cookie_jar jar;
     jar.update(u("https://h.com/"), "s=1; Secure", t0);
     jar.update(u("https://h.com/"), "p=2", t0);
@@ -201,7 +201,7 @@ TEST(CookieJar, SecureCookiesOnlyOverHttps) {
     EXPECT_EQ(header(jar, "ws://h.com/"), "p=2");
 }
 
-TEST(CookieJar, HttpOnlyChangesNothing) {
+TEST(cookie_jar, http_only_changes_nothing) {
     cookie_jar jar = jar_with("http://h.com/", "a=1; HttpOnly");
     EXPECT_EQ(header(jar, "http://h.com/"), "a=1");
 }
@@ -209,7 +209,7 @@ TEST(CookieJar, HttpOnlyChangesNothing) {
 // ---------------------------------------------------------------------------------------------
 // Expiry
 
-TEST(CookieJar, MaxAgeZeroOrNegativeDeletes) {
+TEST(cookie_jar, max_age_zero_or_negative_deletes) {
     for (std::string_view del : {"a=x; Max-Age=0", "a=x; Max-Age=-1", "a=x; max-age=000"}) {
         cookie_jar jar = jar_with("http://h.com/", "a=1");
         jar.update(u("http://h.com/"), del, t0);
@@ -221,7 +221,7 @@ TEST(CookieJar, MaxAgeZeroOrNegativeDeletes) {
     EXPECT_EQ(jar.size(), 0u);
 }
 
-TEST(CookieJar, DeletionNeedsTheSameDomainAndPath) {
+TEST(cookie_jar, deletion_needs_the_same_domain_and_path) {
     cookie_jar jar = jar_with("http://h.com/", "a=1; Path=/x");
     jar.update(u("http://h.com/"), "a=1; Max-Age=0", t0);  // path "/" : another cookie
     EXPECT_EQ(jar.size(), 1u);
@@ -229,13 +229,13 @@ TEST(CookieJar, DeletionNeedsTheSameDomainAndPath) {
     EXPECT_EQ(jar.size(), 0u);
 }
 
-TEST(CookieJar, ExpiresInThePastDeletes) {
+TEST(cookie_jar, expires_in_the_past_deletes) {
     cookie_jar jar = jar_with("http://h.com/", "a=1");
     jar.update(u("http://h.com/"), "a=1; Expires=Sun, 06 Nov 1994 08:49:37 GMT", t0);
     EXPECT_EQ(jar.size(), 0u);
 }
 
-TEST(CookieJar, MaxAgeBeatsExpiresInAnyOrder) {
+TEST(cookie_jar, max_age_beats_expires_in_any_order) {
     cookie_jar jar;
     const url origin = u("http://h.com/");
     jar.update(origin, "a=1; Expires=Sun, 06 Nov 1994 08:49:37 GMT; Max-Age=100", t0);
@@ -245,7 +245,7 @@ TEST(CookieJar, MaxAgeBeatsExpiresInAnyOrder) {
     EXPECT_EQ(header(jar, "http://h.com/", t0 + 100s), "");
 }
 
-TEST(CookieJar, ExpiresOverTime) {
+TEST(cookie_jar, expires_over_time) {
     cookie_jar jar;
     jar.update(u("http://h.com/"), "short=1; Max-Age=60", t0);
     jar.update(u("http://h.com/"), "session=2", t0);
@@ -256,14 +256,14 @@ TEST(CookieJar, ExpiresOverTime) {
     EXPECT_EQ(header(jar, "http://h.com/", t0 + 24h * 365 * 100), "session=2");
 }
 
-TEST(CookieJar, ExpiredCookiesArePurgedByAnyRequest) {
+TEST(cookie_jar, expired_cookies_are_purged_by_any_request) {
     cookie_jar jar = jar_with("http://h.com/", "a=1; Max-Age=1");
     EXPECT_EQ(jar.size(), 1u);  // expired but not purged yet
     EXPECT_EQ(header(jar, "http://other.com/", t0 + 2s), "");
     EXPECT_EQ(jar.size(), 0u);
 }
 
-TEST(CookieJar, ExpiresDateFormats) {
+TEST(cookie_jar, expires_date_formats) {
     // Sun, 06 Nov 1994 08:49:37 GMT in the three formats of RFC 9110 §5.6.7, and oddities the
     // RFC 6265 algorithm tolerates.
     const auto date = std::chrono::sys_days(std::chrono::year(1994) / 11 / 6) + 8h + 49min + 37s;
@@ -277,14 +277,14 @@ TEST(CookieJar, ExpiresDateFormats) {
     }
 }
 
-TEST(CookieJar, TwoDigitYears) {
+TEST(cookie_jar, two_digit_years) {
     cookie_jar jar;
     jar.update(u("http://h.com/"), "a=1; Expires=Thu, 01-Jan-69 00:00:00 GMT", t0);  // 2069
     jar.update(u("http://h.com/"), "b=2; Expires=Thu, 01-Jan-70 00:00:00 GMT", t0);  // 1970
     EXPECT_EQ(header(jar, "http://h.com/"), "a=1");
 }
 
-TEST(CookieJar, UnparsableExpiresIsIgnored) {
+TEST(cookie_jar, unparsable_expires_is_ignored) {
     cookie_jar jar;
     const url origin = u("http://h.com/");
     for (std::string_view line :
@@ -297,7 +297,7 @@ TEST(CookieJar, UnparsableExpiresIsIgnored) {
     EXPECT_EQ(header(jar, "http://h.com/", t0 + 24h * 365 * 100), "a=1; b=2; c=3; d=4; f=6");
 }
 
-TEST(CookieJar, FarFutureExpiryDoesNotOverflow) {
+TEST(cookie_jar, far_future_expiry_does_not_overflow) {
     cookie_jar jar;
     jar.update(u("http://h.com/"), "a=1; Max-Age=99999999999999999999999", t0);
     jar.update(u("http://h.com/"), "b=2; Expires=Fri, 31 Dec 9999 23:59:59 GMT", t0);
@@ -308,7 +308,7 @@ TEST(CookieJar, FarFutureExpiryDoesNotOverflow) {
 // ---------------------------------------------------------------------------------------------
 // Replacement and ordering
 
-TEST(CookieJar, SameNameDomainAndPathReplaces) {
+TEST(cookie_jar, same_name_domain_and_path_replaces) {
     cookie_jar jar;
     const url origin = u("http://h.com/");
     jar.update(origin, "a=1", t0);
@@ -319,14 +319,14 @@ TEST(CookieJar, SameNameDomainAndPathReplaces) {
     EXPECT_EQ(header(jar, "http://h.com/", t0 + 100s), "b=1");  // the new expiry applies
 }
 
-TEST(CookieJar, HostOnlyAndDomainCookieShareTheKey) {
+TEST(cookie_jar, host_only_and_domain_cookie_share_the_key) {
     cookie_jar jar = jar_with("http://h.com/", "a=1");
     jar.update(u("http://h.com/"), "a=2; Domain=h.com", t0);
     EXPECT_EQ(jar.size(), 1u);
     EXPECT_EQ(header(jar, "http://sub.h.com/"), "a=2");
 }
 
-TEST(CookieJar, DifferentPathOrDomainAreDifferentCookies) {
+TEST(cookie_jar, different_path_or_domain_are_different_cookies) {
     cookie_jar jar;
     jar.update(u("http://www.h.com/"), "a=1", t0);
     jar.update(u("http://www.h.com/"), "a=2; Path=/x", t0);
@@ -335,7 +335,7 @@ TEST(CookieJar, DifferentPathOrDomainAreDifferentCookies) {
     EXPECT_EQ(header(jar, "http://www.h.com/x"), "a=2; a=1; a=3");
 }
 
-TEST(CookieJar, LongerPathsFirstThenOlder) {
+TEST(cookie_jar, longer_paths_first_then_older) {
     cookie_jar jar;
     const url origin = u("http://h.com/");
     jar.update(origin, "root1=1; Path=/", t0);
@@ -350,7 +350,7 @@ TEST(CookieJar, LongerPathsFirstThenOlder) {
 // ---------------------------------------------------------------------------------------------
 // Caps
 
-TEST(CookieJar, PerDomainCapEvictsTheOldest) {
+TEST(cookie_jar, per_domain_cap_evicts_the_oldest) {
     cookie_jar jar;
     const url origin = u("http://h.com/");
     for (int i = 0; i <= 50; ++i) jar.update(origin, "c" + std::to_string(i) + "=1", t0);
@@ -363,7 +363,7 @@ TEST(CookieJar, PerDomainCapEvictsTheOldest) {
     EXPECT_EQ(header(jar, "http://other.com/"), "o=1");
 }
 
-TEST(CookieJar, PerDomainCapEvictsExpiredFirst) {
+TEST(cookie_jar, per_domain_cap_evicts_expired_first) {
     cookie_jar jar;
     const url origin = u("http://h.com/");
     jar.update(origin, "old=1", t0);
@@ -376,7 +376,7 @@ TEST(CookieJar, PerDomainCapEvictsExpiredFirst) {
     EXPECT_TRUE(sent.ends_with("late=1")) << sent;
 }
 
-TEST(CookieJar, DomainCookiesCountForTheirDomain) {
+TEST(cookie_jar, domain_cookies_count_for_their_domain) {
     cookie_jar jar;
     for (int i = 0; i < 60; ++i) {
         const std::string n = std::to_string(i);
@@ -385,7 +385,7 @@ TEST(CookieJar, DomainCookiesCountForTheirDomain) {
     EXPECT_EQ(jar.size(), 50u);
 }
 
-TEST(CookieJar, TotalCapEvictsTheOldest) {
+TEST(cookie_jar, total_cap_evicts_the_oldest) {
     cookie_jar jar;
     for (int d = 0; d < 60; ++d) {
         const url origin = u("http://d" + std::to_string(d) + ".com/");
@@ -402,7 +402,7 @@ TEST(CookieJar, TotalCapEvictsTheOldest) {
 // ---------------------------------------------------------------------------------------------
 // set() and clear()
 
-TEST(CookieJar, SetStoresAHostOnlySessionCookieOnRoot) {
+TEST(cookie_jar, set_stores_a_host_only_session_cookie_on_root) {
     cookie_jar jar;
     jar.set(u("https://h.com/some/path"), "token", "abc");
     EXPECT_EQ(header(jar, "http://h.com/other"), "token=abc");
@@ -412,7 +412,7 @@ TEST(CookieJar, SetStoresAHostOnlySessionCookieOnRoot) {
     EXPECT_EQ(header(jar, "http://h.com/"), "token=def");
 }
 
-TEST(CookieJar, SetRejectsWhatCannotBeSent) {
+TEST(cookie_jar, set_rejects_what_cannot_be_sent) {
     cookie_jar jar;
     const url origin = u("http://h.com/");
     EXPECT_THROW(jar.set(origin, "", "v"), std::invalid_argument);
@@ -423,7 +423,7 @@ TEST(CookieJar, SetRejectsWhatCannotBeSent) {
     EXPECT_EQ(jar.size(), 0u);
 }
 
-TEST(CookieJar, Clear) {
+TEST(cookie_jar, clear) {
     cookie_jar jar = jar_with("http://h.com/", "a=1");
     jar.clear();
     EXPECT_EQ(jar.size(), 0u);

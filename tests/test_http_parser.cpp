@@ -60,7 +60,7 @@ void expect_split_invariant(std::string_view input, bool head_request = false) {
 // ---------------------------------------------------------------------------------------------
 // Requests
 
-TEST(HttpRequestParser, SimpleGetViewsIntoTheCallersBuffer) {
+TEST(http_request_parser, simple_get_views_into_the_callers_buffer) {
     const std::string buffer =
         "GET /path?q=1 HTTP/1.1\r\nHost: example.com\r\nX-Spaced: \t value \t\r\n\r\n";
     http::request_parser parser;
@@ -86,7 +86,7 @@ TEST(HttpRequestParser, SimpleGetViewsIntoTheCallersBuffer) {
     EXPECT_FALSE(parser.finish());  // clean close between messages
 }
 
-TEST(HttpRequestParser, NothingIsConsumedUntilTheHeadIsComplete) {
+TEST(http_request_parser, nothing_is_consumed_until_the_head_is_complete) {
     http::request_parser parser;
     std::string buffer = "GET / HTTP/1.1\r\nHost: a";
     auto r = parser.parse(buffer);
@@ -101,7 +101,7 @@ TEST(HttpRequestParser, NothingIsConsumedUntilTheHeadIsComplete) {
     EXPECT_EQ(parser.head().method.data(), moved.data());
 }
 
-TEST(HttpRequestParser, EmptyInputNeedsMore) {
+TEST(http_request_parser, empty_input_needs_more) {
     http::request_parser parser;
     EXPECT_EQ(parser.parse(std::string_view{}).event, parse_event::need_more);
     EXPECT_FALSE(parser.finish());
@@ -112,7 +112,7 @@ TEST(HttpRequestParser, EmptyInputNeedsMore) {
     EXPECT_EQ(r.consumed, 0u);
 }
 
-TEST(HttpRequestParser, ContentLengthBodyArrivesInPieces) {
+TEST(http_request_parser, content_length_body_arrives_in_pieces) {
     http::request_parser parser;
     std::string buffer = "POST /u HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123";
     auto r = parser.parse(buffer);
@@ -137,7 +137,7 @@ TEST(HttpRequestParser, ContentLengthBodyArrivesInPieces) {
     EXPECT_THROW(parser.finish(), http::parse_error);  // EOF inside the next head
 }
 
-TEST(HttpRequestParser, ChunkedBodyWithExtensionsAndTrailers) {
+TEST(http_request_parser, chunked_body_with_extensions_and_trailers) {
     const std::string input =
         "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
         "5;name=value\r\nhello\r\n"
@@ -153,7 +153,7 @@ TEST(HttpRequestParser, ChunkedBodyWithExtensionsAndTrailers) {
     expect_split_invariant(input);
 }
 
-TEST(HttpRequestParser, ChunkedBodyPiecesAreViewsAndFramingIsConsumed) {
+TEST(http_request_parser, chunked_body_pieces_are_views_and_framing_is_consumed) {
     http::request_parser parser;
     std::string buffer = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
     auto r = parser.parse(buffer);
@@ -171,7 +171,7 @@ TEST(HttpRequestParser, ChunkedBodyPiecesAreViewsAndFramingIsConsumed) {
     EXPECT_TRUE(parser.trailers().empty());
 }
 
-TEST(HttpRequestParser, KeepAliveDecision) {
+TEST(http_request_parser, keep_alive_decision) {
     auto keep_alive = [](std::string_view head) {
         http::request_parser parser;
         const auto r = parser.parse(head);
@@ -186,7 +186,7 @@ TEST(HttpRequestParser, KeepAliveDecision) {
     EXPECT_FALSE(keep_alive("GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n"));
 }
 
-TEST(HttpRequestParser, ExpectContinueFlag) {
+TEST(http_request_parser, expect_continue_flag) {
     http::request_parser parser;
     ASSERT_EQ(parser.parse("PUT /x HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n")
                   .event,
@@ -202,7 +202,7 @@ TEST(HttpRequestParser, ExpectContinueFlag) {
     EXPECT_FALSE(old.head().expect_continue);
 }
 
-TEST(HttpRequestParser, PipelinedRequests) {
+TEST(http_request_parser, pipelined_requests) {
     const std::string input =
         "GET /a HTTP/1.1\r\nHost: h\r\n\r\n"
         "POST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyz"
@@ -217,7 +217,7 @@ TEST(HttpRequestParser, PipelinedRequests) {
     expect_split_invariant(input);
 }
 
-TEST(HttpRequestParser, SplitEquivalenceOverValidAndInvalidMessages) {
+TEST(http_request_parser, split_equivalence_over_valid_and_invalid_messages) {
     const char* inputs[] = {
         "GET / HTTP/1.1\r\nA: 1\r\nB:2\r\nC:\r\n\r\n",
         "POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
@@ -233,7 +233,7 @@ TEST(HttpRequestParser, SplitEquivalenceOverValidAndInvalidMessages) {
     for (const char* input : inputs) expect_split_invariant(input);
 }
 
-TEST(HttpRequestParser, IdenticalDuplicateContentLengthIsRejectedInRequestsOnly) {
+TEST(http_request_parser, identical_duplicate_content_length_is_rejected_in_requests_only) {
     // nginx answers 400 to a repeated Content-Length; so does corio's server.
     expect_error("POST / HTTP/1.1\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nab",
                  parse_error_code::duplicate_content_length, 36);
@@ -243,7 +243,7 @@ TEST(HttpRequestParser, IdenticalDuplicateContentLengthIsRejectedInRequestsOnly)
               "BODY[ab]\nCOMPLETE\nEOF\n");
 }
 
-TEST(HttpRequestParser, EmptyLinesBeforeARequestLineAreSkipped) {
+TEST(http_request_parser, empty_lines_before_a_request_line_are_skipped) {
     const std::string expected = "REQ GET /a HTTP/1.1 keep-alive\nBODY[]\nCOMPLETE\n";
     EXPECT_EQ(whole("\r\n\r\nGET /a HTTP/1.1\r\n\r\n"), expected + "EOF\n");
     expect_split_invariant("\r\n\r\nGET /a HTTP/1.1\r\n\r\n");
@@ -258,7 +258,7 @@ TEST(HttpRequestParser, EmptyLinesBeforeARequestLineAreSkipped) {
     expect_error("\r\n\n", parse_error_code::bare_lf, 0);
 }
 
-TEST(HttpRequestParser, TheRequestLineIsCheckedAsItArrives) {
+TEST(http_request_parser, the_request_line_is_checked_as_it_arrives) {
     // A TLS ClientHello (or any binary) cannot start a request line: rejected at the first byte,
     // without waiting for a line end that may never come.
     expect_error(std::string("\x16\x03\x01\x02\x00\x01", 6), parse_error_code::invalid_method, 0);
@@ -271,13 +271,13 @@ TEST(HttpRequestParser, TheRequestLineIsCheckedAsItArrives) {
     EXPECT_EQ(whole("GET /abc HT"), "ERROR HTTP parse error: connection closed mid-message at byte 11\n");
 }
 
-TEST(HttpRequestParser, LaterMinorVersionsReadAsHttp11) {
+TEST(http_request_parser, later_minor_versions_read_as_http11) {
     EXPECT_EQ(whole("GET / HTTP/1.2\r\n\r\n"), "REQ GET / HTTP/1.1 keep-alive\nBODY[]\nCOMPLETE\nEOF\n");
     EXPECT_EQ(whole("GET / HTTP/1.9\r\nConnection: close\r\n\r\n"),
               "REQ GET / HTTP/1.1 close\nConnection: close\nBODY[]\nCOMPLETE\nEOF\n");
 }
 
-TEST(HttpRequestParser, EofMidBodyIsAnError) {
+TEST(http_request_parser, eof_mid_body_is_an_error) {
     expect_error("POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nabc", parse_error_code::unexpected_eof,
                  41);
 }
@@ -285,19 +285,19 @@ TEST(HttpRequestParser, EofMidBodyIsAnError) {
 // ---------------------------------------------------------------------------------------------
 // Rejections: every smuggling shape and syntax error, with its code and offset.
 
-TEST(HttpRequestParserRejects, ContentLengthAndTransferEncoding) {
+TEST(http_request_parser_rejects, content_length_and_transfer_encoding) {
     expect_error("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
                  parse_error_code::content_length_and_transfer_encoding, 36);
     expect_error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
                  parse_error_code::content_length_and_transfer_encoding, 45);
 }
 
-TEST(HttpRequestParserRejects, DifferingDuplicateContentLength) {
+TEST(http_request_parser_rejects, differing_duplicate_content_length) {
     expect_error("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
                  parse_error_code::conflicting_content_length, 52);
 }
 
-TEST(HttpRequestParserRejects, InvalidContentLength) {
+TEST(http_request_parser_rejects, invalid_content_length) {
     for (const char* value : {"+3", "-3", "3a", "0x10", "", "1 2", "3,3",
                               "18446744073709551616", "99999999999999999999999"}) {
         expect_error("POST / HTTP/1.1\r\nContent-Length: " + std::string(value) + "\r\n\r\n",
@@ -308,7 +308,7 @@ TEST(HttpRequestParserRejects, InvalidContentLength) {
                  parse_error_code::body_too_large, 57);
 }
 
-TEST(HttpRequestParserRejects, TransferEncodingOtherThanChunked) {
+TEST(http_request_parser_rejects, transfer_encoding_other_than_chunked) {
     // Anything but exactly "chunked" is a coding corio does not implement: 501, as nginx.
     for (const char* value : {"gzip", "gzip, chunked", "chunked, gzip", "chunked, chunked",
                               "identity", "xchunked", "", "chunked,", ",chunked"}) {
@@ -329,12 +329,12 @@ TEST(HttpRequestParserRejects, TransferEncodingOtherThanChunked) {
               std::string::npos);
 }
 
-TEST(HttpRequestParserRejects, ObsFold) {
+TEST(http_request_parser_rejects, obs_fold) {
     expect_error("GET / HTTP/1.1\r\nA: 1\r\n continued\r\n\r\n", parse_error_code::obs_fold, 22);
     expect_error("GET / HTTP/1.1\r\n\tA: 1\r\n\r\n", parse_error_code::obs_fold, 16);
 }
 
-TEST(HttpRequestParserRejects, BareCrAndBareLf) {
+TEST(http_request_parser_rejects, bare_cr_and_bare_lf) {
     expect_error("GET / HTTP/1.1\r\nA: 1\rX\r\n\r\n", parse_error_code::bare_cr, 20);
     expect_error("GET / HT\rTP/1.1\r\n\r\n", parse_error_code::bare_cr, 8);
     expect_error("GET / HTTP/1.1\nA: 1\r\n\r\n", parse_error_code::bare_lf, 14);
@@ -345,14 +345,14 @@ TEST(HttpRequestParserRejects, BareCrAndBareLf) {
                  parse_error_code::bare_cr, 47);
 }
 
-TEST(HttpRequestParserRejects, WhitespaceBeforeColon) {
+TEST(http_request_parser_rejects, whitespace_before_colon) {
     expect_error("GET / HTTP/1.1\r\nHost : a\r\n\r\n", parse_error_code::whitespace_before_colon,
                  20);
     expect_error("GET / HTTP/1.1\r\nContent-Length\t: 1\r\n\r\n",
                  parse_error_code::whitespace_before_colon, 30);
 }
 
-TEST(HttpRequestParserRejects, InvalidTokens) {
+TEST(http_request_parser_rejects, invalid_tokens) {
     expect_error("G(T / HTTP/1.1\r\n\r\n", parse_error_code::invalid_method, 1);
     expect_error(" GET / HTTP/1.1\r\n\r\n", parse_error_code::invalid_method, 0);
     expect_error("GET\t/ HTTP/1.1\r\n\r\n", parse_error_code::invalid_method, 3);
@@ -366,7 +366,7 @@ TEST(HttpRequestParserRejects, InvalidTokens) {
     expect_error("GET / HTTP/1.1\r\nA: \x7f\r\n\r\n", parse_error_code::invalid_header_value, 19);
 }
 
-TEST(HttpRequestParserRejects, InvalidVersion) {
+TEST(http_request_parser_rejects, invalid_version) {
     for (const char* line : {"GET / http/1.1", "GET / HTTP/1.1 ", "GET / HTTP/11", "GET / HTTP/1.",
                              "GET / HTTP/1.x", "GET / HTTP/2"})
         expect_error(std::string(line) + "\r\n\r\n", parse_error_code::invalid_version, 6);
@@ -377,7 +377,7 @@ TEST(HttpRequestParserRejects, InvalidVersion) {
                      std::string_view(line).find("HTTP"));
 }
 
-TEST(HttpRequestParserRejects, NulBytes) {
+TEST(http_request_parser_rejects, nul_bytes) {
     using namespace std::string_literals;
     expect_error("GET /\0 HTTP/1.1\r\n\r\n"s, parse_error_code::nul_byte, 5);
     expect_error("GET / HTTP/1.1\r\nA: \0\r\n\r\n"s, parse_error_code::nul_byte, 19);
@@ -385,7 +385,7 @@ TEST(HttpRequestParserRejects, NulBytes) {
                  parse_error_code::nul_byte, 48);
 }
 
-TEST(HttpRequestParserRejects, InvalidChunks) {
+TEST(http_request_parser_rejects, invalid_chunks) {
     const std::string head = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";  // 47 bytes
     expect_error(head + "g\r\n", parse_error_code::invalid_chunk_size, 47);
     expect_error(head + "\r\n", parse_error_code::invalid_chunk_size, 47);
@@ -404,7 +404,7 @@ TEST(HttpRequestParserRejects, InvalidChunks) {
 // ---------------------------------------------------------------------------------------------
 // Limits
 
-TEST(HttpParserLimits, StartLineTooLong) {
+TEST(http_parser_limits, start_line_too_long) {
     http::parse_limits limits;
     limits.max_start_line = 20;
     expect_error("GET /0123456789012345 HTTP/1.1\r\n\r\n", parse_error_code::start_line_too_long,
@@ -414,7 +414,7 @@ TEST(HttpParserLimits, StartLineTooLong) {
     EXPECT_NE(whole("GET /0123 HTTP/1.1\r\n\r\n", limits).find("COMPLETE"), std::string::npos);
 }
 
-TEST(HttpParserLimits, HeaderCountAndBytes) {
+TEST(http_parser_limits, header_count_and_bytes) {
     http::parse_limits limits;
     limits.max_header_count = 2;
     expect_error("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", parse_error_code::too_many_headers,
@@ -431,7 +431,7 @@ TEST(HttpParserLimits, HeaderCountAndBytes) {
               std::string::npos);
 }
 
-TEST(HttpParserLimits, TrailersAreBounded) {
+TEST(http_parser_limits, trailers_are_bounded) {
     http::parse_limits limits;
     limits.max_header_bytes = 60;  // the head (45 bytes) fits; trailers are bounded separately
     const std::string head = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
@@ -442,7 +442,7 @@ TEST(HttpParserLimits, TrailersAreBounded) {
     expect_error(head + "0\r\nA: 1\r\nB: 2\r\n\r\n", parse_error_code::too_many_headers, 56, limits);
 }
 
-TEST(HttpParserLimits, BodySize) {
+TEST(http_parser_limits, body_size) {
     http::parse_limits limits;
     limits.max_body_size = 4;
     expect_error("POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n", parse_error_code::body_too_large,
@@ -455,7 +455,7 @@ TEST(HttpParserLimits, BodySize) {
                                         parse_error_code::body_too_large, 23, limits);
 }
 
-TEST(HttpParserLimits, ChunkLine) {
+TEST(http_parser_limits, chunk_line) {
     http::parse_limits limits;
     limits.max_chunk_line = 8;
     const std::string head = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
@@ -463,7 +463,7 @@ TEST(HttpParserLimits, ChunkLine) {
     EXPECT_NE(whole(head + "1;abcd\r\nx\r\n0\r\n\r\n", limits).find("BODY[x]"), std::string::npos);
 }
 
-TEST(HttpParserErrors, ParserStaysFailed) {
+TEST(http_parser_errors, parser_stays_failed) {
     http::request_parser parser;
     EXPECT_THROW(parser.parse("GET / HTTP/9.9\r\n\r\n"), http::parse_error);
     try {
@@ -478,7 +478,7 @@ TEST(HttpParserErrors, ParserStaysFailed) {
 // ---------------------------------------------------------------------------------------------
 // Responses
 
-TEST(HttpResponseParser, ContentLengthAndChunked) {
+TEST(http_response_parser, content_length_and_chunked) {
     const std::string input =
         "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"
         "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: gzip, chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n";
@@ -489,7 +489,7 @@ TEST(HttpResponseParser, ContentLengthAndChunked) {
     expect_split_invariant<http::response_parser>(input);
 }
 
-TEST(HttpResponseParser, BodyUntilCloseWithoutLength) {
+TEST(http_response_parser, body_until_close_without_length) {
     const std::string input = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of this\r\n";
     EXPECT_EQ(whole<http::response_parser>(input),
               "RES 200 OK HTTP/1.1 close\nContent-Type: text/plain\nBODY[all of this\r\n]\n"
@@ -501,7 +501,7 @@ TEST(HttpResponseParser, BodyUntilCloseWithoutLength) {
               std::string::npos);
 }
 
-TEST(HttpResponseParser, NoBodyStatusesAndHead) {
+TEST(http_response_parser, no_body_statuses_and_head) {
     const std::string input =
         "HTTP/1.1 100 Continue\r\n\r\n"
         "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n"
@@ -524,7 +524,7 @@ TEST(HttpResponseParser, NoBodyStatusesAndHead) {
     expect_split_invariant<http::response_parser>(head_input, true);
 }
 
-TEST(HttpResponseParser, ExpectNoBodySurvivesInterimResponses) {
+TEST(http_response_parser, expect_no_body_survives_interim_responses) {
     http::response_parser parser;
     parser.expect_no_body();
     std::string buffer = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n"
@@ -545,7 +545,7 @@ TEST(HttpResponseParser, ExpectNoBodySurvivesInterimResponses) {
     EXPECT_EQ(body, "abc");
 }
 
-TEST(HttpResponseParser, KeepAlive) {
+TEST(http_response_parser, keep_alive) {
     EXPECT_NE(whole<http::response_parser>("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
                   .find("HTTP/1.0 close"),
               std::string::npos);
@@ -559,7 +559,7 @@ TEST(HttpResponseParser, KeepAlive) {
               std::string::npos);
 }
 
-TEST(HttpResponseParserRejects, StatusLineAndSmuggling) {
+TEST(http_response_parser_rejects, status_line_and_smuggling) {
     using P = http::response_parser;
     expect_error<P>("HTTP/1.1 20 OK\r\n\r\n", parse_error_code::invalid_status, 11);
     expect_error<P>("HTTP/1.1 099 X\r\n\r\n", parse_error_code::invalid_status, 9);

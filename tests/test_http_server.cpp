@@ -37,12 +37,14 @@ std::string base_url(const server& app) { return "http://" + app.local_endpoint(
 /// Serves `app` on 127.0.0.1 while `body(app)` runs, then stops it gracefully.
 template <class Body>
 void with_app(server& app, Body body) {
-    corio::run([](server& app, Body body) -> corio::task<> {
-        co_await app.start(corio::net::endpoint::parse("127.0.0.1", 0));
-        co_await body(app);
-        app.stop(1s);
-        co_await app.wait_closed();
-    }(app, std::move(body)));
+    corio::run(corio::invoke(
+        [&app](Body body) -> corio::task<> {
+            co_await app.start(corio::net::endpoint::parse("127.0.0.1", 0));
+            co_await body(app);
+            app.stop(1s);
+            co_await app.wait_closed();
+        },
+        std::move(body)));
 }
 
 /// Sends raw bytes and reads until the server closes (or `limit` passes).
@@ -561,14 +563,14 @@ TEST(http_server, graceful_shutdown_finishes_requests_in_flight) {
         co_await corio::sleep(100ms);
         co_return response::text("done");
     });
-    corio::run([](server& app, corio::event& all_working) -> corio::task<> {
+    corio::run(corio::invoke([&app, &all_working]() -> corio::task<> {
         co_await app.start(corio::net::endpoint::parse("127.0.0.1", 0));
         client_session session;
         std::vector<corio::task<std::string>> calls;
         for (int i = 0; i < 5; ++i)
-            calls.push_back([](client_session& s, std::string url) -> corio::task<std::string> {
-                co_return co_await (co_await s.get(url)).text();
-            }(session, base_url(app) + "/work"));
+            calls.push_back(corio::invoke([&session](std::string url) -> corio::task<std::string> {
+                co_return co_await (co_await session.get(url)).text();
+            }, base_url(app) + "/work"));
         auto in_flight = corio::spawn(corio::gather(std::move(calls)));
         co_await all_working.wait();  // five handlers run
         app.stop(2s);
@@ -576,7 +578,7 @@ TEST(http_server, graceful_shutdown_finishes_requests_in_flight) {
         EXPECT_EQ(std::count(bodies.begin(), bodies.end(), "done"), 5);
         co_await app.wait_closed();  // returns once they are answered
         EXPECT_EQ(app.requests_served(), 5u);
-    }(app, all_working));
+    }));
 }
 
 TEST(http_server, sigterm_shuts_down_gracefully) {
@@ -588,16 +590,16 @@ TEST(http_server, sigterm_shuts_down_gracefully) {
         co_return response::text("done");
     });
     int status = 0;  // the client task may be cancelled by run()'s exit before it reads it
-    EXPECT_THROW(corio::run([](server& app, int& status) -> corio::task<> {
+    EXPECT_THROW(corio::run(corio::invoke([&app, &status]() -> corio::task<> {
                      co_await app.start(corio::net::endpoint::parse("127.0.0.1", 0));
-                     auto request = corio::spawn([](std::string url, int& status) -> corio::task<> {
+                     auto request = corio::spawn([&status](std::string url) -> corio::task<> {
                          client_session session;
                          status = (co_await session.get(url)).status();
-                     }(base_url(app) + "/work", status));
+                     }, base_url(app) + "/work");
                      co_await corio::sleep(20ms);
                      ::kill(::getpid(), SIGTERM);  // corio::run cancels this task, then the serving
                      co_await app.wait_closed();
-                 }(app, status)),
+                 })),
                  corio::cancelled_error);
     EXPECT_TRUE(handler_finished);           // the request in flight ran to its end
     EXPECT_EQ(app.requests_served(), 1u);   // and was answered
@@ -621,6 +623,7 @@ TEST(http_server, max_connections_pauses_accepting) {
 }
 
 TEST(http_server, curl_is_served_too) {
+    CORIO_REQUIRE_PROGRAM("curl", "curl");
     server app;
     add_item_routes(app);
     with_app(app, [](server& app) -> corio::task<> {
@@ -651,6 +654,7 @@ time.sleep(hold)
 constexpr int connections = 10'000;  // for holds_ten_thousand_keep_alive_connections
 
 TEST(http_server, holds_ten_thousand_keep_alive_connections) {
+    CORIO_REQUIRE_PROGRAM("python3", "python3");
     rlimit files{};
     ::getrlimit(RLIMIT_NOFILE, &files);
     const rlimit saved = files;
@@ -680,6 +684,7 @@ TEST(http_server, holds_ten_thousand_keep_alive_connections) {
 }
 
 TEST(http_server, python_http_client_is_served_too) {
+    CORIO_REQUIRE_PROGRAM("python3", "python3");
     server app;
     add_item_routes(app);
     with_app(app, [](server& app) -> corio::task<> {
@@ -706,18 +711,18 @@ TEST(http_server, runs_one_loop_per_thread_with_reuse_port) {
         co_return corio::net::tcp_listener::bind(corio::net::endpoint::parse("127.0.0.1", 0)).local_endpoint().port();
     }());
     std::thread serving([&] { app.run(corio::net::endpoint::parse("127.0.0.1", port), 2); });
-    corio::run([](server& app, std::uint16_t port) -> corio::task<> {
+    corio::run(corio::invoke([&app, port]() -> corio::task<> {
         client_session session({.timeout = {.total = 5s}, .limit = 8});
         const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/items/9";
         for (int attempt = 0; attempt < 50 && !app.local_endpoint(); ++attempt) co_await corio::sleep(10ms);
         std::vector<corio::task<int>> calls;
         for (int i = 0; i < 40; ++i)
-            calls.push_back([](client_session& s, std::string u) -> corio::task<int> {
-                co_return (co_await s.get(u)).status();
-            }(session, url));
+            calls.push_back(corio::invoke([&session, &url]() -> corio::task<int> {
+                co_return (co_await session.get(url)).status();
+            }));
         const auto statuses = co_await corio::gather(std::move(calls));
         EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 200), 40);
-    }(app, port), {.handle_signals = false});
+    }), {.handle_signals = false});
     app.stop();
     serving.join();
     EXPECT_EQ(app.requests_served(), 40u);

@@ -8,6 +8,8 @@
 // Not built in sanitizer builds (tests/CMakeLists.txt): timing and RSS mean nothing there.
 #include <gtest/gtest.h>
 
+#include "test_util.hpp"
+
 #include <corio/corio.hpp>
 #include <corio/http/server.hpp>
 
@@ -278,8 +280,8 @@ std::string wrk_summary(const std::string& output) {
 }  // namespace
 
 TEST(http_soak, good_clients_see_no_errors_while_hostile_clients_attack) {
+    CORIO_REQUIRE_PROGRAM("wrk", "wrk");
     const std::string wrk = corio_test_support::find_program("wrk");
-    if (wrk.empty()) GTEST_SKIP() << "wrk not found (apt-get install wrk; scripts/setup.sh installs it)";
 
     // What the server logs (cut responses, failed connection tasks), counted instead of printed.
     std::mutex log_mutex;

@@ -50,10 +50,10 @@ TEST(mutex, lock_on_free_mutex_does_not_suspend) {
     run_virtual([]() -> corio::task<> {
         corio::mutex m;
         bool other_ran = false;
-        corio::spawn([](bool& ran) -> corio::task<> {
-            ran = true;
+        corio::spawn([&other_ran]() -> corio::task<> {
+            other_ran = true;
             co_return;
-        }(other_ran));
+        });
         auto g = co_await m.lock();
         EXPECT_TRUE(g.owns_lock());
         EXPECT_FALSE(other_ran);  // no suspension happened: the spawned task has not run yet
@@ -131,16 +131,15 @@ TEST(mutex, cancelled_waiter_is_removed_and_next_waiter_gets_the_lock) {
         std::vector<int> order;
         bool first_cancelled = false;
         auto held = co_await m.lock();
-        auto first = corio::spawn([](corio::mutex& m, std::vector<int>& order,
-                                     bool& cancelled) -> corio::task<> {
+        auto first = corio::spawn([&m, &order, &first_cancelled]() -> corio::task<> {
             try {
                 auto g = co_await m.lock();
                 order.push_back(1);
             } catch (const corio::cancelled_error&) {
-                cancelled = true;
+                first_cancelled = true;
                 throw;
             }
-        }(m, order, first_cancelled));
+        });
         co_await corio::yield();
         auto second = corio::spawn(record_rounds(m, order, 2, 1));
         co_await corio::yield();
@@ -179,18 +178,17 @@ TEST(mutex, lock_granted_then_cancelled_returns_guard_and_releases_it) {
         bool locked_while_held = false;
         bool next_suspension_threw = false;
         auto held = co_await m.lock();
-        auto waiter = corio::spawn([](corio::mutex& m, bool& got, bool& locked,
-                                      bool& threw) -> corio::task<> {
+        auto waiter = corio::spawn([&m, &got_guard, &locked_while_held, &next_suspension_threw]() -> corio::task<> {
             auto g = co_await m.lock();  // handed over, then cancelled: the result wins
-            got = g.owns_lock();
-            locked = m.locked();
+            got_guard = g.owns_lock();
+            locked_while_held = m.locked();
             try {
                 co_await corio::yield();  // level-triggered: the next suspension point throws
             } catch (const corio::cancelled_error&) {
-                threw = true;
+                next_suspension_threw = true;
                 throw;
             }
-        }(m, got_guard, locked_while_held, next_suspension_threw));
+        });
         co_await corio::yield();
 
         held.unlock();    // hand-over to the waiter...
@@ -208,14 +206,14 @@ TEST(mutex, cancellation_pending_before_waiting_throws_without_queueing) {
     run_virtual([]() -> corio::task<> {
         corio::mutex m;
         auto held = co_await m.lock();
-        auto h = corio::spawn([](corio::mutex& m) -> corio::task<> {
+        auto h = corio::spawn([&m]() -> corio::task<> {
             try {
                 co_await corio::sleep(1h);
             } catch (const corio::cancelled_error&) {
             }
             auto g = co_await m.lock();  // cancellation still pending: throws, never queues
             ADD_FAILURE() << "lock() should have thrown";
-        }(m));
+        });
         co_await corio::yield();
         h.cancel();
         EXPECT_THROW(co_await h, corio::cancelled_error);

@@ -3,12 +3,15 @@
 
 #include "test_util.hpp"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 
 #include <corio/corio.hpp>
 #include <corio/net/tcp.hpp>
 
 #include <array>
+#include <cerrno>
+#include <memory>
 #include <string>
 
 using corio_test::open_fd_count;
@@ -43,7 +46,7 @@ TEST(endpoint, parses_and_formats_v4_and_v6) {
 
 TEST(tcp, echo_round_trip_on_ipv4_and_ipv6) {
     for (const char* address : {"127.0.0.1", "::1"}) {
-        corio::run([](std::string addr) -> corio::task<> {
+        corio::run(corio::invoke([](std::string addr) -> corio::task<> {
             auto listener = tcp_listener::bind(endpoint::parse(addr, 0));
             auto server = corio::spawn(echo_once(listener));
             auto client = co_await tcp_stream::connect(listener.local_endpoint());
@@ -51,7 +54,7 @@ TEST(tcp, echo_round_trip_on_ipv4_and_ipv6) {
             client.shutdown_write();
             EXPECT_EQ(co_await read_all(client), "hello over " + addr);
             co_await server;
-        }(address));
+        }, address));
     }
 }
 
@@ -59,11 +62,11 @@ TEST(tcp, large_writes_wait_for_a_slow_reader) {
     corio::run([]() -> corio::task<> {
         auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
         const std::string payload(16 << 20, 'x');  // far beyond the socket buffers
-        auto reader = corio::spawn([](tcp_listener& l) -> corio::task<std::size_t> {
-            tcp_stream peer = co_await l.accept();
+        auto reader = corio::spawn([&listener]() -> corio::task<std::size_t> {
+            tcp_stream peer = co_await listener.accept();
             co_await corio::sleep(20ms);  // let the writer fill the buffers and wait
             co_return (co_await read_all(peer)).size();
-        }(listener));
+        });
         auto client = co_await tcp_stream::connect(listener.local_endpoint());
         co_await client.write_all(payload);
         client.close();
@@ -89,10 +92,10 @@ TEST(tcp, refused_connection_is_a_connect_error_naming_the_peer) {
 TEST(tcp, idle_read_times_out_naming_the_peer) {
     corio::run([]() -> corio::task<> {
         auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
-        auto silent = corio::spawn([](tcp_listener& l) -> corio::task<> {
-            tcp_stream peer = co_await l.accept();
+        auto silent = corio::spawn([&listener]() -> corio::task<> {
+            tcp_stream peer = co_await listener.accept();
             co_await corio::sleep(1s);
-        }(listener));
+        });
         auto client = co_await tcp_stream::connect(listener.local_endpoint(), {.read_timeout = 30ms});
         std::array<char, 16> buffer;
         try {
@@ -109,14 +112,14 @@ TEST(tcp, idle_read_times_out_naming_the_peer) {
 TEST(tcp, end_of_stream_and_reset_are_told_apart) {
     corio::run([]() -> corio::task<> {
         auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
-        auto closer = corio::spawn([](tcp_listener& l) -> corio::task<> {
-            tcp_stream polite = co_await l.accept();
+        auto closer = corio::spawn([&listener]() -> corio::task<> {
+            tcp_stream polite = co_await listener.accept();
             polite.close();  // FIN: the peer reads end of stream
-            tcp_stream rude = co_await l.accept();
+            tcp_stream rude = co_await listener.accept();
             const linger abort_on_close{1, 0};  // close sends RST
             ::setsockopt(rude.native_handle(), SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
             rude.close();
-        }(listener));
+        });
         std::array<char, 16> buffer;
         auto first = co_await tcp_stream::connect(listener.local_endpoint());
         EXPECT_EQ(co_await first.read_some(buffer), 0u);
@@ -130,12 +133,12 @@ TEST(tcp, cancelling_a_read_leaks_no_descriptor_and_loses_no_data) {
     const std::size_t fds_before = open_fd_count();
     corio::run([]() -> corio::task<> {
         auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
-        auto server = corio::spawn([](tcp_listener& l) -> corio::task<> {
-            tcp_stream peer = co_await l.accept();
+        auto server = corio::spawn([&listener]() -> corio::task<> {
+            tcp_stream peer = co_await listener.accept();
             co_await corio::sleep(50ms);
             co_await peer.write_all("late data");
             co_await corio::sleep(1s);
-        }(listener));
+        });
         auto client = co_await tcp_stream::connect(listener.local_endpoint());
         std::array<char, 64> buffer;
         EXPECT_THROW(co_await corio::wait_for(client.read_some(buffer), 10ms), corio::timeout_error);
@@ -146,13 +149,61 @@ TEST(tcp, cancelling_a_read_leaks_no_descriptor_and_loses_no_data) {
     EXPECT_EQ(open_fd_count(), fds_before);
 }
 
+/// Awaits `server`, a task returning what it read up to end of stream; fails the test instead of
+/// hanging if the end never comes (the client's side was never closed).
+corio::task<std::string> read_until_end_of_stream(corio::join_handle<std::string> server) {
+    try {
+        co_return co_await corio::wait_for(server, 2s);
+    } catch (const corio::timeout_error&) {
+        ADD_FAILURE() << "the server never read end of stream: the client's stream was not closed";
+    }
+    co_return "";
+}
+
 TEST(tcp, async_with_closes_the_stream) {
     corio::run([]() -> corio::task<> {
         auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
-        auto server = corio::spawn(echo_once(listener));
-        co_await corio::async_with(tcp_stream::connect(listener.local_endpoint()),
-                                   [](tcp_stream& s) -> corio::task<> { co_await s.write_all("x"); });
-        co_await server;  // the echo server saw end of stream: the client closed
+        corio::event accepted;  // every descriptor is open before the client's closes
+        const auto read_one_connection = [&listener, &accepted]() -> corio::task<std::string> {
+            tcp_stream peer = co_await listener.accept();
+            accepted.set();
+            co_return co_await read_all(peer);  // returns at end of stream only
+        };
+
+        // As it is used: the stream is the resource.
+        auto server = corio::spawn(read_one_connection);
+        int client_fd = -1;
+        auto write_x = [&client_fd, &accepted](tcp_stream& s) -> corio::task<> {
+            client_fd = s.native_handle();
+            co_await accepted.wait();
+            co_await s.write_all("x");
+        };
+        co_await corio::async_with(tcp_stream::connect(listener.local_endpoint()), std::move(write_x));
+        CO_ASSERT_TRUE(client_fd >= 0);
+        errno = 0;
+        EXPECT_EQ(::fcntl(client_fd, F_GETFD), -1) << "the client's descriptor is still open";
+        EXPECT_EQ(errno, EBADF);
+        EXPECT_EQ(co_await read_until_end_of_stream(server), "x");
+
+        // Through a pointer the test keeps: the stream object outlives async_with, so only
+        // async_with's aclose() (not a destructor) can have closed it.
+        accepted.clear();
+        auto second_server = corio::spawn(read_one_connection);
+        std::shared_ptr<tcp_stream> kept;
+        auto open_shared = corio::invoke([&listener]() -> corio::task<std::shared_ptr<tcp_stream>> {
+            auto stream = co_await tcp_stream::connect(listener.local_endpoint());
+            co_return std::make_shared<tcp_stream>(std::move(stream));
+        });
+        auto keep_and_write_y = [&kept, &accepted](std::shared_ptr<tcp_stream>& s) -> corio::task<> {
+            kept = s;
+            co_await accepted.wait();
+            co_await s->write_all("y");
+        };
+        co_await corio::async_with(std::move(open_shared), std::move(keep_and_write_y));
+        CO_ASSERT_TRUE(kept != nullptr);
+        EXPECT_FALSE(kept->is_open()) << "async_with did not close the stream";
+        EXPECT_EQ(kept->native_handle(), -1);
+        EXPECT_EQ(co_await read_until_end_of_stream(second_server), "y");
     }());
 }
 

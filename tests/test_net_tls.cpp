@@ -89,33 +89,35 @@ corio::task<std::string> failing_accept(tcp_listener& listener, tls_context cont
 std::string handshake_error(tls_context client, std::string server_name, tls_context server,
                             std::string address = "127.0.0.1") {
     std::string message;
-    corio::run([](tls_context c, std::string name, tls_context s, std::string addr, std::string& out) -> corio::task<> {
-        auto listener = tcp_listener::bind(endpoint::parse(addr, 0));
-        auto server_task = corio::spawn(failing_accept(listener, std::move(s)));
-        try {
-            co_await connect_tls(listener.local_endpoint(), std::move(c), name);
-        } catch (const tls_error& e) {
-            out = e.what();
-        }
-        EXPECT_TRUE(out.empty() || contains(out, listener.local_endpoint().to_string())) << out;
-        const std::string server_error = co_await server_task;
-        EXPECT_EQ(out.empty(), server_error.empty()) << server_error;
-    }(std::move(client), std::move(server_name), std::move(server), std::move(address), message));
+    corio::run(corio::invoke(
+        [&message](tls_context c, std::string name, tls_context s, std::string addr) -> corio::task<> {
+            auto listener = tcp_listener::bind(endpoint::parse(addr, 0));
+            auto server_task = corio::spawn(failing_accept(listener, std::move(s)));
+            try {
+                co_await connect_tls(listener.local_endpoint(), std::move(c), name);
+            } catch (const tls_error& e) {
+                message = e.what();
+            }
+            EXPECT_TRUE(message.empty() || contains(message, listener.local_endpoint().to_string())) << message;
+            const std::string server_error = co_await server_task;
+            EXPECT_EQ(message.empty(), server_error.empty()) << server_error;
+        },
+        std::move(client), std::move(server_name), std::move(server), std::move(address)));
     return message;
 }
 
 TEST(tls, echo_round_trip_with_a_custom_ca_negotiates_alpn) {
     corio::run([]() -> corio::task<> {
         auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
-        auto server = corio::spawn([](tcp_listener& l) -> corio::task<std::string> {
-            tls_stream peer = co_await accept_tls(l, server_context());
+        auto server = corio::spawn([&listener]() -> corio::task<std::string> {
+            tls_stream peer = co_await accept_tls(listener, server_context());
             const std::string protocol(peer.alpn_protocol());
             std::array<char, 64> buffer;
             while (const std::size_t n = co_await peer.read_some(buffer))
                 co_await peer.write_all(std::string_view(buffer.data(), n));
             co_await peer.shutdown();
             co_return protocol;
-        }(listener));
+        });
         auto client = co_await connect_tls(listener.local_endpoint(), trusting_client(), "localhost");
         EXPECT_TRUE(client.is_open());
         EXPECT_EQ(client.alpn_protocol(), "http/1.1");
@@ -157,10 +159,10 @@ TEST(tls, four_mebibytes_each_way_with_a_concurrent_reader_and_writer) {
         auto client = co_await connect_tls(listener.local_endpoint(), trusting_client(), "localhost");
         std::string payload(4 << 20, '\0');
         for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(i % 251);
-        auto writer = corio::spawn([](tls_stream& s, const std::string& data) -> corio::task<> {
-            co_await s.write_all(data);
-            co_await s.shutdown();
-        }(client, payload));
+        auto writer = corio::spawn([&client, &payload]() -> corio::task<> {
+            co_await client.write_all(payload);
+            co_await client.shutdown();
+        });
         const std::string echoed = co_await read_all(client);
         co_await writer;
         co_await server;
@@ -214,8 +216,8 @@ TEST(tls, verifying_without_a_server_name_is_refused) {
 TEST(tls, a_plain_http_server_is_a_tls_error) {
     corio::run([]() -> corio::task<> {
         auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
-        auto server = corio::spawn([](tcp_listener& l) -> corio::task<> {
-            tcp_stream peer = co_await l.accept();
+        auto server = corio::spawn([&listener]() -> corio::task<> {
+            tcp_stream peer = co_await listener.accept();
             std::array<char, 4096> buffer;
             co_await peer.read_some(buffer);  // the ClientHello (so closing sends no RST)
             co_await peer.write_all("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
@@ -224,7 +226,7 @@ TEST(tls, a_plain_http_server_is_a_tls_error) {
             } catch (const corio::net::connection_reset&) {
                 // The client may close with part of the response unread.
             }
-        }(listener));
+        });
         try {
             co_await connect_tls(listener.local_endpoint(), trusting_client(), "localhost");
             ADD_FAILURE() << "handshake with an HTTP server succeeded";
@@ -241,10 +243,10 @@ TEST(tls, a_plain_http_server_is_a_tls_error) {
 TEST(tls, handshake_times_out_naming_the_peer) {
     corio::run([]() -> corio::task<> {
         auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
-        auto silent = corio::spawn([](tcp_listener& l) -> corio::task<> {
-            tcp_stream peer = co_await l.accept();
+        auto silent = corio::spawn([&listener]() -> corio::task<> {
+            tcp_stream peer = co_await listener.accept();
             co_await corio::sleep(10s);
-        }(listener));
+        });
         try {
             co_await connect_tls(listener.local_endpoint(), trusting_client(), "localhost", 50ms);
             ADD_FAILURE() << "handshake did not time out";
@@ -281,10 +283,10 @@ TEST(tls, cancelled_handshakes_leak_no_descriptor) {
     corio::run([]() -> corio::task<> {
         auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
         // Client side: the server never answers the ClientHello.
-        auto silent = corio::spawn([](tcp_listener& l) -> corio::task<> {
-            tcp_stream peer = co_await l.accept();
+        auto silent = corio::spawn([&listener]() -> corio::task<> {
+            tcp_stream peer = co_await listener.accept();
             co_await corio::sleep(10s);
-        }(listener));
+        });
         EXPECT_THROW(co_await corio::wait_for(connect_tls(listener.local_endpoint(), trusting_client(), "localhost"), 20ms),
                      corio::timeout_error);
         silent.cancel();
@@ -302,12 +304,12 @@ TEST(tls, cancelling_a_read_leaks_no_descriptor_and_loses_no_data) {
     const std::size_t fds_before = open_fd_count();
     corio::run([]() -> corio::task<> {
         auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
-        auto server = corio::spawn([](tcp_listener& l) -> corio::task<> {
-            tls_stream peer = co_await accept_tls(l, server_context());
+        auto server = corio::spawn([&listener]() -> corio::task<> {
+            tls_stream peer = co_await accept_tls(listener, server_context());
             co_await corio::sleep(50ms);
             co_await peer.write_all("late data");
             co_await corio::sleep(10s);
-        }(listener));
+        });
         auto client = co_await connect_tls(listener.local_endpoint(), trusting_client(), "localhost");
         std::array<char, 64> buffer;
         EXPECT_THROW(co_await corio::wait_for(client.read_some(buffer), 10ms), corio::timeout_error);
@@ -321,12 +323,12 @@ TEST(tls, cancelling_a_read_leaks_no_descriptor_and_loses_no_data) {
 TEST(tls, small_reads_drain_a_buffered_record) {
     corio::run([]() -> corio::task<> {
         auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
-        auto server = corio::spawn([](tcp_listener& l) -> corio::task<> {
-            tls_stream peer = co_await accept_tls(l, server_context());
+        auto server = corio::spawn([&listener]() -> corio::task<> {
+            tls_stream peer = co_await accept_tls(listener, server_context());
             co_await peer.write_all("0123456789abcdef");
             co_await peer.shutdown();
             co_await corio::sleep(10s);  // keep the socket open: the 0 below is the close_notify
-        }(listener));
+        });
         auto client = co_await connect_tls(listener.local_endpoint(), trusting_client(), "localhost");
         std::array<char, 5> buffer;
         std::string got;
@@ -344,14 +346,14 @@ TEST(tls, small_reads_drain_a_buffered_record) {
 TEST(tls, eof_without_close_notify_reads_as_end_and_a_reset_throws) {
     corio::run([]() -> corio::task<> {
         auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
-        auto closer = corio::spawn([](tcp_listener& l) -> corio::task<> {
-            tls_stream abrupt = co_await accept_tls(l, server_context());
+        auto closer = corio::spawn([&listener]() -> corio::task<> {
+            tls_stream abrupt = co_await accept_tls(listener, server_context());
             abrupt.close();  // FIN, no close_notify
-            tls_stream rude = co_await accept_tls(l, server_context());
+            tls_stream rude = co_await accept_tls(listener, server_context());
             const linger abort_on_close{1, 0};  // close sends RST
             ::setsockopt(rude.tcp().native_handle(), SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
             rude.close();
-        }(listener));
+        });
         std::array<char, 16> buffer;
         auto first = co_await connect_tls(listener.local_endpoint(), trusting_client(), "localhost");
         EXPECT_EQ(co_await first.read_some(buffer), 0u);
@@ -369,14 +371,14 @@ TEST(tls, eof_without_close_notify_reads_as_end_and_a_reset_throws) {
 TEST(tls, async_with_sends_close_notify_and_closes) {
     corio::run([]() -> corio::task<> {
         auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
-        auto server = corio::spawn([](tcp_listener& l) -> corio::task<bool> {
-            tls_stream peer = co_await accept_tls(l, server_context());
+        auto server = corio::spawn([&listener]() -> corio::task<bool> {
+            tls_stream peer = co_await accept_tls(listener, server_context());
             std::array<char, 4> buffer;
             EXPECT_EQ(co_await peer.read_some(buffer), 1u);
             co_await peer.write_all("x");
             EXPECT_EQ(co_await peer.read_some(buffer), 0u);
             co_return (SSL_get_shutdown(peer.native_handle()) & SSL_RECEIVED_SHUTDOWN) != 0;
-        }(listener));
+        });
         co_await corio::async_with(connect_tls(listener.local_endpoint(), trusting_client(), "localhost"),
                                    [](tls_stream& s) -> corio::task<> {
                                        co_await s.write_all("x");

@@ -75,19 +75,19 @@ TEST(queue, producer_consumer_with_small_capacity_keeps_order) {
         corio::queue<int> q(3);
         std::vector<int> received;
         std::size_t max_size = 0;
-        auto producer = corio::spawn([](corio::queue<int>& q, std::size_t& max_size) -> corio::task<> {
+        auto producer = corio::spawn([&q, &max_size]() -> corio::task<> {
             for (int i = 0; i < items; ++i) {
                 co_await q.push(int{i});
                 max_size = std::max(max_size, q.size());
                 if (i % 7 == 0) co_await corio::sleep(1ms);  // vary the pace
             }
-        }(q, max_size));
-        auto consumer = corio::spawn([](corio::queue<int>& q, std::vector<int>& out) -> corio::task<> {
+        });
+        auto consumer = corio::spawn([&q, &received]() -> corio::task<> {
             for (int i = 0; i < items; ++i) {
-                out.push_back(co_await q.pop());
+                received.push_back(co_await q.pop());
                 if (i % 5 == 0) co_await corio::sleep(1ms);
             }
-        }(q, received));
+        });
         co_await producer;
         co_await consumer;
         std::vector<int> expected;
@@ -106,14 +106,13 @@ TEST(queue, many_producers_and_consumers_keep_per_producer_order) {
         std::vector<std::vector<int>> seen(producers);
         std::vector<corio::join_handle<>> hs;
         for (int p = 0; p < producers; ++p) {
-            hs.push_back(corio::spawn([](corio::queue<std::pair<int, int>>& q, int p) -> corio::task<> {
+            hs.push_back(corio::spawn([&q, p]() -> corio::task<> {
                 for (int i = 0; i < per_producer; ++i) co_await q.push(std::pair{p, i});
-            }(q, p)));
+            }));
         }
         std::vector<corio::join_handle<>> consumers;
         for (int c = 0; c < 3; ++c) {
-            consumers.push_back(corio::spawn([](corio::queue<std::pair<int, int>>& q,
-                                                std::vector<std::vector<int>>& seen) -> corio::task<> {
+            consumers.push_back(corio::spawn([&q, &seen]() -> corio::task<> {
                 try {
                     for (;;) {
                         auto [p, i] = co_await q.pop();
@@ -122,7 +121,7 @@ TEST(queue, many_producers_and_consumers_keep_per_producer_order) {
                     }
                 } catch (const corio::queue_closed&) {
                 }
-            }(q, seen)));
+            }));
         }
         for (auto& h : hs) co_await h;
         q.close();
@@ -138,10 +137,10 @@ TEST(queue, push_blocks_while_full_and_a_pop_moves_the_waiting_item_in) {
         corio::queue<int> q(1);
         co_await q.push(1);
         bool pushed = false;
-        auto pusher = corio::spawn([](corio::queue<int>& q, bool& pushed) -> corio::task<> {
+        auto pusher = corio::spawn([&q, &pushed]() -> corio::task<> {
             co_await q.push(2);
             pushed = true;
-        }(q, pushed));
+        });
         co_await corio::sleep(1s);
         EXPECT_FALSE(pushed);  // still blocked after a (virtual) second
         EXPECT_EQ(q.size(), 1u);
@@ -160,10 +159,10 @@ TEST(queue, pop_blocks_while_empty_and_a_push_hands_the_item_over) {
     run_virtual([]() -> corio::task<> {
         corio::queue<int> q(4);
         std::vector<int> got;
-        auto popper = corio::spawn([](corio::queue<int>& q, std::vector<int>& got) -> corio::task<> {
+        auto popper = corio::spawn([&q, &got]() -> corio::task<> {
             got.push_back(co_await q.pop());
             got.push_back(co_await q.pop());
-        }(q, got));
+        });
         co_await corio::sleep(1s);
         EXPECT_TRUE(got.empty());
 
@@ -182,10 +181,9 @@ TEST(queue, waiting_poppers_are_served_fifo) {
         std::vector<std::pair<int, int>> got;  // (popper, item)
         std::vector<corio::join_handle<>> hs;
         for (int id = 0; id < 3; ++id) {
-            hs.push_back(corio::spawn([](corio::queue<int>& q, std::vector<std::pair<int, int>>& got,
-                                         int id) -> corio::task<> {
+            hs.push_back(corio::spawn([&q, &got, id]() -> corio::task<> {
                 got.emplace_back(id, co_await q.pop());
-            }(q, got, id)));
+            }));
             co_await corio::yield();
         }
         for (int item = 100; item < 103; ++item) co_await q.push(int{item});
@@ -233,13 +231,13 @@ TEST(queue, close_wakes_waiting_poppers) {
         int refused = 0;
         std::vector<corio::join_handle<>> hs;
         for (int i = 0; i < 3; ++i) {
-            hs.push_back(corio::spawn([](corio::queue<int>& q, int& refused) -> corio::task<> {
+            hs.push_back(corio::spawn([&q, &refused]() -> corio::task<> {
                 try {
                     co_await q.pop();
                 } catch (const corio::queue_closed&) {
                     ++refused;
                 }
-            }(q, refused)));
+            }));
         }
         co_await corio::sleep(1s);
         const auto closed_at = corio::clock::now();
@@ -253,9 +251,9 @@ TEST(queue, close_wakes_waiting_poppers) {
 TEST(queue, cancelled_pop_takes_no_item) {
     run_virtual([]() -> corio::task<> {
         corio::queue<int> q(2);
-        auto popper = corio::spawn([](corio::queue<int>& q) -> corio::task<int> {
+        auto popper = corio::spawn([&q]() -> corio::task<int> {
             co_return co_await q.pop();
-        }(q));
+        });
         co_await corio::yield();
         popper.cancel();     // leaves the waiters at once...
         co_await q.push(7);  // ...so this push, in the same step, is not handed to it
@@ -270,11 +268,11 @@ TEST(queue, item_handed_to_a_popper_then_cancelled_is_still_returned) {
     run_virtual([]() -> corio::task<> {
         corio::queue<int> q(2);
         int got = 0;
-        auto popper = corio::spawn([](corio::queue<int>& q, int& got) -> corio::task<> {
+        auto popper = corio::spawn([&q, &got]() -> corio::task<> {
             got = co_await q.pop();  // handed 42, then cancelled: the result wins
             co_await corio::yield();  // level-triggered: throws here
             ADD_FAILURE() << "cancellation was lost";
-        }(q, got));
+        });
         co_await corio::yield();
         co_await q.push(42);
         popper.cancel();
@@ -307,8 +305,7 @@ TEST(queue, cancelled_push_does_not_enqueue_and_keeps_the_callers_item) {
         corio::queue<std::unique_ptr<int>> q(1);
         co_await q.push(std::make_unique<int>(1));
         bool still_owned = false;
-        auto pusher = corio::spawn([](corio::queue<std::unique_ptr<int>>& q,
-                                      bool& still_owned) -> corio::task<> {
+        auto pusher = corio::spawn([&q, &still_owned]() -> corio::task<> {
             auto item = std::make_unique<int>(2);
             try {
                 co_await q.push_from(item);
@@ -316,7 +313,7 @@ TEST(queue, cancelled_push_does_not_enqueue_and_keeps_the_callers_item) {
                 still_owned = item != nullptr && *item == 2;
                 throw;
             }
-        }(q, still_owned));
+        });
         co_await corio::yield();
         pusher.cancel();                  // leaves the waiters at once...
         EXPECT_EQ(*co_await q.pop(), 1);  // ...so the freed slot is not filled with its item
@@ -332,11 +329,11 @@ TEST(queue, push_accepted_then_cancelled_returns_normally) {
         corio::queue<int> q(1);
         co_await q.push(1);
         bool returned = false;
-        auto pusher = corio::spawn([](corio::queue<int>& q, bool& returned) -> corio::task<> {
+        auto pusher = corio::spawn([&q, &returned]() -> corio::task<> {
             co_await q.push(2);  // accepted, then cancelled before resuming: returns
             returned = true;
             co_await corio::yield();
-        }(q, returned));
+        });
         co_await corio::yield();
         EXPECT_EQ(co_await q.pop(), 1);  // moves the pusher's item in
         pusher.cancel();
@@ -358,10 +355,10 @@ TEST(queue, pop_timeout_on_empty_queue_is_clean_and_queue_stays_usable) {
         EXPECT_EQ(co_await corio::wait_for(q.pop(), 1s), 5);
         EXPECT_EQ(corio::clock::now() - start, 1s);  // available: no waiting
 
-        corio::spawn([](corio::queue<int>& q) -> corio::task<> {
+        corio::spawn([&q]() -> corio::task<> {
             co_await corio::sleep(300ms);
             co_await q.push(6);
-        }(q));
+        });
         EXPECT_EQ(co_await corio::wait_for(q.pop(), 1s), 6);
         EXPECT_EQ(corio::clock::now() - start, 1300ms);
     }());
@@ -370,10 +367,10 @@ TEST(queue, pop_timeout_on_empty_queue_is_clean_and_queue_stays_usable) {
 TEST(queue, pop_timing_out_in_the_instant_of_a_push_loses_nothing) {
     run_virtual([]() -> corio::task<> {
         corio::queue<int> q(1);
-        auto pusher = corio::spawn([](corio::queue<int>& q) -> corio::task<> {
+        auto pusher = corio::spawn([&q]() -> corio::task<> {
             co_await corio::sleep(1s);  // due at the same instant as the pop's deadline
             co_await q.push(9);
-        }(q));
+        });
         std::optional<int> got;
         try {
             got = co_await corio::wait_for(q.pop(), 1s);

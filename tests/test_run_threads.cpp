@@ -97,7 +97,7 @@ TEST(run_threads, one_loop_owns_the_signals) {
 TEST(loop_handle, posts_from_many_threads_all_run_on_the_loop) {
     constexpr int posters = 8, posts_each = 2000;
     std::size_t ran = 0;  // touched on the loop thread only
-    corio::run([](std::size_t& ran) -> corio::task<> {
+    corio::run(corio::invoke([&ran]() -> corio::task<> {
         const corio::loop_handle loop = corio::event_loop::current()->handle();
         const auto loop_thread = std::this_thread::get_id();
         std::atomic<int> wrong_thread{0};
@@ -113,7 +113,7 @@ TEST(loop_handle, posts_from_many_threads_all_run_on_the_loop) {
         while (ran < static_cast<std::size_t>(posters * posts_each)) co_await corio::sleep(1ms);
         for (auto& t : threads) t.join();
         EXPECT_EQ(wrong_thread.load(), 0);
-    }(ran));
+    }));
     EXPECT_EQ(ran, static_cast<std::size_t>(posters * posts_each));
 }
 

@@ -132,11 +132,11 @@ TEST(semaphore, unit_granted_then_cancelled_is_returned_and_released_later) {
         corio::semaphore s(1);
         bool got_unit = false;
         auto held = co_await s.acquire();
-        auto h = corio::spawn([](corio::semaphore& s, bool& got) -> corio::task<> {
+        auto h = corio::spawn([&s, &got_unit]() -> corio::task<> {
             auto unit = co_await s.acquire();  // handed over, then cancelled: result wins
-            got = static_cast<bool>(unit);
+            got_unit = static_cast<bool>(unit);
             co_await corio::yield();  // throws: cancellation is still pending
-        }(s, got_unit));
+        });
         co_await corio::yield();
         held.release();
         h.cancel();
@@ -151,12 +151,12 @@ TEST(semaphore, counting_hand_over_between_tasks) {
     run_virtual([]() -> corio::task<> {
         corio::semaphore items(0);
         int consumed = 0;
-        auto consumer = corio::spawn([](corio::semaphore& items, int& consumed) -> corio::task<> {
+        auto consumer = corio::spawn([&items, &consumed]() -> corio::task<> {
             for (int i = 0; i < 5; ++i) {
                 (co_await items.acquire()).detach();  // take a unit for good
                 ++consumed;
             }
-        }(items, consumed));
+        });
         for (int i = 0; i < 5; ++i) {
             co_await corio::sleep(1s);
             items.release();

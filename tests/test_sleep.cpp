@@ -81,7 +81,7 @@ TEST(sleep, a_million_pending_timers) {
 
 TEST(sleep, cancelled_sleep_removes_its_timer) {
     corio::run([]() -> corio::task<> {
-        auto h = corio::spawn([]() -> corio::task<> { co_await corio::sleep(1h); }());
+        auto h = corio::spawn([]() -> corio::task<> { co_await corio::sleep(1h); });
         co_await corio::yield();
         EXPECT_EQ(corio::current_loop("test").pending_timers(), 1u);
         h.cancel();

@@ -133,7 +133,7 @@ TEST(spawn, an_empty_handle_or_task_throws_instead_of_crashing) {
 
 TEST(spawn, a_move_only_result_is_read_once) {
     corio::run([]() -> corio::task<> {
-        auto h = corio::spawn([]() -> corio::task<std::unique_ptr<int>> { co_return std::make_unique<int>(3); }());
+        auto h = corio::spawn([]() -> corio::task<std::unique_ptr<int>> { co_return std::make_unique<int>(3); });
         auto first = co_await h;
         CO_ASSERT_TRUE(first != nullptr);
         EXPECT_EQ(*first, 3);
@@ -159,10 +159,10 @@ TEST(spawn, error_is_rethrown_to_every_reader) {
 TEST(spawn, dropping_the_handle_does_not_cancel) {
     bool finished = false;
     corio::run([&]() -> corio::task<> {
-        corio::spawn([](bool& f) -> corio::task<> {
+        corio::spawn([&finished]() -> corio::task<> {
             co_await corio::sleep(10ms);
-            f = true;
-        }(finished));
+            finished = true;
+        });
         co_await corio::sleep(20ms);
     }(), {.virtual_time = true});
     EXPECT_TRUE(finished);

@@ -93,7 +93,7 @@ TEST(task_group, collects_every_error_in_order_of_occurrence) {
                     } catch (const corio::cancelled_error&) {
                     }
                     throw std::logic_error("third, during cancellation");
-                }());
+                });
                 co_return;
             });
             ADD_FAILURE() << "no exception_group";
@@ -154,14 +154,14 @@ TEST(task_group, children_may_spawn_more_children_and_the_group_waits_for_them) 
     run_virtual([]() -> corio::task<> {
         int finished = 0;
         co_await corio::with_task_group([&finished](corio::task_group& tg) -> corio::task<> {
-            tg.spawn([](corio::task_group& g, int& done) -> corio::task<> {
+            tg.spawn([&tg, &finished]() -> corio::task<> {
                 co_await corio::sleep(1s);
-                g.spawn([](int& d) -> corio::task<> {
+                tg.spawn([&finished]() -> corio::task<> {
                     co_await corio::sleep(1s);
-                    ++d;
-                }(done));
-                ++done;
-            }(tg, finished));
+                    ++finished;
+                });
+                ++finished;
+            });
             co_return;
         });
         EXPECT_EQ(finished, 2);
@@ -179,10 +179,10 @@ TEST(task_group, a_child_spawned_by_the_bodys_cleanup_starts_cancelled) {
                     co_await corio::sleep(1h);
                 } catch (const corio::cancelled_error&) {
                     // Cleanup that adds work to a failing group: it must not keep the group alive.
-                    tg.spawn([](bool& ran) -> corio::task<> {
-                        ran = true;
+                    tg.spawn([&late_child_ran]() -> corio::task<> {
+                        late_child_ran = true;
                         co_await corio::sleep(1h);
-                    }(late_child_ran));
+                    });
                     throw;
                 }
             });
@@ -198,14 +198,14 @@ TEST(task_group, a_child_spawned_by_the_bodys_cleanup_starts_cancelled) {
 TEST(task_group, a_grandchild_spawned_during_cancellation_starts_cancelled) {
     run_virtual([]() -> corio::task<> {
         auto group = corio::spawn(corio::with_task_group([](corio::task_group& tg) -> corio::task<> {
-            tg.spawn([](corio::task_group& g) -> corio::task<> {
+            tg.spawn([&tg]() -> corio::task<> {
                 try {
                     co_await corio::sleep(1h);
                 } catch (const corio::cancelled_error&) {
-                    g.spawn(corio::sleep(1h));  // a child's cleanup spawns into the group
+                    tg.spawn(corio::sleep(1h));  // a child's cleanup spawns into the group
                     throw;
                 }
-            }(tg));
+            });
             co_return;  // the body ends; the group waits for its child
         }));
         co_await corio::sleep(10ms);

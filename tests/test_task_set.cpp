@@ -68,7 +68,8 @@ TEST(task_set, shutdown_cancels_and_lets_cleanup_finish_within_grace) {
     run_virtual([]() -> corio::task<> {
         corio::task_set set;
         bool cleaned = false;
-        set.spawn([](bool& c) -> corio::task<> {
+        // A named task: spawn(invoke(callable), name) (the callable form takes no name).
+        set.spawn(corio::invoke([&cleaned]() -> corio::task<> {
             std::exception_ptr cancelled;
             try {
                 co_await corio::sleep(1h);
@@ -76,9 +77,9 @@ TEST(task_set, shutdown_cancels_and_lets_cleanup_finish_within_grace) {
                 cancelled = std::current_exception();
             }
             co_await corio::uncancellable(corio::sleep(500ms));
-            c = true;
+            cleaned = true;
             std::rethrow_exception(cancelled);
-        }(cleaned), "graceful");
+        }), "graceful");
         co_await corio::yield();
         const auto start = corio::clock::now();
         auto unfinished = co_await set.shutdown(2s);
@@ -109,14 +110,14 @@ TEST(task_set, tasks_spawned_once_shutdown_began_start_cancelled) {
     run_virtual([]() -> corio::task<> {
         corio::task_set set;
         std::optional<corio::join_handle<void>> late;
-        set.spawn([](corio::task_set& s, std::optional<corio::join_handle<void>>& spawned) -> corio::task<> {
+        set.spawn(corio::invoke([&set, &late]() -> corio::task<> {
             try {
                 co_await corio::sleep(1h);
             } catch (const corio::cancelled_error&) {
-                spawned = s.spawn(work(1h), "late");  // cleanup adding work to a set shutting down
+                late = set.spawn(work(1h), "late");  // cleanup adding work to a set shutting down
                 throw;
             }
-        }(set, late), "first");
+        }), "first");
         co_await corio::yield();
         const auto start = corio::clock::now();
         EXPECT_TRUE((co_await set.shutdown(10s)).empty());

@@ -112,10 +112,11 @@ TEST(current_deadline, is_the_nearest_deadline_in_force) {
             EXPECT_EQ(corio::current_deadline(), start + 10s);
             co_await corio::fail_after(3s, [start]() -> corio::task<> {
                 EXPECT_EQ(corio::current_deadline(), start + 3s);  // the nearer one
-                co_await corio::wait_for([start]() -> corio::task<> {
+                auto inside_wait_for = corio::invoke([start]() -> corio::task<> {
                     EXPECT_EQ(corio::current_deadline(), start + 1s);  // wait_for's counts too
                     co_return;
-                }(), 1s);
+                });
+                co_await corio::wait_for(std::move(inside_wait_for), 1s);
                 co_await corio::fail_after(1h, [start]() -> corio::task<> {
                     EXPECT_EQ(corio::current_deadline(), start + 3s);  // a later one changes nothing
                     co_return;

@@ -124,11 +124,14 @@ private:
 
 /// Runs body under virtual time; a watchdog cancels it (failing the test) if it hangs.
 void run_virtual(corio::task<> body) {
-    corio::run([](corio::task<> body) -> corio::task<> {
-        auto h = corio::spawn(std::move(body), "body");
-        watchdog dog(corio::current_loop_handle(), [&h] { h.cancel(); });
-        co_await h;
-    }(std::move(body)), {.virtual_time = true});
+    corio::run(corio::invoke(
+                   [](corio::task<> body) -> corio::task<> {
+                       auto h = corio::spawn(std::move(body), "body");
+                       watchdog dog(corio::current_loop_handle(), [&h] { h.cancel(); });
+                       co_await h;
+                   },
+                   std::move(body)),
+               {.virtual_time = true});
 }
 
 TEST(to_thread, returns_the_value_computed_on_a_worker) {
@@ -357,18 +360,18 @@ TEST(to_thread, virtual_time_does_not_jump_past_a_job_in_flight) {
 
 TEST(to_thread, a_job_outliving_its_loop_is_dropped_safely) {
     gate started, release;
-    corio::run([](gate& s, gate& r) -> corio::task<> {
-        auto background = [](gate& s, gate& r) -> corio::task<> {
-            co_await corio::to_thread(corio::abandon_on_cancel, [&s, &r] {
-                s.open();
-                r.wait();
+    corio::run(corio::invoke([&started, &release]() -> corio::task<> {
+        auto background = corio::invoke([&started, &release]() -> corio::task<> {
+            co_await corio::to_thread(corio::abandon_on_cancel, [&started, &release] {
+                started.open();
+                release.wait();
                 return std::make_unique<int>(1);  // discarded with the job: no leak
             });
-        };
-        corio::spawn(background(s, r), "background");
-        EXPECT_TRUE(co_await corio::to_thread([&s] { return s.wait(); }));
+        });
+        corio::spawn(std::move(background), "background");
+        EXPECT_TRUE(co_await corio::to_thread([&started] { return started.wait(); }));
         // run() now cancels the background task and ends the loop while its job still runs.
-    }(started, release));
+    }));
     release.open();  // the job returns and posts to a closed loop
     corio::run(drain_pool());
 }
@@ -482,11 +485,11 @@ TEST(post, runs_the_function_on_the_loop_thread) {
 
 TEST(post, after_the_loop_has_ended_returns_false) {
     corio::loop_handle loop;
-    corio::run([](corio::loop_handle& out) -> corio::task<> {
-        out = corio::current_loop_handle();
-        EXPECT_TRUE(out);
+    corio::run(corio::invoke([&loop]() -> corio::task<> {
+        loop = corio::current_loop_handle();
+        EXPECT_TRUE(loop);
         co_return;
-    }(loop));
+    }));
     bool ran = false;
     EXPECT_FALSE(corio::post(loop, [&ran] { ran = true; }));
     bool accepted = true;

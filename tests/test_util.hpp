@@ -16,6 +16,8 @@
 #include <corio/spawn.hpp>
 #include <corio/wait_for.hpp>
 
+#include "find_program.hpp"  // tests/support
+
 /// GoogleTest's fatal ASSERT_* macros `return`, which a coroutine cannot: these co_return from
 /// a task<> test body instead, after recording the failure.
 #define CO_ASSERT_TRUE(condition)                                          \
@@ -32,6 +34,14 @@
                       << " vs " << ::testing::PrintToString(b);                                \
         co_return;                                                                           \
     }
+
+/// Skips the current test when an external program it drives is missing, with the reason:
+/// "curl not found (apt-get install curl)". GTEST_SKIP() returns from the function it is in, so
+/// this is a macro, for a test body or a fixture's SetUp() (not inside a coroutine or a helper).
+#define CORIO_REQUIRE_PROGRAM(program, package)                                         \
+    if (!::corio_test_support::find_program(program).empty()) {                         \
+    } else                                                                              \
+        GTEST_SKIP() << (program) << " not found (apt-get install " << (package) << ")"
 
 namespace corio_test {
 

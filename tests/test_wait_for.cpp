@@ -25,14 +25,15 @@ TEST(wait_for, expiry_cancels_the_operation_and_names_the_duration) {
     corio::run([&]() -> corio::task<> {
         const auto start = corio::clock::now();
         try {
-            co_await corio::wait_for([](bool& cleaned) -> corio::task<> {
+            auto op = corio::invoke([&inner_cleaned]() -> corio::task<> {
                 try {
                     co_await corio::sleep(1h);
                 } catch (const corio::cancelled_error&) {
-                    cleaned = true;
+                    inner_cleaned = true;
                     throw;
                 }
-            }(inner_cleaned), 1500ms);
+            });
+            co_await corio::wait_for(std::move(op), 1500ms);
             ADD_FAILURE() << "no timeout";
         } catch (const corio::timeout_error& e) {
             EXPECT_NE(std::string(e.what()).find("1.5s"), std::string::npos) << e.what();
@@ -74,25 +75,24 @@ corio::task<> slow_to_cancel(std::chrono::nanoseconds cleanup) {
 
 // The victim runs wait_for(op, 1s); the canceller cancels it `cancel_at` after the start.
 void expect_outer_cancel_wins(std::chrono::nanoseconds cancel_at, std::chrono::nanoseconds cleanup) {
-    corio::run([](std::chrono::nanoseconds at, std::chrono::nanoseconds clean) -> corio::task<> {
+    corio::run(corio::invoke([cancel_at, cleanup]() -> corio::task<> {
         bool saw_timeout = false;
         corio::join_handle<> victim;
-        auto canceller = corio::spawn([](corio::join_handle<>& target,
-                                         std::chrono::nanoseconds delay) -> corio::task<> {
-            co_await corio::sleep(delay);
-            EXPECT_TRUE(target.cancel()) << "the victim must still be running";
-        }(victim, at));
-        victim = corio::spawn([](bool& timed_out, std::chrono::nanoseconds c) -> corio::task<> {
+        auto canceller = corio::spawn([&victim, cancel_at]() -> corio::task<> {
+            co_await corio::sleep(cancel_at);
+            EXPECT_TRUE(victim.cancel()) << "the victim must still be running";
+        });
+        victim = corio::spawn([&saw_timeout, cleanup]() -> corio::task<> {
             try {
-                co_await corio::wait_for(slow_to_cancel(c), 1s);
+                co_await corio::wait_for(slow_to_cancel(cleanup), 1s);
             } catch (const corio::timeout_error&) {
-                timed_out = true;
+                saw_timeout = true;
             }
-        }(saw_timeout, clean));
+        });
         co_await canceller;
         EXPECT_THROW(co_await victim, corio::cancelled_error);
         EXPECT_FALSE(saw_timeout);
-    }(cancel_at, cleanup), {.virtual_time = true});
+    }), {.virtual_time = true});
 }
 
 TEST(wait_for, outer_cancel_in_the_same_instant_as_the_deadline_stays_a_cancel) {

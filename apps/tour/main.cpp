@@ -187,12 +187,12 @@ long blocking_checksum(int rounds) {
 corio::task<> blocking_work_on_a_thread() {
     heading("to_thread: blocking work runs on a worker thread; the loop stays responsive");
     int ticks = 0;
-    auto ticker = corio::spawn([](int& t) -> corio::task<> {
+    auto ticker = corio::spawn([&ticks]() -> corio::task<> {
         for (;;) {
             co_await corio::sleep(20ms);
-            ++t;
+            ++ticks;
         }
-    }(ticks));
+    });
     const long sum = co_await corio::to_thread(blocking_checksum, 5);
     ticker.cancel();
     say("checksum %ld computed off the loop; meanwhile the loop ticked %d times", sum, ticks);
@@ -326,13 +326,13 @@ corio::task<> pipeline_with_queue_and_semaphore() {
                 break;
             }
             auto slot = co_await slots.acquire();
-            tg.spawn([](int id, [[maybe_unused]] corio::semaphore::guard held, int& r, int& p, int& d) -> corio::task<> {
-                p = std::max(p, ++r);
+            tg.spawn([&running, &peak, &done](int id, [[maybe_unused]] corio::semaphore::guard held) -> corio::task<> {
+                peak = std::max(peak, ++running);
                 co_await corio::sleep(20ms);
-                --r;
-                ++d;
+                --running;
+                ++done;
                 say("job %d done", id);
-            }(job, std::move(slot), running, peak, done));
+            }, job, std::move(slot));
         }
     });
     say("%d jobs done, at most %d at a time", done, peak);

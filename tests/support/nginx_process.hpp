@@ -33,21 +33,9 @@
 #include <utility>
 #include <vector>
 
-namespace corio_test_support {
+#include "find_program.hpp"
 
-/// The absolute path of `name` in $PATH or the sbin directories (nginx lives in /usr/sbin,
-/// often not in a user's PATH); empty if not found.
-inline std::string find_program(const std::string& name) {
-    std::string dirs = std::getenv("PATH") != nullptr ? std::getenv("PATH") : "";
-    dirs += ":/usr/local/sbin:/usr/sbin:/sbin";
-    std::istringstream in(dirs);
-    for (std::string dir; std::getline(in, dir, ':');) {
-        if (dir.empty()) continue;
-        const std::string path = dir + "/" + name;
-        if (::access(path.c_str(), X_OK) == 0) return path;
-    }
-    return {};
-}
+namespace corio_test_support {
 
 /// Starts `argv` pinned to `cpu` (-1: not pinned), its stdout and stderr to `output_fd` (-1: inherited). The
 /// child gets SIGTERM when this thread dies, so it never outlives a crashed benchmark.
