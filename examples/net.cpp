@@ -20,8 +20,9 @@ void check(bool ok, const char* what) {
     if (!ok) throw std::runtime_error(what);
 }
 
-/// Accepts one connection and sends back what it reads first.
-corio::task<> echo_once(net::tcp_listener& listener) {
+/// Accepts one connection and sends back what it reads first. The listener is taken by value:
+/// the spawned task owns it, so no error path of the caller can pull it from under the accept.
+corio::task<> echo_once(net::tcp_listener listener) {
     auto peer = co_await listener.accept();
     std::array<char, 64> bytes;
     const std::size_t n = co_await peer.read_some(bytes);
@@ -31,7 +32,7 @@ corio::task<> echo_once(net::tcp_listener& listener) {
 corio::task<> tcp_example() {
     auto listener = net::tcp_listener::bind(net::endpoint::parse("127.0.0.1", 0));
     const std::uint16_t port = listener.local_endpoint().port();
-    auto server = corio::spawn(echo_once(listener));
+    auto server = corio::spawn(echo_once(std::move(listener)));
     std::array<char, 64> buffer;
     // [snippet tcp]
     auto conn = co_await net::tcp_stream::connect(net::endpoint::parse("127.0.0.1", port));
@@ -43,7 +44,7 @@ corio::task<> tcp_example() {
 }
 
 /// Accepts one TLS connection, reads a request head and answers it.
-corio::task<> answer_once(net::tcp_listener& listener, net::tls_context context) {
+corio::task<> answer_once(net::tcp_listener listener, net::tls_context context) {
     auto tls = co_await net::tls_stream::accept(co_await listener.accept(), context);
     std::array<char, 256> bytes;
     co_await tls.read_some(bytes);
@@ -57,7 +58,7 @@ corio::task<> tls_example() {
     const std::uint16_t port = listener.local_endpoint().port();
     net::tls_context server_context =
         net::tls_context::server({.certificate_chain_file = pki.cert_file, .private_key_file = pki.key_file});
-    auto server = corio::spawn(answer_once(listener, server_context));
+    auto server = corio::spawn(answer_once(std::move(listener), server_context));
     std::array<char, 256> buffer;
     // [snippet tls]
     auto context = net::tls_context::client({.ca_file = pki.ca_file});  // verify on; trust this CA

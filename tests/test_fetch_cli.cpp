@@ -403,11 +403,11 @@ TEST(fetch_cli_pieces, error_kind_classifies_the_exception_types) {
     EXPECT_EQ(kind(corio::net::dns_error("d")), "dns");
     EXPECT_EQ(kind(corio::net::connect_error("c")), "connect");
     EXPECT_EQ(kind(corio::net::tls_error("t")), "tls");
-    EXPECT_EQ(kind(corio::net::connection_reset("r")), "reset");
+    EXPECT_EQ(kind(corio::net::connection_reset_error("r")), "reset");
     EXPECT_EQ(kind(corio::http::protocol_error("p")), "protocol");
     EXPECT_EQ(kind(corio::connection_error("c")), "connection");
     EXPECT_EQ(kind(corio::http::json_error("j", 3)), "invalid_json");
-    EXPECT_EQ(kind(corio::http::too_many_redirects("r")), "redirects");
+    EXPECT_EQ(kind(corio::http::too_many_redirects_error("r")), "redirects");
     EXPECT_EQ(kind(corio::http::url_error("u")), "url");
     EXPECT_EQ(kind(corio::http::decode_error("d")), "decode");
     EXPECT_EQ(kind(corio::http::status_error(503, "Service Unavailable", "GET", "http://h/", {})), "http_5xx");

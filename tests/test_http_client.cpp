@@ -560,12 +560,12 @@ TEST(http_client, follows_redirects_with_method_semantics) {
             auto loop = corio::invoke([&session, &server]() -> corio::task<> {
                 co_await session.get(server.url("/loop"), request_options().max_redirects(3));
             });
-            co_await expect_error<corio::http::too_many_redirects>(std::move(loop), "more than 3 redirects");
+            co_await expect_error<corio::http::too_many_redirects_error>(std::move(loop), "more than 3 redirects");
             // The error names the URL that was requested, and the hop it gave up at.
             auto hops = corio::invoke([&session, &server]() -> corio::task<> {
                 co_await session.get(server.url("/hop"), request_options().max_redirects(2));
             });
-            co_await expect_error<corio::http::too_many_redirects>(
+            co_await expect_error<corio::http::too_many_redirects_error>(
                 std::move(hops),
                 "GET " + server.url("/hop") + ": more than 2 redirects (the last one to " + server.url("/hop111") + ")");
             auto unfollowed = co_await session.get(server.url("/loop"), request_options().follow_redirects(false));

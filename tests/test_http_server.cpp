@@ -728,4 +728,68 @@ TEST(http_server, runs_one_loop_per_thread_with_reuse_port) {
     EXPECT_EQ(app.requests_served(), 40u);
 }
 
+/// A server with one route, GET /hello -> "hi".
+void add_hello(server& app) {
+    app.get("/hello", [](request&) -> corio::task<response> { co_return response::text("hi"); });
+}
+
+corio::task<std::string> get_text(corio::net::endpoint where, std::string path) {
+    client_session session;
+    auto answer = co_await session.get("http://" + where.to_string() + path);
+    std::string body = co_await answer.text();
+    session.close();
+    co_return body;
+}
+
+TEST(server_start, returns_the_bound_endpoint_once_it_accepts) {
+    server app;
+    add_hello(app);
+    corio::run([&app]() -> corio::task<> {
+        const auto where = co_await app.start(corio::net::endpoint::parse("127.0.0.1", 0));
+        EXPECT_NE(where.port(), 0);
+        EXPECT_EQ(app.local_endpoint(), where);
+        EXPECT_EQ(co_await get_text(where, "/hello"), "hi");  // no sleep: it listened before start() returned
+        EXPECT_THROW(co_await app.start(corio::net::endpoint::parse("127.0.0.1", 0)), std::logic_error);
+        app.stop(1s);
+        co_await app.wait_closed();
+        EXPECT_THROW(co_await tcp_stream::connect(where), corio::net::connect_error);  // it stopped listening
+        co_await app.wait_closed();  // at once when already closed
+    }());
+}
+
+TEST(server_start, cancelling_wait_closed_shuts_the_server_down) {
+    server app;
+    add_hello(app);
+    corio::run([&app]() -> corio::task<> {
+        const auto where = co_await app.start(corio::net::endpoint::parse("127.0.0.1", 0));
+        auto waiting = corio::spawn(app.wait_closed());
+        co_await corio::sleep(1ms);
+        waiting.cancel();
+        EXPECT_THROW(co_await waiting, corio::cancelled_error);
+        EXPECT_THROW(co_await tcp_stream::connect(where), corio::net::connect_error);
+    }());
+}
+
+TEST(server_start, a_port_in_use_throws_at_start) {
+    server app;
+    corio::run([&app]() -> corio::task<> {
+        auto taken = corio::net::tcp_listener::bind(corio::net::endpoint::parse("127.0.0.1", 0));
+        EXPECT_THROW(co_await app.start(taken.local_endpoint()), corio::connection_error);
+        co_await app.wait_closed();  // nothing was started
+    }());
+}
+
+TEST(server_start, serves_a_listener_bound_beforehand) {
+    server app;
+    add_hello(app);
+    corio::run([&app]() -> corio::task<> {
+        auto listener = corio::net::tcp_listener::bind(corio::net::endpoint::parse("127.0.0.1", 0));
+        const auto where = listener.local_endpoint();  // known before anything serves
+        auto serving = corio::spawn(app.serve(std::move(listener)));
+        EXPECT_EQ(co_await get_text(where, "/hello"), "hi");
+        app.stop(1s);
+        co_await serving;
+    }());
+}
+
 }  // namespace

@@ -44,6 +44,18 @@ TEST(endpoint, parses_and_formats_v4_and_v6) {
     EXPECT_THROW(endpoint::parse("300.1.1.1", 80), corio::error);
 }
 
+TEST(endpoint, compares_family_address_and_port) {
+    EXPECT_EQ(endpoint::parse("127.0.0.1", 80), endpoint::parse("127.0.0.1", 80));
+    EXPECT_FALSE(endpoint::parse("127.0.0.1", 80) == endpoint::parse("127.0.0.1", 81));
+    EXPECT_FALSE(endpoint::parse("127.0.0.1", 80) == endpoint::parse("127.0.0.2", 80));
+    EXPECT_FALSE(endpoint::parse("::1", 80) == endpoint::parse("127.0.0.1", 80));
+    corio::run([]() -> corio::task<> {
+        const auto bound = tcp_listener::bind(endpoint::parse("127.0.0.1", 0)).local_endpoint();  // from the kernel
+        EXPECT_EQ(bound, endpoint::parse("127.0.0.1", bound.port()));
+        co_return;
+    }());
+}
+
 TEST(tcp, echo_round_trip_on_ipv4_and_ipv6) {
     for (const char* address : {"127.0.0.1", "::1"}) {
         corio::run(corio::invoke([](std::string addr) -> corio::task<> {
@@ -125,7 +137,7 @@ TEST(tcp, end_of_stream_and_reset_are_told_apart) {
         EXPECT_EQ(co_await first.read_some(buffer), 0u);
         auto second = co_await tcp_stream::connect(listener.local_endpoint());
         co_await closer;
-        EXPECT_THROW(co_await second.read_some(buffer), corio::net::connection_reset);
+        EXPECT_THROW(co_await second.read_some(buffer), corio::net::connection_reset_error);
     }());
 }
 
@@ -217,6 +229,22 @@ TEST(tcp, operations_on_a_closed_stream_throw) {
         EXPECT_THROW(co_await client.read_some(buffer), corio::connection_error);
         EXPECT_THROW(co_await client.write_all("x"), corio::connection_error);
         co_await server;
+    }());
+}
+
+TEST(tcp, async_with_closes_the_listener) {
+    corio::run([]() -> corio::task<> {
+        auto bound = std::make_shared<tcp_listener>(tcp_listener::bind(endpoint::parse("127.0.0.1", 0)));
+        const endpoint where = bound->local_endpoint();
+        auto open_listener = [bound]() -> corio::task<std::shared_ptr<tcp_listener>> { co_return bound; };
+        co_await corio::async_with(open_listener(), [](std::shared_ptr<tcp_listener>& listener) -> corio::task<> {
+            auto accepting = corio::spawn(listener->accept());
+            auto client = co_await tcp_stream::connect(listener->local_endpoint());
+            co_await accepting;
+        });
+        // The listener object is still alive here: only aclose() can have closed its socket.
+        EXPECT_THROW(co_await bound->accept(), corio::connection_error);
+        EXPECT_THROW(co_await tcp_stream::connect(where), corio::net::connect_error);
     }());
 }
 

@@ -223,7 +223,7 @@ TEST(tls, a_plain_http_server_is_a_tls_error) {
             co_await peer.write_all("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
             try {
                 while (co_await peer.read_some(buffer) != 0) {}
-            } catch (const corio::net::connection_reset&) {
+            } catch (const corio::net::connection_reset_error&) {
                 // The client may close with part of the response unread.
             }
         });
@@ -362,7 +362,7 @@ TEST(tls, eof_without_close_notify_reads_as_end_and_a_reset_throws) {
         try {
             co_await second.read_some(buffer);
             ADD_FAILURE() << "a reset read did not throw";
-        } catch (const corio::net::connection_reset& e) {
+        } catch (const corio::net::connection_reset_error& e) {
             EXPECT_TRUE(contains(e.what(), "TLS read from localhost (127.0.0.1:")) << e.what();
         }
     }());

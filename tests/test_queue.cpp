@@ -13,6 +13,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -26,7 +27,8 @@ TEST(queue, capacity_zero_is_rejected) {
 }
 
 TEST(queue, queue_closed_is_a_corio_error) {
-    const corio::queue_closed e;
+    static_assert(std::is_same_v<corio::queue_closed, corio::queue_closed_error>);  // the older name
+    const corio::queue_closed_error e;
     const corio::error& base = e;
     EXPECT_NE(std::string(base.what()).find("closed"), std::string::npos);
 }
@@ -119,7 +121,7 @@ TEST(queue, many_producers_and_consumers_keep_per_producer_order) {
                         seen[static_cast<std::size_t>(p)].push_back(i);
                         co_await corio::yield();
                     }
-                } catch (const corio::queue_closed&) {
+                } catch (const corio::queue_closed_error&) {
                 }
             }));
         }
@@ -202,7 +204,7 @@ TEST(queue, close_wakes_waiting_pushers_and_remaining_items_are_still_popped) {
             try {
                 co_await q.push_from(item);
                 ADD_FAILURE() << "push into a closed queue succeeded";
-            } catch (const corio::queue_closed&) {
+            } catch (const corio::queue_closed_error&) {
                 kept.push_back(item);
             }
         };
@@ -216,11 +218,11 @@ TEST(queue, close_wakes_waiting_pushers_and_remaining_items_are_still_popped) {
         EXPECT_EQ(kept, (std::vector<std::string>{"first", "second"}));  // nothing was lost
 
         EXPECT_EQ(q.size(), 1u);  // refused pushers enqueued nothing
-        EXPECT_THROW(co_await q.push(std::string("late")), corio::queue_closed);
-        EXPECT_THROW(q.try_push(std::string("late")), corio::queue_closed);
+        EXPECT_THROW(co_await q.push(std::string("late")), corio::queue_closed_error);
+        EXPECT_THROW(q.try_push(std::string("late")), corio::queue_closed_error);
         EXPECT_EQ(co_await q.pop(), "stored");  // remaining items are still delivered
-        EXPECT_THROW(co_await q.pop(), corio::queue_closed);
-        EXPECT_THROW(q.try_pop(), corio::queue_closed);
+        EXPECT_THROW(co_await q.pop(), corio::queue_closed_error);
+        EXPECT_THROW(q.try_pop(), corio::queue_closed_error);
         q.close();  // idempotent
     }());
 }
@@ -234,7 +236,7 @@ TEST(queue, close_wakes_waiting_poppers) {
             hs.push_back(corio::spawn([&q, &refused]() -> corio::task<> {
                 try {
                     co_await q.pop();
-                } catch (const corio::queue_closed&) {
+                } catch (const corio::queue_closed_error&) {
                     ++refused;
                 }
             }));

@@ -322,7 +322,7 @@ corio::task<> pipeline_with_queue_and_semaphore() {
             int job = 0;
             try {
                 job = co_await jobs.pop();
-            } catch (const corio::queue_closed&) {
+            } catch (const corio::queue_closed_error&) {
                 break;
             }
             auto slot = co_await slots.acquire();

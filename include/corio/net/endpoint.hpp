@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,11 @@ public:
 
     const sockaddr* data() const noexcept { return reinterpret_cast<const sockaddr*>(&storage_); }
     socklen_t size() const noexcept { return size_; }
+
+    /// Same family, address and port (and IPv6 flow/scope).
+    friend bool operator==(const endpoint& a, const endpoint& b) noexcept {
+        return a.size_ == b.size_ && std::memcmp(&a.storage_, &b.storage_, a.size_) == 0;
+    }
 
 private:
     sockaddr_storage storage_{};  // a sockaddr_in or sockaddr_in6, per family()
