@@ -53,28 +53,20 @@ configure_default() {
   configure build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 }
 
-# configure_clang <build-dir> [extra cmake args...]: a clang++ build. The compiler is chosen only
-# when the cache is created: changing it on an existing cache makes CMake rebuild the cache.
-configure_clang() {
-  local dir="$1"
-  shift
+# configure_with <compiler> <build-dir> [extra cmake args...]: a build with clang++ or g++. The
+# compiler is chosen only when the cache is created: changing it on an existing cache makes CMake
+# rebuild the cache.
+configure_with() {
+  local cxx="$1" dir="$2"
+  shift 2
   local compiler=()
   if [[ ! -f "$dir/CMakeCache.txt" ]]; then
-    compiler=(-DCMAKE_CXX_COMPILER=clang++)
+    compiler=(-DCMAKE_CXX_COMPILER="$cxx")
   fi
   configure "$dir" "${compiler[@]}" "$@"
 }
-
-# configure_gcc <build-dir> [extra cmake args...]: a g++ build (see configure_clang).
-configure_gcc() {
-  local dir="$1"
-  shift
-  local compiler=()
-  if [[ ! -f "$dir/CMakeCache.txt" ]]; then
-    compiler=(-DCMAKE_CXX_COMPILER=g++)
-  fi
-  configure "$dir" "${compiler[@]}" "$@"
-}
+configure_clang() { configure_with clang++ "$@"; }
+configure_gcc() { configure_with g++ "$@"; }
 
 # use_llvm_symbolizer <VAR>: readable sanitizer stack traces.
 use_llvm_symbolizer() {

@@ -9,7 +9,8 @@
 #include <corio/http/parser.hpp>
 #include <corio/http/server.hpp>
 
-#include <array>
+#include "raw_exchange.hpp"
+
 #include <cctype>
 #include <fstream>
 #include <sstream>
@@ -119,22 +120,6 @@ void add_routes(http::server& app) {
     });
 }
 
-/// Sends `bytes` and reads until the server closes; "<no close>" is appended if it does not
-/// within 3 s.
-corio::task<std::string> send_and_read(const http::server& app, std::string bytes) {
-    auto stream = co_await corio::net::tcp_stream::connect(*app.local_endpoint(), {.read_timeout = 3s});
-    co_await stream.write_all(bytes);
-    std::string reply;
-    std::array<char, 16384> buffer;
-    try {
-        while (const auto n = co_await stream.read_some(buffer)) reply.append(buffer.data(), n);
-    } catch (const corio::timeout_error&) {
-        reply += "<no close>";
-    } catch (const corio::connection_error&) {  // a reset after the reply: the reply still counts
-    }
-    co_return reply;
-}
-
 class http_conformance : public ::testing::TestWithParam<conformance_case> {};
 
 TEST_P(http_conformance, answers_as_the_table_says) {
@@ -146,13 +131,13 @@ TEST_P(http_conformance, answers_as_the_table_says) {
         co_await app.start(corio::net::endpoint::parse("127.0.0.1", 0));
         std::string bytes = c.request;
         if (!c.closes) bytes += "GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
-        reply = co_await send_and_read(app, std::move(bytes));
+        reply = co_await corio_test_support::raw_exchange(*app.local_endpoint(), std::move(bytes), 3s);
         app.stop(1s);
         co_await app.wait_closed();
     }));
     std::vector<int> expected = c.statuses;
     if (!c.closes) expected.push_back(200);
-    ASSERT_EQ(reply.find("<no close>"), std::string::npos) << "the server did not close the connection:\n" << reply;
+    ASSERT_EQ(reply.find("<timeout>"), std::string::npos) << "the server did not close the connection:\n" << reply;
     EXPECT_EQ(statuses_of(reply), expected) << reply;
     for (const std::string& check : c.checks) {
         const bool present = reply.find(check.substr(1)) != std::string::npos;

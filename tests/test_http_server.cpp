@@ -9,6 +9,7 @@
 #include <corio/run_threads.hpp>
 
 #include "demo_service.hpp"
+#include "raw_exchange.hpp"
 
 #include <array>
 #include <cstdio>
@@ -47,18 +48,9 @@ void with_app(server& app, Body body) {
         std::move(body)));
 }
 
-/// Sends raw bytes and reads until the server closes (or `limit` passes).
+/// Sends raw bytes to `app` and reads until it closes (see raw_exchange.hpp).
 corio::task<std::string> raw_exchange(const server& app, std::string bytes, std::chrono::milliseconds limit = 2s) {
-    auto stream = co_await tcp_stream::connect(*app.local_endpoint(), {.read_timeout = limit});
-    co_await stream.write_all(bytes);
-    std::string out;
-    std::array<char, 4096> buffer;
-    try {
-        while (const auto n = co_await stream.read_some(buffer)) out.append(buffer.data(), n);
-    } catch (const corio::timeout_error&) {
-        out += "<timeout>";
-    }
-    co_return out;
+    return corio_test_support::raw_exchange(*app.local_endpoint(), std::move(bytes), limit);
 }
 
 /// Runs a shell command (blocking: call it through to_thread) and returns its standard output.
