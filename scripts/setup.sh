@@ -23,6 +23,8 @@ PACKAGES=(
   libcli11-dev
   # real peers for the HTTP tests and the client benchmark's reference load generator
   nginx wrk curl
+  # the PostgreSQL client (libpq) and a server the pg tests start as a throwaway cluster
+  postgresql libpq-dev
 )
 
 missing=()

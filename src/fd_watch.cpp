@@ -7,11 +7,11 @@
 
 namespace corio::detail {
 
-fd_watch::fd_watch(int fd) : fd_(fd), loop_(&current_loop("fd_watch")) {
+fd_watch::fd_watch(int fd, bool owned) : fd_(fd), loop_(&current_loop("fd_watch")), owned_(owned) {
     try {
         loop_->watch(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, *this);
     } catch (...) {
-        ::close(fd_);
+        if (owned_) ::close(fd_);
         fd_ = -1;
         throw;
     }
@@ -20,7 +20,17 @@ fd_watch::fd_watch(int fd) : fd_(fd), loop_(&current_loop("fd_watch")) {
 void fd_watch::close() noexcept {
     if (fd_ < 0) return;
     loop_->unwatch(fd_);
-    ::close(fd_);
+    if (owned_) ::close(fd_);
+    forget();
+}
+
+void fd_watch::closed_by_owner() noexcept {
+    if (fd_ < 0) return;
+    loop_->unwatch_closed();
+    forget();
+}
+
+void fd_watch::forget() noexcept {
     fd_ = -1;
     readable_ = writable_ = true;  // let waiters retry and see EBADF
     if (reader_ != nullptr) reader_->wake();

@@ -135,6 +135,9 @@ public:
     /// Changes the events a registered fd is watched for.
     void rewatch(int fd, std::uint32_t epoll_events, detail::io_watcher& w, bool edge = true);
     void unwatch(int fd) noexcept;
+    /// A registered fd was closed by its owner before unwatch(): the kernel dropped the
+    /// registration; forget it here too.
+    void unwatch_closed() noexcept { --watched_fds_; }
 
     // ---- signals ----
     /// Until this loop ends, SIGINT/SIGTERM call on_signal(signo) on the loop thread. Returns

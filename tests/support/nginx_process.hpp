@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "find_program.hpp"
+#include "free_port.hpp"
 
 namespace corio_test_support {
 
@@ -114,19 +115,6 @@ inline void stop_process(pid_t pid) {
         ::kill(pid, SIGKILL);
         ::waitpid(pid, nullptr, 0);
     }
-}
-
-/// A 127.0.0.1 port nobody listens on right now.
-inline int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof addr;
-    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-                    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0;
-    ::close(fd);
-    return ok ? ntohs(addr.sin_port) : -1;
 }
 
 inline bool accepts_connections(int port) {

@@ -11,6 +11,9 @@
 // past real I/O). Cancel safety of the waits: a cancelled wait unregisters nothing and consumes
 // nothing; it throws cancelled_error (also when its deadline passed in the same instant). Errors and hang-ups wake both directions (the next syscall
 // reports them). close() deregisters before closing; a watch must outlive its waits.
+// A borrowed fd (a library's own socket, libpq's) is watched the same way but never closed by
+// the watch: close() only deregisters it, and closed_by_owner() forgets a registration the
+// owner's close already ended.
 // Thread-safety: one loop's thread.
 #pragma once
 
@@ -28,15 +31,23 @@ class fd_watch final : io_watcher {
 public:
     fd_watch() noexcept = default;
     /// Registers `fd` (already non-blocking) with the current loop and takes ownership of it.
-    explicit fd_watch(int fd);
+    explicit fd_watch(int fd) : fd_watch(fd, true) {}
+    struct borrowed_t {};
+    static constexpr borrowed_t borrowed{};
+    /// Registers `fd` (already non-blocking), which stays its owner's to close.
+    fd_watch(int fd, borrowed_t) : fd_watch(fd, false) {}
     fd_watch(fd_watch&& other) = delete;  // the epoll registration points at this object
     fd_watch& operator=(fd_watch&&) = delete;
     ~fd_watch() { close(); }
 
     int fd() const noexcept { return fd_; }
     bool is_open() const noexcept { return fd_ >= 0; }
-    /// Deregisters and closes the fd; wakes any waiter (its next syscall fails with EBADF).
+    /// Deregisters and closes the fd (a borrowed one is only deregistered); wakes any waiter
+    /// (its next syscall fails with EBADF).
     void close() noexcept;
+    /// The owner of a borrowed fd has closed it (the kernel ended the registration): forgets it,
+    /// waking any waiter. Nothing is deregistered, so a new fd with the same number is safe.
+    void closed_by_owner() noexcept;
 
     /// After the peer closed, reads never wait again (its edge may already have been consumed).
     void not_readable() noexcept { readable_ = peer_closed_; }
@@ -101,6 +112,8 @@ public:
     };
 
 private:
+    fd_watch(int fd, bool owned);
+    void forget() noexcept;
     void on_io_events(std::uint32_t events) noexcept override;
     bool ready(bool for_read) const noexcept { return for_read ? readable_ : writable_; }
     waiter*& slot(bool for_read) noexcept { return for_read ? reader_ : writer_; }
@@ -112,6 +125,7 @@ private:
     bool readable_ = true;        // no EAGAIN seen since the last readiness edge: worth trying
     bool writable_ = true;
     bool peer_closed_ = false;    // EPOLLRDHUP/HUP/ERR seen; never cleared
+    bool owned_ = true;           // close() closes fd_ (false: a borrowed fd)
 };
 
 inline fd_watch::waiter fd_watch::readiness::operator co_await() const noexcept {

@@ -1,0 +1,7 @@
+// corio/pg.hpp — the async PostgreSQL client: every header of corio/pg/.
+#pragma once
+
+#include "corio/pg/connection.hpp"
+#include "corio/pg/errors.hpp"
+#include "corio/pg/result.hpp"
+#include "corio/pg/types.hpp"

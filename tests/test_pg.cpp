@@ -1,0 +1,271 @@
+// corio pg against a real PostgreSQL server: a throwaway cluster (tests/support/pg_cluster.hpp)
+// started once for this program, on a private port and socket directory, removed afterwards.
+#include <gtest/gtest.h>
+
+#include "test_util.hpp"
+
+#include <corio/corio.hpp>
+#include <corio/net/tcp.hpp>
+#include <corio/pg.hpp>
+
+#include "pg_cluster.hpp"
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace pg = corio::pg;
+using corio_test_support::pg_cluster;
+
+/// The cluster every test here shares (started by the first test that needs it).
+pg_cluster* cluster() {
+    static std::unique_ptr<pg_cluster> running = pg_cluster::available() ? pg_cluster::start() : nullptr;
+    return running.get();
+}
+
+#define CORIO_REQUIRE_CLUSTER()                                                                   \
+    if (cluster() == nullptr) GTEST_SKIP() << "PostgreSQL not found (apt-get install postgresql)"
+
+TEST(pg, connects_over_tcp_and_a_unix_socket) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        for (const std::string& where : {cluster()->tcp_conninfo(), cluster()->socket_conninfo(), cluster()->url()}) {
+            auto conn = co_await pg::connect(where);
+            EXPECT_TRUE(conn.is_open());
+            EXPECT_GE(conn.server_version(), 150000);
+            EXPECT_EQ(co_await conn.query_value<int>("select 1 + 1"), 2);
+            EXPECT_EQ(conn.target().find(cluster()->password()), std::string::npos) << conn.target();
+            co_await conn.aclose();
+            EXPECT_FALSE(conn.is_open());
+        }
+    }());
+}
+
+TEST(pg, every_mapped_type_round_trips) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        const pg::bytes blob = {std::byte{0}, std::byte{0xff}, std::byte{'\n'}, std::byte{'\''}};
+        const nlohmann::json doc = {{"name", "ünïcode \"quoted\""}, {"list", {1, 2, 3}}};
+        const pg::timestamp when = std::chrono::sys_days(std::chrono::year(2024) / 2 / 29) + 13h + 5min + 7s + 123456us;
+        const pg::date day = std::chrono::year(1999) / 12 / 31;
+        const auto id = pg::uuid::parse("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+        const std::int64_t big = 9'007'199'254'740'993;
+        const auto r = co_await conn.query_one(
+            "select $1::int2 as small, $2::int4 as medium, $3::int8 as big, $4::float8 as real, $5::bool as flag, "
+            "$6::text as words, $7::bytea as blob, $8::jsonb as doc, $9::timestamptz as at, $10::date as day, "
+            "$11::uuid as id, 12345678901234567890.123456789::numeric as exact, null::int as nothing, $12::text as absent",
+            std::int16_t{-7}, 123456, big, 2.5, true, std::string("it's \"text\""), blob, doc, when, day, id,
+            std::optional<std::string>{});
+        EXPECT_EQ(r.get<std::int16_t>("small"), -7);
+        EXPECT_EQ(r.get<int>("medium"), 123456);
+        EXPECT_EQ(r.get<std::int64_t>("big"), big);
+        EXPECT_EQ(r.get<double>("real"), 2.5);
+        EXPECT_TRUE(r.get<bool>("flag"));
+        EXPECT_EQ(r.get<std::string>("words"), "it's \"text\"");
+        EXPECT_EQ(r.get<pg::bytes>("blob"), blob);
+        EXPECT_EQ(r.get<nlohmann::json>("doc"), doc);
+        EXPECT_EQ(r.get<pg::timestamp>("at"), when);
+        EXPECT_EQ(r.get<pg::date>("day"), day);
+        EXPECT_EQ(r.get<pg::uuid>("id"), id);
+        EXPECT_EQ(r.get<std::string>("exact"), "12345678901234567890.123456789");
+        EXPECT_EQ(r.get<std::optional<int>>("nothing"), std::nullopt);
+        EXPECT_TRUE(r.is_null("absent"));
+        EXPECT_THROW((void)r.get<int>("nothing"), pg::conversion_error);
+        EXPECT_THROW((void)r.get<std::int16_t>("medium"), pg::conversion_error);  // out of range
+        EXPECT_THROW((void)r.get<int>("words"), pg::conversion_error);
+        EXPECT_THROW((void)r.get<int>("no_such_column"), pg::conversion_error);
+        // timestamptz in another session time zone is still the same instant
+        co_await conn.execute("set time zone 'Asia/Kolkata'");
+        EXPECT_EQ(co_await conn.query_value<pg::timestamp>("select $1::timestamptz", when), when);
+    }());
+}
+
+TEST(pg, parameters_are_never_part_of_the_sql) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        co_await conn.execute("create temp table notes (body text)");
+        const std::string attacks[] = {"'); drop table notes; --", "\\' or 1=1 --", "$1", "'' ; select pg_sleep(10)", "\\x00"};
+        for (const auto& attack : attacks) EXPECT_EQ(co_await conn.execute("insert into notes values ($1)", attack), 1u);
+        const auto rows = co_await conn.query("select body from notes order by ctid");
+        CO_ASSERT_EQ(rows.size(), std::size(attacks));
+        for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows[i].get<std::string>(0), attacks[i]);  // verbatim
+        // A NUL cannot be in PostgreSQL text: refused, not silently cut.
+        EXPECT_THROW((void)conn.execute("insert into notes values ($1)", std::string("a\0b", 3)), pg::conversion_error);
+    }());
+}
+
+TEST(pg, server_errors_name_the_sqlstate_and_statement) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        try {
+            co_await conn.query("select * from no_such_table");
+            ADD_FAILURE() << "no error";
+        } catch (const pg::query_error& e) {
+            EXPECT_EQ(e.sqlstate(), "42P01");
+            EXPECT_NE(std::string(e.what()).find("no_such_table"), std::string::npos) << e.what();
+            EXPECT_EQ(e.statement(), "select * from no_such_table");
+        }
+        co_await conn.execute("create temp table uniq (k int primary key)");
+        co_await conn.execute("insert into uniq values (1)");
+        try {
+            co_await conn.execute("insert into uniq values ($1)", 1);
+            ADD_FAILURE() << "no error";
+        } catch (const pg::query_error& e) {
+            EXPECT_EQ(e.sqlstate(), "23505");
+            EXPECT_NE(e.detail().find("(k)=(1)"), std::string::npos) << e.detail();
+        }
+        EXPECT_EQ(co_await conn.query_value<int>("select count(*)::int from uniq"), 1);  // still usable
+    }());
+}
+
+TEST(pg, connect_times_out_against_a_server_that_never_answers) {
+    corio::run([]() -> corio::task<> {
+        auto silent = corio::net::tcp_listener::bind(corio::net::endpoint::parse("127.0.0.1", 0));
+        const auto port = silent.local_endpoint().port();
+        auto accepting = corio::spawn(silent.accept());  // accepts, then says nothing
+        const auto started = std::chrono::steady_clock::now();
+        co_await corio_test::expect_throws<corio::timeout_error>(
+            pg::connect("host=127.0.0.1 port=" + std::to_string(port) + " user=x dbname=y sslmode=disable",
+                        {.connect_timeout = 300ms}),
+            "timed out after 300ms");
+        EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+        accepting.cancel();
+    }());
+}
+
+TEST(pg, a_wrong_password_is_a_connection_error_without_the_password) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        const std::string conninfo = "host=127.0.0.1 port=" + std::to_string(cluster()->port()) +
+                                     " user=corio dbname=postgres password=Wr0ngSecret";
+        try {
+            co_await pg::connect(conninfo);
+            ADD_FAILURE() << "connected";
+        } catch (const pg::connection_error& e) {
+            const std::string what = e.what();
+            EXPECT_NE(what.find("password authentication failed"), std::string::npos) << what;
+            EXPECT_EQ(what.find("Wr0ngSecret"), std::string::npos) << what;
+        }
+        co_await corio_test::expect_throws<pg::connection_error>(pg::connect("host=127.0.0.1 port=1 connect_timeout=2"),
+                                                                 "127.0.0.1:1");
+    }());
+}
+
+/// The state of `pid`'s backend as pg_stat_activity shows it, polled until it is `wanted` (or 1 s).
+corio::task<std::string> backend_state(pg::connection& observer, int pid, std::string wanted) {
+    std::string state;
+    for (int i = 0; i < 100 && state != wanted; ++i) {
+        state = co_await observer.query_value<std::string>(
+            "select coalesce((select state from pg_stat_activity where pid = $1), 'gone')", pid);
+        if (state != wanted) co_await corio::sleep(10ms);
+    }
+    co_return state;
+}
+
+TEST(pg, a_query_cut_by_wait_for_is_cancelled_on_the_server) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        auto observer = co_await pg::connect(cluster()->socket_conninfo());
+        const auto started = std::chrono::steady_clock::now();
+        co_await corio_test::expect_throws<corio::timeout_error>(corio::wait_for(conn.query("select pg_sleep(30)"), 50ms),
+                                                                 "timed out");
+        EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+        EXPECT_EQ(co_await backend_state(observer, conn.backend_pid(), "idle"), "idle");
+        EXPECT_TRUE(conn.is_open());  // drained back to idle, not closed
+        EXPECT_EQ(co_await conn.query_value<int>("select 42"), 42);
+    }());
+}
+
+TEST(pg, a_cancelled_task_cancels_its_query_and_leaves_the_connection_idle) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        auto observer = co_await pg::connect(cluster()->socket_conninfo());
+        auto sleeping = corio::spawn(conn.query("select pg_sleep(30)"));
+        co_await corio::sleep(50ms);
+        EXPECT_EQ(co_await backend_state(observer, conn.backend_pid(), "active"), "active");
+        sleeping.cancel();
+        EXPECT_THROW(co_await sleeping, corio::cancelled_error);
+        EXPECT_EQ(co_await backend_state(observer, conn.backend_pid(), "idle"), "idle");
+        EXPECT_EQ(co_await conn.query_value<std::string>("select 'next'"), "next");
+    }());
+}
+
+TEST(pg, query_timeout_bounds_every_query) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo(), {.query_timeout = 100ms});
+        co_await corio_test::expect_throws<corio::timeout_error>(conn.query("select pg_sleep(5)"),
+                                                                 "timed out after 100ms (statement: select pg_sleep(5))");
+        EXPECT_EQ(co_await conn.query_value<int>("select 7"), 7);
+    }());
+}
+
+TEST(pg, one_query_at_a_time) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        auto first = corio::spawn(conn.query("select pg_sleep(0.1)"));
+        co_await corio::sleep(10ms);
+        co_await corio_test::expect_throws<std::logic_error>(conn.query("select 1"), "another query is running");
+        co_await first;
+    }());
+}
+
+TEST(pg, async_with_closes_the_connection_on_every_path) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto observer = co_await pg::connect(cluster()->socket_conninfo());
+        int pid = 0;
+        try {
+            co_await corio::async_with(pg::connect(cluster()->tcp_conninfo()), [&pid](pg::connection& conn) -> corio::task<> {
+                pid = conn.backend_pid();
+                co_await conn.query("select 1/0");
+            });
+        } catch (const pg::query_error& e) {
+            EXPECT_EQ(e.sqlstate(), "22012");  // division_by_zero
+        }
+        EXPECT_EQ(co_await backend_state(observer, pid, "gone"), "gone");
+    }());
+}
+
+TEST(pg, query_execute_query_one) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        co_await conn.execute("create temp table items (id int, name text)");
+        EXPECT_EQ(co_await conn.execute("insert into items select g, 'item ' || g from generate_series(1, 50) g"), 50u);
+        const auto rows = co_await conn.query("select id, name from items where id > $1 order by id", 45);
+        CO_ASSERT_EQ(rows.size(), 5u);
+        EXPECT_EQ(rows.columns(), 2u);
+        EXPECT_EQ(rows.column_name(1), "name");
+        int sum = 0;
+        for (const pg::row& r : rows) sum += r.get<int>(0);
+        EXPECT_EQ(sum, 46 + 47 + 48 + 49 + 50);
+        EXPECT_EQ(rows[0].get<std::string>("name"), "item 46");
+        EXPECT_THROW((void)rows[5], std::out_of_range);
+        co_await corio_test::expect_throws<pg::conversion_error>(conn.query_one("select id from items"), "got 50");
+        EXPECT_EQ(co_await conn.execute("delete from items where id <= $1", 10), 10u);
+    }());
+}
+
+TEST(pg, a_server_restart_breaks_the_connection_with_a_connection_error) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        co_await corio::to_thread([] { cluster()->restart(); });
+        co_await corio_test::expect_throws<pg::connection_error>(conn.query("select 1"), "");
+        EXPECT_FALSE(conn.is_open());  // never reused after it broke
+        auto again = co_await pg::connect(cluster()->tcp_conninfo());
+        EXPECT_EQ(co_await again.query_value<int>("select 3"), 3);
+    }());
+}
+
+}  // namespace
