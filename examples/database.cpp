@@ -47,6 +47,32 @@ corio::task<bool> queries(std::string url) {
     co_return users.size() == 2 && moved == 1 && total == 3 && names == 1;
 }
 
+corio::task<bool> transfer(pg::connection& conn, int from, int to, int amount) {
+    // [snippet transaction]
+    co_await corio::async_with(pg::transaction::begin(conn), [&](pg::transaction&) -> corio::task<> {
+        co_await conn.execute("update accounts set balance = balance - $1 where id = $2", amount, from);
+        co_await conn.execute("update accounts set balance = balance + $1 where id = $2", amount, to);
+    });  // committed; an error or a cancellation in the block rolled both back
+    // [end snippet]
+    co_return co_await conn.query_value<int>("select sum(balance)::int from accounts") == 100;
+}
+
+corio::task<bool> transactions(std::string url) {
+    auto conn = co_await pg::connect(url);
+    co_await conn.execute("create table accounts (id int primary key, balance int check (balance >= 0))");
+    co_await conn.execute("insert into accounts values (1, 60), (2, 40)");
+    const bool moved = co_await transfer(conn, 1, 2, 50);
+    bool refused = false;
+    try {
+        co_await transfer(conn, 1, 2, 50);  // only 10 left: the check fails, nothing moves
+    } catch (const pg::query_error& e) {
+        refused = e.sqlstate() == "23514";
+    }
+    const int left = co_await conn.query_value<int>("select balance from accounts where id = 1");
+    std::printf("transfer: %s, overdraft refused: %s, account 1 holds %d\n", moved ? "yes" : "no", refused ? "yes" : "no", left);
+    co_return moved && refused && left == 10;
+}
+
 corio::task<bool> database_example(std::string url) {
     auto setup = co_await pg::connect(url);
     co_await setup.execute("create table users (id int primary key, name text, team text)");
@@ -61,7 +87,7 @@ corio::task<bool> database_example(std::string url) {
         refused = true;
         std::printf("unreachable database: %s\n", e.what());
     }
-    co_return ada == "ada" && !nobody && refused && co_await queries(url);
+    co_return ada == "ada" && !nobody && refused && co_await queries(url) && co_await transactions(url);
 }
 
 int main() {

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 using namespace std::chrono_literals;
 
@@ -30,6 +31,33 @@ struct connection {
 corio::task<connection> open(int& closes, std::chrono::nanoseconds close_takes = 0ns, bool close_fails = false) {
     co_await corio::sleep(1ms);
     co_return connection{&closes, close_takes, close_fails};
+}
+
+/// A resource that learns how the block ended, as Python's __aexit__ does.
+struct outcome_recorder {
+    std::vector<std::string>* ends;
+    corio::task<> aclose(std::exception_ptr error) {
+        ends->push_back(error ? corio::describe(error) : "success");
+        co_return;
+    }
+};
+
+TEST(async_with, hands_the_block_error_to_an_aclose_that_takes_it) {
+    run_virtual([]() -> corio::task<> {
+        std::vector<std::string> ends;
+        auto open_recorder = [&ends]() -> corio::task<outcome_recorder> { co_return outcome_recorder{&ends}; };
+        co_await corio::async_with(open_recorder(), [](outcome_recorder&) -> corio::task<> { co_return; });
+        try {
+            co_await corio::async_with(open_recorder(), [](outcome_recorder&) -> corio::task<> {
+                throw corio::connection_error("lost");
+                co_return;
+            });
+        } catch (const corio::connection_error&) {
+        }
+        CO_ASSERT_EQ(ends.size(), 2u);
+        EXPECT_EQ(ends[0], "success");
+        EXPECT_NE(ends[1].find("lost"), std::string::npos) << ends[1];
+    });
 }
 
 TEST(async_with, closes_after_success_and_returns_the_body_value) {

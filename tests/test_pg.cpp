@@ -268,4 +268,112 @@ TEST(pg, a_server_restart_breaks_the_connection_with_a_connection_error) {
     }());
 }
 
+/// The rows of the scratch table `ledger`.
+corio::task<std::int64_t> ledger_rows(pg::connection& conn) {
+    co_return co_await conn.query_value<std::int64_t>("select count(*) from ledger");
+}
+
+TEST(pg, a_transaction_commits_on_success_and_rolls_back_on_error) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        co_await conn.execute("create temp table ledger (n int)");
+        co_await corio::async_with(pg::transaction::begin(conn), [&conn](pg::transaction& tx) -> corio::task<> {
+            EXPECT_EQ(tx.savepoint(), "");
+            EXPECT_TRUE(conn.in_transaction());
+            co_await conn.execute("insert into ledger values (1)");
+        });
+        EXPECT_FALSE(conn.in_transaction());
+        EXPECT_EQ(co_await ledger_rows(conn), 1);
+        co_await corio_test::expect_throws<std::runtime_error>(
+            corio::async_with(pg::transaction::begin(conn), [&conn](pg::transaction&) -> corio::task<> {
+                co_await conn.execute("insert into ledger values (2)");
+                throw std::runtime_error("the block failed");
+            }),
+            "the block failed");
+        EXPECT_FALSE(conn.in_transaction());
+        EXPECT_EQ(co_await ledger_rows(conn), 1);
+    }());
+}
+
+TEST(pg, a_cancelled_transaction_rolls_back) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        co_await conn.execute("create temp table ledger (n int)");
+        auto block = corio::spawn([&conn]() -> corio::task<> {
+            co_await corio::async_with(pg::transaction::begin(conn), [&conn](pg::transaction&) -> corio::task<> {
+                co_await conn.execute("insert into ledger values (3)");
+                co_await conn.query("select pg_sleep(30)");
+            });
+        });
+        co_await corio::sleep(100ms);
+        block.cancel();
+        EXPECT_THROW(co_await block, corio::cancelled_error);
+        CO_ASSERT_TRUE(conn.is_open());  // drained, then rolled back
+        EXPECT_FALSE(conn.in_transaction());
+        EXPECT_EQ(co_await ledger_rows(conn), 0);
+    }());
+}
+
+TEST(pg, a_nested_transaction_is_a_savepoint) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        co_await conn.execute("create temp table ledger (n int)");
+        co_await corio::async_with(pg::transaction::begin(conn), [&conn](pg::transaction&) -> corio::task<> {
+            co_await conn.execute("insert into ledger values (10)");
+            try {
+                co_await corio::async_with(pg::transaction::begin(conn), [&conn](pg::transaction& inner) -> corio::task<> {
+                    EXPECT_NE(inner.savepoint(), "");
+                    co_await conn.execute("insert into ledger values (11)");
+                    co_await conn.execute("insert into ledger values ('not a number')");  // fails
+                });
+            } catch (const pg::query_error& e) {
+                EXPECT_EQ(e.sqlstate(), "22P02");
+            }
+            co_await conn.execute("insert into ledger values (12)");  // the outer one goes on
+        });
+        const auto rows = co_await conn.query("select n from ledger order by n");
+        CO_ASSERT_EQ(rows.size(), 2u);
+        EXPECT_EQ(rows[0].get<int>(0), 10);
+        EXPECT_EQ(rows[1].get<int>(0), 12);
+    }());
+}
+
+TEST(pg, committing_a_failed_transaction_is_an_error_not_a_silent_rollback) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        co_await conn.execute("create temp table ledger (n int)");
+        try {
+            co_await corio::async_with(pg::transaction::begin(conn), [&conn](pg::transaction&) -> corio::task<> {
+                co_await conn.execute("insert into ledger values (1)");
+                try {
+                    co_await conn.execute("select 1/0");
+                } catch (const pg::query_error&) {  // swallowed: the block "succeeds"
+                }
+            });
+            ADD_FAILURE() << "committed";
+        } catch (const pg::query_error& e) {
+            EXPECT_EQ(e.sqlstate(), "25P02");
+        }
+        EXPECT_FALSE(conn.in_transaction());
+        EXPECT_EQ(co_await ledger_rows(conn), 0);
+    }());
+}
+
+TEST(pg, closing_while_a_query_runs_ends_the_query_with_a_connection_error) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        auto running = corio::spawn(conn.query("select pg_sleep(30)"));
+        co_await corio::sleep(50ms);
+        conn.close();
+        co_await corio_test::expect_throws<pg::connection_error>(std::move(running), "closed while a query ran");
+        EXPECT_FALSE(conn.is_open());
+        co_await corio_test::expect_throws<pg::connection_error>(conn.query("select 1"), "closed connection");
+    }());
+}
+
 }  // namespace

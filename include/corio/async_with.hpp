@@ -10,7 +10,9 @@
 // Python's `async with`: `open` is awaited to obtain the resource (if that fails, there is
 // nothing to close and the error propagates). Then `body(resource)` runs, and afterwards —
 // whether the body returned, threw, or was cancelled — `resource.aclose()` is awaited
-// (`resource->aclose()` for pointer-like resources).
+// (`resource->aclose()` for pointer-like resources). A resource whose aclose takes a
+// std::exception_ptr gets the body's error (null when it succeeded), as Python's __aexit__
+// does: pg::transaction commits or rolls back on it.
 //
 // Guarantees:
 //  - aclose() runs shielded from cancellation (so a cancelled or timed-out body still closes its
@@ -43,12 +45,16 @@ struct async_with_options {
 };
 
 namespace detail {
+/// r.aclose(), or r.aclose(error) when the resource wants to know how the body ended (null:
+/// it succeeded), like Python's __aexit__ (a transaction commits or rolls back).
 template <class R>
-auto close_resource(R& r) {
-    if constexpr (requires { r.aclose(); })
+auto close_resource(R& r, const std::exception_ptr& error) {
+    if constexpr (requires { r.aclose(error); })
+        return r.aclose(error);
+    else if constexpr (requires { r.aclose(); })
         return r.aclose();
     else
-        return (*r).aclose();
+        return close_resource(*r, error);
 }
 }  // namespace detail
 
@@ -75,7 +81,7 @@ auto async_with(Open open, F body, async_with_options options = {})
 
     std::exception_ptr close_error;
     try {
-        co_await uncancellable(wait_for(detail::close_resource(resource), options.close_timeout));
+        co_await uncancellable(wait_for(detail::close_resource(resource, body_error), options.close_timeout));
     } catch (...) {
         close_error = std::current_exception();
     }

@@ -4,4 +4,5 @@
 #include "corio/pg/connection.hpp"
 #include "corio/pg/errors.hpp"
 #include "corio/pg/result.hpp"
+#include "corio/pg/transaction.hpp"
 #include "corio/pg/types.hpp"

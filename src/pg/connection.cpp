@@ -79,13 +79,29 @@ struct connection::state {
     connect_options options;
     target_description target;
     bool busy = false;                          // a query runs (one at a time)
+    bool closing = false;                       // close() came while a query ran: it finishes the close
 
-    ~state() { close(); }
+    ~state() { finish(); }  // no query runs: each holds the state
 
+    /// Closes now, or, while a query runs, wakes it to close once it has stopped (its waits
+    /// must not outlive the watch).
     void close() noexcept {
+        if (busy && watch) {
+            closing = true;
+            watch->close();  // deregisters (libpq's socket stays libpq's) and wakes the query
+            return;
+        }
+        finish();
+    }
+
+    void finish() noexcept {
         watch.reset();  // deregister before libpq closes the socket
         if (conn != nullptr) PQfinish(conn);
         conn = nullptr;
+    }
+
+    void check_not_closing() const {
+        if (closing) throw connection_error("pg connection (" + target.text + ") closed while a query ran");
     }
 
     std::string last_error() const { return scrubbed(conn != nullptr ? PQerrorMessage(conn) : "closed", target.password); }
@@ -113,6 +129,7 @@ struct connection::state {
 
     /// Waits for the socket during connect, on a fresh registration (libpq may have replaced it).
     task<bool> wait_connecting(bool for_read, clock::time_point deadline) {
+        watch.reset();  // one registration per fd
         watch = std::make_unique<corio::detail::fd_watch>(PQsocket(conn), corio::detail::fd_watch::borrowed);
         if (for_read) {
             watch->not_readable();
@@ -124,6 +141,7 @@ struct connection::state {
 
     task<> flush(clock::time_point deadline, const std::string& sql) {
         for (;;) {
+            check_not_closing();
             const int pending = PQflush(conn);
             sync_watch();
             if (pending == 0) co_return;
@@ -136,6 +154,7 @@ struct connection::state {
     /// Reads until libpq holds a whole result (PQisBusy false).
     task<> read_more(clock::time_point deadline, std::chrono::nanoseconds budget, const std::string& sql) {
         for (;;) {
+            check_not_closing();
             const bool ok = PQconsumeInput(conn) == 1;
             sync_watch();
             if (!ok || !watch) fail("reading a result");
@@ -178,7 +197,7 @@ struct connection::state {
     task<> recover() {
         bool idle = false;
         try {
-            if (conn != nullptr && PQstatus(conn) == CONNECTION_OK && watch) {
+            if (!closing && conn != nullptr && PQstatus(conn) == CONNECTION_OK && watch) {
                 co_await send_cancel();
                 co_await drain(clock::now() + options.cancel_timeout);
                 idle = PQtransactionStatus(conn) != PQTRANS_UNKNOWN;
@@ -186,7 +205,7 @@ struct connection::state {
         } catch (...) {
             idle = false;
         }
-        if (!idle) close();
+        if (!idle) finish();
     }
 
     task<> send_cancel() {
@@ -205,7 +224,10 @@ struct connection::state {
             while (PQisBusy(conn) == 0) {
                 PGresult* raw = PQgetResult(conn);
                 if (raw == nullptr) co_return;
+                const auto status = PQresultStatus(raw);
                 PQclear(raw);
+                if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH)
+                    throw connection_error("pg: a COPY cannot be drained");  // the caller closes
             }
             co_await read_more(deadline, options.cancel_timeout, {});
         }
@@ -300,6 +322,12 @@ void connection::close() noexcept {
 }
 
 bool connection::is_open() const noexcept { return state_ && state_->conn != nullptr; }
+
+bool connection::in_transaction() const noexcept {
+    if (!is_open()) return false;
+    const auto status = PQtransactionStatus(state_->conn);
+    return status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
+}
 
 int connection::server_version() const noexcept { return is_open() ? PQserverVersion(state_->conn) : 0; }
 

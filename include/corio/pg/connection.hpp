@@ -85,6 +85,8 @@ public:
     /// Closes at once.
     void close() noexcept;
     bool is_open() const noexcept;
+    /// A transaction is open (or failed and not yet rolled back) on this connection.
+    bool in_transaction() const noexcept;
     /// The server's version as libpq reports it (150018 for 15.18).
     int server_version() const noexcept;
     /// The server process serving this connection (pg_stat_activity.pid).
