@@ -7,9 +7,14 @@
 
 namespace corio::pg {
 
+std::string statement_excerpt(const std::string& sql) {
+    constexpr std::size_t shown = 200;
+    return " (statement: " + sql.substr(0, shown) + (sql.size() > shown ? "...)" : ")");
+}
+
 query_error::query_error(fields f)
     : corio::error("pg query failed [" + f.sqlstate + "]: " + f.message + (f.detail.empty() ? "" : " (" + f.detail + ")") +
-                   " (statement: " + f.statement.substr(0, 200) + (f.statement.size() > 200 ? "..." : "") + ")"),
+                   statement_excerpt(f.statement)),
       fields_(std::move(f)) {}
 
 result::result(pg_result* res) : res_(res, [](const pg_result* r) { PQclear(const_cast<pg_result*>(r)); }) {}
