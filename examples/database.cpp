@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <vector>
 
 using namespace std::chrono_literals;
 namespace pg = corio::pg;
@@ -44,6 +45,7 @@ corio::task<bool> queries(std::string url) {
     // [end snippet]
     std::printf("%zu in ops, %llu moved, %d users, %d named after the first\n", users.size(),
                 static_cast<unsigned long long>(moved), total, names);
+    co_await conn.aclose();
     co_return users.size() == 2 && moved == 1 && total == 3 && names == 1;
 }
 
@@ -70,13 +72,39 @@ corio::task<bool> transactions(std::string url) {
     }
     const int left = co_await conn.query_value<int>("select balance from accounts where id = 1");
     std::printf("transfer: %s, overdraft refused: %s, account 1 holds %d\n", moved ? "yes" : "no", refused ? "yes" : "no", left);
-    co_return moved && refused && left == 10;
+    // [snippet batch]
+    pg::batch moves;
+    moves.add("update accounts set balance = balance - $1 where id = $2", 5, 1)
+         .add("update accounts set balance = balance + $1 where id = $2", 5, 2);
+    std::vector<pg::result> done = co_await conn.run_batch(std::move(moves));  // one round trip
+    // [end snippet]
+    const int after_batch = co_await conn.query_value<int>("select balance from accounts where id = 1");
+    co_await conn.aclose();
+    co_return moved && refused && left == 10 && done.size() == 2 && after_batch == 5;
+}
+
+corio::task<bool> pooled(std::string url) {
+    // [snippet pool]
+    auto db = co_await pg::pool::open(url, {.min_size = 2, .max_size = 10});
+    int users = co_await db.query_value<int>("select count(*)::int from users where team = $1", "dev");
+    {
+        auto conn = co_await db.acquire();  // one connection for several statements
+        co_await corio::async_with(pg::transaction::begin(*conn), [&](pg::transaction&) -> corio::task<> {
+            co_await conn->execute("update users set team = $1 where id = $2", "ops", 1);
+        });
+    }                                       // back to the pool
+    // [end snippet]
+    const auto stats = db.stats();
+    std::printf("pool: %d in dev, %zu connections open, %llu lent\n", users, stats.size, static_cast<unsigned long long>(stats.acquired));
+    co_await db.aclose();
+    co_return users == 2 && stats.size == 2 && stats.acquired == 2;
 }
 
 corio::task<bool> database_example(std::string url) {
     auto setup = co_await pg::connect(url);
     co_await setup.execute("create table users (id int primary key, name text, team text)");
     co_await setup.execute("insert into users values (1, 'ada', 'ops'), (2, 'grace', 'ops'), (3, null, 'dev')");
+    co_await setup.aclose();
     const auto ada = co_await user_name(url, 1);
     const auto nobody = co_await user_name(url, 42);
     std::printf("user 1: %s, user 42: %s\n", ada.value_or("?").c_str(), nobody ? nobody->c_str() : "none");
@@ -87,7 +115,7 @@ corio::task<bool> database_example(std::string url) {
         refused = true;
         std::printf("unreachable database: %s\n", e.what());
     }
-    co_return ada == "ada" && !nobody && refused && co_await queries(url) && co_await transactions(url);
+    co_return ada == "ada" && !nobody && refused && co_await queries(url) && co_await transactions(url) && co_await pooled(url);
 }
 
 int main() {

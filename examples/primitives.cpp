@@ -1,4 +1,5 @@
-// Synchronization between the tasks of one loop: event, mutex, semaphore, queue, rate_limiter.
+// Synchronization between the tasks of one loop: event, mutex, semaphore, queue, rate_limiter,
+// resource_pool.
 // The regions between snippet markers are the examples the headers in include/corio/ show
 // (scripts/readme_snippets.py keeps them identical).
 #include <corio/corio.hpp>
@@ -72,12 +73,31 @@ corio::task<> rate_limiter_example() {
     check(sent == 1, "rate_limiter: a full bucket gives tokens at once");
 }
 
+corio::task<std::string> open_resource() {
+    co_await corio::sleep(1ms);  // connecting, say
+    co_return std::string("a resource");
+}
+
+corio::task<> resource_pool_example() {
+    std::size_t used = 0;
+    // [snippet resource_pool]
+    corio::resource_pool<std::string> pool({.open = open_resource}, {.max_size = 2}, "words");
+    {
+        auto lease = co_await pool.acquire();  // a resource, opened if none is idle
+        used += lease->size();                 // at most 2 leases are out at once
+    }                                          // back to the pool (or closed: below)
+    // [end snippet]
+    const auto stats = pool.stats();
+    check(used == 10 && stats.idle == 1 && stats.opened == 1, "resource_pool: the resource came back, idle");
+}
+
 corio::task<> primitives() {
     co_await event_example();
     co_await mutex_example();
     co_await semaphore_example();
     co_await queue_example();
     co_await rate_limiter_example();
+    co_await resource_pool_example();
 }
 
 int main() { corio::run(primitives()); }

@@ -32,6 +32,7 @@
 #include "corio/post.hpp"
 #include "corio/queue.hpp"
 #include "corio/rate_limiter.hpp"
+#include "corio/resource_pool.hpp"
 #include "corio/retry.hpp"
 #include "corio/run.hpp"
 #include "corio/run_threads.hpp"

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include "connection_state.hpp"
+#include "corio/log.hpp"
 
 namespace corio::pg {
 
@@ -65,12 +66,18 @@ struct busy_guard {
 connection::connection() noexcept = default;
 connection::connection(connection&&) noexcept = default;
 connection& connection::operator=(connection&&) noexcept = default;
-connection::~connection() = default;
+connection::~connection() {
+    if (!is_open()) return;
+    log_error("pg connection (" + state_->target.text + ") was never closed; closed by its destructor. Close it with aclose() or "
+              "async_with, on every path (was an exception or an early return in the way?)");
+    state_->close();
+}
 connection::connection(std::shared_ptr<state> s) noexcept : state_(std::move(s)) {}
 
 task<connection> connect(std::string conninfo, connect_options options) {
     auto s = std::make_shared<connection::state>();
     s->options = options;
+    s->statements = statement_cache(options.statement_cache_size);
     s->target = describe(conninfo);
     const char* keys[] = {"dbname", "client_encoding", nullptr};
     const char* values[] = {conninfo.c_str(), "UTF8", nullptr};
@@ -86,39 +93,52 @@ task<connection> connect(std::string conninfo, connect_options options) {
         status = PQconnectPoll(s->conn);
     }
     if (PQsetnonblocking(s->conn, 1) != 0) s->fail("connect");
+    s->watch_notices();
     s->sync_watch();
     co_return connection(std::move(s));
 }
 
-task<result> connection::run(std::shared_ptr<state> s, std::string sql, std::vector<param> params) {
+namespace {
+/// Claims the connection for one operation: connection_error if closed, std::logic_error if
+/// another operation runs.
+busy_guard claim(std::shared_ptr<connection::state>& s) {
     if (!s || s->conn == nullptr) throw connection_error("pg query on a closed connection" + (s ? " (" + s->target.text + ")" : std::string()));
     if (s->busy) throw std::logic_error("pg::connection: another query is running on this connection (" + s->target.text + ")");
     s->busy = true;
-    busy_guard idle_again{s};
-    std::vector<const char*> values;
-    std::vector<Oid> types;
-    for (const auto& p : params) {
-        values.push_back(p.text ? p.text->c_str() : nullptr);
-        types.push_back(p.oid);
-    }
-    if (PQsendQueryParams(s->conn, sql.c_str(), static_cast<int>(params.size()), types.data(), values.data(), nullptr, nullptr, 0) == 0)
-        s->fail("sending a query");
-    const auto deadline = clock::now() + s->options.query_timeout;
-    std::optional<result> out;
+    return busy_guard{s};
+}
+
+/// Runs an operation; if it is interrupted (cancelled, timed out, broken: anything but the
+/// server's own error, after which every result was read), the connection is brought back to
+/// idle or closed before the interruption propagates.
+template <class T>
+task<T> recovering(connection::state& s, task<T> operation) {
+    std::optional<T> out;
     std::exception_ptr interrupted;
     try {
-        co_await s->flush(deadline, sql);
-        out = co_await s->collect(deadline, sql);
+        out = co_await std::move(operation);
     } catch (const query_error&) {
-        throw;  // every result was read: the connection is idle
+        throw;
     } catch (...) {
-        interrupted = std::current_exception();  // cancelled, timed out or broken mid-query
+        interrupted = std::current_exception();
     }
     if (interrupted) {
-        co_await uncancellable(s->recover());
+        co_await uncancellable(s.recover());
         std::rethrow_exception(interrupted);
     }
     co_return std::move(*out);
+}
+}  // namespace
+
+task<result> connection::run(std::shared_ptr<state> s, std::string sql, std::vector<param> params) {
+    busy_guard idle_again = claim(s);
+    co_return co_await recovering(*s, s->execute(sql, params, clock::now() + s->options.query_timeout));
+}
+
+task<std::vector<result>> connection::run_pipeline(std::shared_ptr<state> s, batch statements) {
+    busy_guard idle_again = claim(s);
+    if (statements.empty()) co_return std::vector<result>{};
+    co_return co_await recovering(*s, s->pipeline(statements.statements(), clock::now() + s->options.query_timeout));
 }
 
 task<std::uint64_t> connection::affected(task<result> pending) {

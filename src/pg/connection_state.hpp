@@ -3,6 +3,9 @@
 #pragma once
 
 #include <libpq-fe.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 #include <chrono>
 #include <exception>
@@ -18,6 +21,7 @@
 #include "corio/shield.hpp"
 #include "corio/to_thread.hpp"
 #include "corio/wait_for.hpp"
+#include "statement_cache.hpp"
 
 namespace corio::pg {
 
@@ -38,6 +42,24 @@ std::string statement_excerpt(const std::string& sql);
 /// One field of an error result ("" when absent).
 std::string error_field(const PGresult* r, int code);
 
+/// Parameters as libpq takes them: pointers into `params`, which must outlive this.
+struct bound_params {
+    std::vector<const char*> values;
+    std::vector<Oid> types;
+    explicit bound_params(const std::vector<param>& params) {
+        for (const auto& p : params) {
+            values.push_back(p.text ? p.text->c_str() : nullptr);
+            types.push_back(p.oid);
+        }
+    }
+    int count() const noexcept { return static_cast<int>(values.size()); }
+};
+
+/// A cached statement the server no longer has, or whose result shape changed under it.
+inline bool is_stale_statement(const query_error& e) {
+    return e.sqlstate() == "26000" || (e.sqlstate() == "0A000" && e.message().find("cached plan") != std::string::npos);
+}
+
 struct connection::state {
     PGconn* conn = nullptr;                     // null once closed
     std::unique_ptr<corio::detail::fd_watch> watch;    // PQsocket(conn), borrowed; null while libpq may replace it
@@ -45,6 +67,9 @@ struct connection::state {
     target_description target;
     bool busy = false;                          // a query runs (one at a time)
     bool closing = false;                       // close() came while a query ran: it finishes the close
+    statement_cache statements;                 // what the server has prepared for this connection
+    bool server_leaving = false;                // the server sent a FATAL message: it is closing the session
+    PQnoticeReceiver previous_receiver = nullptr;  // libpq's default (prints notices; ignores its argument)
 
     ~state() { finish(); }  // no query runs: each holds the state
 
@@ -63,6 +88,42 @@ struct connection::state {
         watch.reset();  // deregister before libpq closes the socket
         if (conn != nullptr) PQfinish(conn);
         conn = nullptr;
+    }
+
+    /// Open, no operation running, no transaction: fit to be lent to someone else.
+    bool idle() const noexcept {
+        return conn != nullptr && !busy && !server_leaving && PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) == PQTRANS_IDLE;
+    }
+
+    /// idle(), and the server has not gone away since (a closed socket, or a farewell message
+    /// followed by one), found without a round trip: one recv(MSG_PEEK) on the healthy path.
+    bool still_usable() {
+        for (int looks = 0; looks < 2 && idle(); ++looks) {
+            char byte;
+            const auto n = ::recv(PQsocket(conn), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+            if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;  // nothing to read: alive
+            if (n == 0) return false;                                   // the server closed it
+            const bool read = PQconsumeInput(conn) == 1;                // a notice, or why it closes
+            sync_watch();
+            if (!read) return false;
+            (void)PQisBusy(conn);  // parses what was read: on_notice sees a FATAL
+        }
+        return idle();
+    }
+
+    /// Watches what the server says outside any query: a FATAL one (an administrator's
+    /// shutdown, pg_terminate_backend) means the connection is going, before its socket closes.
+    void watch_notices() {
+        previous_receiver = PQsetNoticeReceiver(conn, &state::on_notice, this);
+    }
+    static void on_notice(void* self, const PGresult* message) {
+        auto* s = static_cast<state*>(self);
+        const char* severity = PQresultErrorField(message, PG_DIAG_SEVERITY_NONLOCALIZED);
+        const std::string_view level = severity != nullptr ? severity : "";
+        if (level == "FATAL" || level == "PANIC")
+            s->server_leaving = true;  // handled: the next use reports the closed connection
+        else if (s->previous_receiver != nullptr)
+            s->previous_receiver(nullptr, message);
     }
 
     void check_not_closing() const {
@@ -157,6 +218,107 @@ struct connection::state {
         }
     }
 
+    task<result> round_trip(clock::time_point deadline, const std::string& sql) {
+        co_await flush(deadline, sql);
+        co_return co_await collect(deadline, sql);
+    }
+
+    /// Runs one statement. One with parameters is prepared once and then only executed (the
+    /// cache holds it); a statement the server lost or must re-plan is prepared again, once,
+    /// when no transaction would be aborted by the failed attempt.
+    task<result> execute(const std::string& sql, const std::vector<param>& params, clock::time_point deadline) {
+        const bound_params bound(params);
+        if (params.empty() || !statements.enabled()) {
+            if (PQsendQueryParams(conn, sql.c_str(), bound.count(), bound.types.data(), bound.values.data(), nullptr, nullptr, 0) == 0)
+                fail("sending a query");
+            co_return co_await round_trip(deadline, sql);
+        }
+        const std::string key = statement_cache::key(sql, bound.types);
+        const std::string* cached = statements.find(key);
+        const bool was_cached = cached != nullptr;
+        std::string name;
+        if (was_cached)
+            name = *cached;
+        else
+            name = co_await prepare(key, sql, bound, deadline);
+        std::optional<result> out;
+        try {
+            out = co_await run_prepared(name, sql, bound, deadline);
+        } catch (const query_error& e) {
+            if (!was_cached || !is_stale_statement(e)) throw;
+            statements.forget(key);
+            if (PQtransactionStatus(conn) != PQTRANS_IDLE) throw;
+        }
+        if (out) co_return std::move(*out);
+        name = co_await prepare(key, sql, bound, deadline);
+        co_return co_await run_prepared(name, sql, bound, deadline);
+    }
+
+    /// Prepares `sql` on the server and caches it; deallocates the statement that pushed out.
+    task<std::string> prepare(const std::string& key, const std::string& sql, const bound_params& bound, clock::time_point deadline) {
+        std::string name = statements.fresh_name();
+        if (PQsendPrepare(conn, name.c_str(), sql.c_str(), bound.count(), bound.types.data()) == 0) fail("preparing a statement");
+        co_await round_trip(deadline, sql);
+        const std::optional<std::string> evicted = statements.add(key, name);
+        if (evicted && PQtransactionStatus(conn) != PQTRANS_INERROR) {  // else it waits for the connection's end
+            const std::string deallocate = "deallocate " + *evicted;
+            if (PQsendQuery(conn, deallocate.c_str()) == 0) fail("deallocating a statement");
+            co_await round_trip(deadline, deallocate);
+        }
+        co_return name;
+    }
+
+    task<result> run_prepared(const std::string& name, const std::string& sql, const bound_params& bound, clock::time_point deadline) {
+        if (PQsendQueryPrepared(conn, name.c_str(), bound.count(), bound.values.data(), nullptr, nullptr, 0) == 0) fail("sending a query");
+        co_return co_await round_trip(deadline, sql);
+    }
+
+    /// Sends every statement, then reads each one's results (pipeline mode); the first error is
+    /// thrown once the pipeline is read to its end.
+    task<std::vector<result>> pipeline(const std::vector<batch::statement>& statements, clock::time_point deadline) {
+        if (PQenterPipelineMode(conn) == 0) fail("entering pipeline mode");
+        for (const auto& st : statements) {
+            const bound_params bound(st.params);
+            if (PQsendQueryParams(conn, st.sql.c_str(), bound.count(), bound.types.data(), bound.values.data(), nullptr, nullptr, 0) == 0)
+                fail("sending a batch");
+        }
+        if (PQpipelineSync(conn) == 0) fail("sending a batch");
+        const std::string& first = statements.front().sql;
+        co_await flush(deadline, first);
+        std::vector<result> out;
+        std::exception_ptr failed;
+        for (const auto& st : statements) {
+            try {
+                out.push_back(co_await collect(deadline, st.sql));
+            } catch (const query_error&) {
+                if (!failed) failed = std::current_exception();
+            }
+        }
+        co_await drain_pipeline(deadline, first);
+        if (failed) std::rethrow_exception(failed);
+        co_return out;
+    }
+
+    /// Reads to the end of the pipeline (its sync point, dropping any result before it) and
+    /// leaves pipeline mode.
+    task<> drain_pipeline(clock::time_point deadline, const std::string& sql) {
+        bool between = false;  // a statement's results just ended
+        for (;;) {
+            while (PQisBusy(conn) == 0) {
+                PGresult* raw = PQgetResult(conn);
+                if (raw == nullptr && between) fail("reading a batch");  // nothing pending, no sync point
+                between = raw == nullptr;
+                if (raw == nullptr) continue;
+                const auto status = PQresultStatus(raw);
+                PQclear(raw);
+                if (status != PGRES_PIPELINE_SYNC) continue;
+                if (PQexitPipelineMode(conn) == 0) fail("leaving pipeline mode");
+                co_return;
+            }
+            co_await read_more(deadline, options.query_timeout, sql);
+        }
+    }
+
     /// After an interrupted query: a cancel request, then the remaining results read and dropped,
     /// so the connection is idle; if that fails or takes longer than cancel_timeout, it closes.
     task<> recover() {
@@ -185,6 +347,10 @@ struct connection::state {
     }
 
     task<> drain(clock::time_point deadline) {
+        if (PQpipelineStatus(conn) != PQ_PIPELINE_OFF) {
+            co_await drain_pipeline(deadline, {});
+            co_return;
+        }
         for (;;) {
             while (PQisBusy(conn) == 0) {
                 PGresult* raw = PQgetResult(conn);

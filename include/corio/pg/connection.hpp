@@ -34,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include "corio/pg/batch.hpp"
 #include "corio/pg/errors.hpp"
 #include "corio/pg/result.hpp"
 #include "corio/pg/types.hpp"
@@ -49,6 +50,9 @@ struct connect_options {
     std::chrono::nanoseconds query_timeout = std::chrono::seconds(60);
     std::chrono::nanoseconds close_timeout = std::chrono::seconds(5);
     std::chrono::nanoseconds cancel_timeout = std::chrono::seconds(5);
+    /// Statements with parameters are prepared once per connection and kept (least recently
+    /// used out first); 0 turns the cache off.
+    std::size_t statement_cache_size = 256;
 };
 
 class connection {
@@ -56,6 +60,8 @@ public:
     connection() noexcept;
     connection(connection&&) noexcept;
     connection& operator=(connection&&) noexcept;
+    /// Closes the connection if it is still open, and reports that through corio::log_error:
+    /// a connection should be closed by aclose() (or async_with), on every path.
     ~connection();
 
     /// Runs `sql` with `params` as $1, $2...; the rows it returned.
@@ -79,6 +85,10 @@ public:
         return first_value<T>(only_row(run(state_, std::move(sql), {pg::to_param(params)...})));
     }
 
+    /// Runs every statement of `statements` in one round trip (pg/batch.hpp); their results, in
+    /// order. The first that fails is thrown, after all the answers were read.
+    task<std::vector<result>> run_batch(batch statements) { return run_pipeline(state_, std::move(statements)); }
+
     /// Closes the connection (terminating the session politely); idempotent, never suspends for
     /// long: bounded by close_timeout. For async_with.
     task<> aclose();
@@ -96,6 +106,7 @@ public:
 
 private:
     friend task<connection> connect(std::string conninfo, connect_options options);
+    friend class pool;
 public:
     struct state;  // defined in src/pg/connection.cpp
 
@@ -105,6 +116,7 @@ private:
     /// The query's coroutine holds the state, not the connection: moving the connection (or
     /// destroying it) while a query runs leaves the query intact.
     static task<result> run(std::shared_ptr<state> s, std::string sql, std::vector<param> params);
+    static task<std::vector<result>> run_pipeline(std::shared_ptr<state> s, batch statements);
     static task<std::uint64_t> affected(task<result> pending);
     static task<row> only_row(task<result> pending);
     template <class T>
