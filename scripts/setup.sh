@@ -25,6 +25,8 @@ PACKAGES=(
   nginx wrk curl
   # the PostgreSQL client (libpq) and a server the pg tests start as a throwaway cluster
   postgresql libpq-dev
+  # the pg benchmark's Python peer (pgbench, its C peer, comes with postgresql)
+  python3-asyncpg
 )
 
 missing=()

@@ -426,6 +426,16 @@ public:
         return pg_cluster_detail::trim(r.out);
     }
 
+    /// Runs a program (a path, or the name of one of the cluster's tools: "pgbench") as the
+    /// user that runs the server, in the cluster's directory; what it printed on stdout. Throws
+    /// with its stderr if it fails.
+    std::string run_program(std::vector<std::string> argv) const {
+        if (!argv.empty() && argv[0].find('/') == std::string::npos) argv[0] = bin_dir_ + "/" + argv[0];
+        const auto r = pg_cluster_detail::run(argv, as_, dir_, false);
+        if (!r.ok()) throw std::runtime_error("pg_cluster: " + argv.at(0) + " failed (" + r.how() + ")\n" + pg_cluster_detail::trim(r.err));
+        return r.out;
+    }
+
 private:
     pg_cluster() = default;
 
