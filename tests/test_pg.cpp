@@ -11,10 +11,12 @@
 #include "pg_cluster.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <memory>
+#include <optional>
 #include <set>
-#include <vector>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -392,6 +394,252 @@ TEST(pg, closing_while_a_query_runs_ends_the_query_with_a_connection_error) {
         co_await corio_test::expect_throws<pg::connection_error>(std::move(running), "closed while a query ran");
         EXPECT_FALSE(conn.is_open());
         co_await corio_test::expect_throws<pg::connection_error>(conn.query("select 1"), "closed connection");
+        co_await conn.aclose();
+    }());
+}
+
+TEST(pg, array_parameters_quote_every_element_and_carry_the_array_type) {
+    // No server needed: the literal and the type OID sent.
+    const std::vector<std::optional<std::string>> words = {"a,b", std::nullopt, "NULL", "say \"hi\"\\", ""};
+    EXPECT_EQ(pg::to_param(words).text, R"({"a,b",NULL,"NULL","say \"hi\"\\",""})");
+    EXPECT_EQ(pg::to_param(std::vector<int>{}).text, "{}");
+    const std::vector<std::vector<int>> grid = {{1, 2}, {3, 4}};
+    EXPECT_EQ(pg::to_param(grid).text, R"({{"1","2"},{"3","4"}})");
+    EXPECT_EQ(pg::to_param(grid).oid, 1007u);
+    EXPECT_EQ(pg::to_param(std::vector<std::int16_t>{}).oid, 1005u);
+    EXPECT_EQ(pg::to_param(std::vector<int>{}).oid, 1007u);
+    EXPECT_EQ(pg::to_param(std::vector<std::optional<int>>{}).oid, 1007u);
+    EXPECT_EQ(pg::to_param(std::vector<std::int64_t>{}).oid, 1016u);
+    EXPECT_EQ(pg::to_param(std::vector<float>{}).oid, 1021u);
+    EXPECT_EQ(pg::to_param(std::vector<double>{}).oid, 1022u);
+    EXPECT_EQ(pg::to_param(std::vector<bool>{}).oid, 1000u);
+    EXPECT_EQ(pg::to_param(std::vector<pg::bytes>{}).oid, 1001u);
+    EXPECT_EQ(pg::to_param(std::vector<pg::date>{}).oid, 1182u);
+    EXPECT_EQ(pg::to_param(std::vector<pg::timestamp>{}).oid, 1185u);
+    EXPECT_EQ(pg::to_param(std::vector<pg::uuid>{}).oid, 2951u);
+    EXPECT_EQ(pg::to_param(std::vector<std::string>{}).oid, 0u);  // like a string: the server infers
+    EXPECT_EQ(pg::to_param(std::vector<nlohmann::json>{}).oid, 0u);
+    EXPECT_EQ(pg::to_param(pg::bytes{}).oid, 17u);  // pg::bytes stays bytea, not an array
+    EXPECT_EQ(pg::detail::array_oid(0), 0u);
+    EXPECT_EQ(pg::detail::array_oid(25), 1009u);
+    EXPECT_EQ(pg::detail::array_oid(3802), 3807u);
+    const std::vector<std::vector<int>> jagged = {{1, 2}, {3}};
+    EXPECT_THROW((void)pg::to_param(jagged), pg::conversion_error);
+    const std::vector<std::string> with_nul = {std::string("a\0b", 3)};
+    EXPECT_THROW((void)pg::to_param(with_nul), pg::conversion_error);
+}
+
+TEST(pg, arrays_round_trip) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        const std::vector<int> ints = {1, -2, 2147483647};
+        const std::vector<std::int16_t> smalls = {-32768, 7};
+        const std::vector<std::int64_t> bigs = {9'007'199'254'740'993, -1};
+        const std::vector<double> doubles = {2.5, -0.125, 1e300, HUGE_VAL};
+        const std::vector<float> floats = {1.5f, -3.0f};
+        const std::vector<bool> flags = {true, false, true};
+        const std::vector<std::string> words = {"plain", "two words", ""};
+        const std::vector<pg::uuid> ids = {pg::uuid::parse("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"), pg::uuid{}};
+        const std::vector<pg::date> days = {std::chrono::year(1999) / 12 / 31, std::chrono::year(2024) / 2 / 29};
+        const std::vector<pg::timestamp> times = {
+            std::chrono::sys_days(std::chrono::year(2024) / 2 / 29) + 13h + 5min + 7s + 123456us,
+            std::chrono::sys_days(std::chrono::year(1970) / 1 / 1) + 0s};
+        const std::vector<nlohmann::json> docs = {nlohmann::json{{"a", "b \"c\""}}, nlohmann::json::array({1, 2}),
+                                                  nullptr};
+        const std::vector<pg::bytes> blobs = {pg::bytes{std::byte{0}, std::byte{0xff}}, pg::bytes{}};
+        const std::vector<int> none;
+        EXPECT_EQ(co_await conn.query_value<std::vector<int>>("select $1::int[]", ints), ints);
+        EXPECT_EQ(co_await conn.query_value<std::vector<int>>("select $1", ints), ints);  // typed int4[] by itself
+        EXPECT_EQ(co_await conn.query_value<std::vector<std::int16_t>>("select $1::int2[]", smalls), smalls);
+        EXPECT_EQ(co_await conn.query_value<std::vector<std::int64_t>>("select $1::int8[]", bigs), bigs);
+        EXPECT_EQ(co_await conn.query_value<std::vector<double>>("select $1::float8[]", doubles), doubles);
+        EXPECT_EQ(co_await conn.query_value<std::vector<float>>("select $1::float4[]", floats), floats);
+        EXPECT_EQ(co_await conn.query_value<std::vector<bool>>("select $1::bool[]", flags), flags);
+        EXPECT_EQ(co_await conn.query_value<std::vector<std::string>>("select $1::text[]", words), words);
+        EXPECT_EQ(co_await conn.query_value<std::vector<pg::uuid>>("select $1::uuid[]", ids), ids);
+        EXPECT_EQ(co_await conn.query_value<std::vector<pg::date>>("select $1::date[]", days), days);
+        EXPECT_EQ(co_await conn.query_value<std::vector<pg::timestamp>>("select $1::timestamptz[]", times), times);
+        EXPECT_EQ(co_await conn.query_value<std::vector<nlohmann::json>>("select $1::jsonb[]", docs), docs);
+        EXPECT_EQ(co_await conn.query_value<std::vector<pg::bytes>>("select $1::bytea[]", blobs), blobs);
+        EXPECT_EQ(co_await conn.query_value<std::vector<int>>("select $1::int[]", none), none);
+        EXPECT_EQ(co_await conn.query_value<std::string>("select $1::int[]::text", none), "{}");
+        const std::vector<std::string> no_words;
+        EXPECT_EQ(co_await conn.query_value<std::vector<std::string>>("select '{}'::text[]"), no_words);
+        // NaN != NaN: checked apart
+        const std::vector<double> nan = {std::nan("")};
+        const auto back = co_await conn.query_value<std::vector<double>>("select $1::float8[]", nan);
+        CO_ASSERT_EQ(back.size(), 1u);
+        EXPECT_TRUE(std::isnan(back[0]));
+        // pg::bytes is still bytea, both ways
+        const pg::bytes blob = {std::byte{1}, std::byte{2}};
+        EXPECT_EQ(co_await conn.query_value<pg::bytes>("select '\\x0102'::bytea"), blob);
+        EXPECT_EQ(co_await conn.query_value<std::string>("select pg_typeof($1)::text", blob), "bytea");
+        EXPECT_EQ(co_await conn.query_value<std::string>("select pg_typeof($1)::text", ints), "integer[]");
+        co_await conn.aclose();
+    }());
+}
+
+TEST(pg, array_null_elements) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        const auto r = co_await conn.query_one("select array[1, null, 3] as holes, array['NULL', null] as words");
+        const std::vector<std::optional<int>> holes = {1, std::nullopt, 3};
+        EXPECT_EQ(r.get<std::vector<std::optional<int>>>("holes"), holes);
+        try {
+            (void)r.get<std::vector<int>>("holes");
+            ADD_FAILURE() << "no exception";
+        } catch (const pg::conversion_error& e) {
+            EXPECT_NE(std::string(e.what()).find("holes"), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find("std::optional"), std::string::npos) << e.what();
+        }
+        const std::vector<std::optional<std::string>> words = {"NULL", std::nullopt};  // only unquoted NULL is NULL
+        EXPECT_EQ(r.get<std::vector<std::optional<std::string>>>("words"), words);
+        // and as parameters: the string "NULL" stays a string, nullopt is NULL
+        const auto sent = co_await conn.query_one(
+            "select ($1::text[])[1] is null as first, ($1::text[])[2] is null as second, ($2::int[])[2] is null as hole",
+            words, holes);
+        EXPECT_FALSE(sent.get<bool>("first"));
+        EXPECT_TRUE(sent.get<bool>("second"));
+        EXPECT_TRUE(sent.get<bool>("hole"));
+        EXPECT_EQ(co_await conn.query_value<std::vector<std::optional<int>>>("select $1::int[]", holes), holes);
+        co_await conn.aclose();
+    }());
+}
+
+TEST(pg, array_strings_travel_verbatim) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        // Each would change the array's structure if it were not quoted and escaped.
+        const std::vector<std::string> nasty = {
+            "a,b", "{x}", "{", "}", "\"quoted\"", "back\\slash", "trailing\\", "\\\"", " spaces ", "", "NULL", "null",
+            "ünïcode ✓", "tab\there", "new\nline", "[1:2]={3}", "a\"},{\"b", "\"},NULL,{\"",
+            "'); drop table tags; --"};
+        co_await conn.execute("create temp table tags (id int, names text[])");
+        EXPECT_EQ(co_await conn.execute("insert into tags values (1, $1)", nasty), 1u);
+        const auto r =
+            co_await conn.query_one("select names, cardinality(names) as n, array_ndims(names) as dims from tags");
+        EXPECT_EQ(r.get<std::vector<std::string>>("names"), nasty);
+        EXPECT_EQ(r.get<std::size_t>("n"), nasty.size());  // no element split or merged
+        EXPECT_EQ(r.get<int>("dims"), 1);
+        // the server holds each element verbatim
+        const auto rows =
+            co_await conn.query("select e, i from tags, unnest(names) with ordinality as u(e, i) order by i");
+        CO_ASSERT_EQ(rows.size(), nasty.size());
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            EXPECT_EQ(rows[i].get<std::string>("e"), nasty[i]);
+            EXPECT_FALSE(rows[i].is_null("e"));
+        }
+        EXPECT_EQ(co_await conn.query_value<std::int64_t>("select count(*) from tags"), 1);  // the table survived
+        co_await conn.aclose();
+    }());
+}
+
+TEST(pg, arrays_with_any) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        co_await conn.execute("create temp table items (id int, big bigint, name text)");
+        co_await conn.execute("insert into items select g, g, 'item ' || g from generate_series(1, 10) g");
+        const std::vector<int> ids = {2, 4, 99};
+        const std::vector<std::string> names = {"item 3", "item 5", "item 7", "item, 9", "item 1,item 2", "NULL"};
+        const std::vector<int> none;
+        EXPECT_EQ(co_await conn.query_value<std::int64_t>("select count(*) from items where id = any($1)", ids), 2);
+        EXPECT_EQ(co_await conn.query_value<std::int64_t>("select count(*) from items where big = any($1)", ids), 2);
+        EXPECT_EQ(co_await conn.query_value<std::int64_t>("select count(*) from items where name = any($1)", names), 3);
+        EXPECT_EQ(co_await conn.query_value<std::int64_t>("select count(*) from items where id = any($1)", none), 0);
+        EXPECT_EQ(co_await conn.query_value<std::int64_t>("select count(*) from items where id <> all($1)", ids), 8);
+        const auto picked = co_await conn.query_value<std::vector<std::string>>(
+            "select array_agg(name order by id) from items where id = any($1)", ids);
+        EXPECT_EQ(picked, (std::vector<std::string>{"item 2", "item 4"}));
+        co_await conn.aclose();
+    }());
+}
+
+TEST(pg, two_dimensional_arrays) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        const std::vector<std::vector<int>> grid = {{1, 2, 3}, {4, 5, 6}};
+        const auto r = co_await conn.query_one(
+            "select $1::int[] as grid, array_dims($1::int[]) as dims, ($1::int[])[2][1] as cell", grid);
+        EXPECT_EQ(r.get<std::vector<std::vector<int>>>("grid"), grid);
+        EXPECT_EQ(r.get<std::string>("dims"), "[1:2][1:3]");
+        EXPECT_EQ(r.get<int>("cell"), 4);
+        EXPECT_THROW((void)r.get<std::vector<int>>("grid"), pg::conversion_error);  // 2 dimensions into 1
+        using grid_of_words = std::vector<std::vector<std::optional<std::string>>>;
+        const grid_of_words words = {{"{a}", "b,c"}, {std::nullopt, ""}};
+        EXPECT_EQ(co_await conn.query_value<std::string>("select array_dims($1::text[])", words), "[1:2][1:2]");
+        EXPECT_EQ(co_await conn.query_value<grid_of_words>("select $1::text[]", words), words);
+        const std::vector<int> line = {1, 2};
+        const auto one_dim = co_await conn.query_one("select $1::int[] as line", line);
+        EXPECT_THROW((void)one_dim.get<std::vector<std::vector<int>>>("line"), pg::conversion_error);  // 1 dimension into 2
+        const std::vector<std::vector<int>> empty_rows = {{}, {}};
+        EXPECT_EQ(co_await conn.query_value<std::string>("select $1::int[]::text", empty_rows), "{}");
+        // lower bounds other than 1 come back decorated; the elements are read in order
+        const auto shifted = co_await conn.query_one(
+            "select '[0:2]={1,2,3}'::int[] as line, '[0:1][-1:0]={{1,2},{3,4}}'::int[] as grid");
+        EXPECT_EQ(shifted.text(0), "[0:2]={1,2,3}");
+        EXPECT_EQ(shifted.get<std::vector<int>>("line"), (std::vector<int>{1, 2, 3}));
+        EXPECT_EQ(shifted.get<std::vector<std::vector<int>>>("grid"), (std::vector<std::vector<int>>{{1, 2}, {3, 4}}));
+        co_await conn.aclose();
+    }());
+}
+
+TEST(pg, array_text_is_read_as_array_in_reads_it) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        // Forms the server never prints but array_in accepts: ours must agree with the server's reading.
+        const std::string accepted[] = {" { 1 , 2 } ",      "{ a b , \"c\" , NULL, \"NULL\", nUlL }", "{a\\ b\\ ,\\ c}",
+                                        "{ }",              "  [1:2] = {x,y}",                        "[3]={1,2,3}",
+                                        "[+1:2]={1,2}",     "{{ 1 },{2 }}",                           "{\"\\q\\\\\"}",
+                                        "{\t\n\"a\"\r\n}"};
+        for (const std::string& text : accepted) {
+            const auto r = co_await conn.query_one("select $1::text as raw, $1::text[] as parsed", text);
+            const auto canonical = r.get<std::string>("parsed");
+            const bool two_dims = canonical.starts_with("{{");
+            if (two_dims)
+                EXPECT_EQ(r.get<std::vector<std::vector<std::optional<std::string>>>>("raw"),
+                          r.get<std::vector<std::vector<std::optional<std::string>>>>("parsed"))
+                    << text;
+            else
+                EXPECT_EQ(r.get<std::vector<std::optional<std::string>>>("raw"),
+                          r.get<std::vector<std::optional<std::string>>>("parsed"))
+                    << text;
+        }
+        const auto spaced = co_await conn.query_one("select $1::text", accepted[1]);
+        const std::vector<std::optional<std::string>> expected = {"a b", "c", std::nullopt, "NULL", std::nullopt};
+        EXPECT_EQ(spaced.get<std::vector<std::optional<std::string>>>(0), expected);
+
+        // Malformed: the server refuses each as an array, and so do we (naming the column).
+        const std::string malformed[] = {"{1,2",       "1,2}",        "{1,,2}",    "{1,}",        "{,1}",
+                                         "{\"a\"b}",   "{1} x",       "{{1,2},{3}}", "{{1},2}",   "{1,{2}}",
+                                         "{{}}",       "{a\\}",       "{\"abc}",   "[1:2]={1}",   "[2:1]={1}",
+                                         "{{{{{{{1}}}}}}}", "",       "{a{b}",     "{a\"b}",      "[1:3]{1,2,3}",
+                                         "[1:1={1}",   "[x]={1}",     "{}}",       "{{1}}}"};
+        for (const std::string& text : malformed) {
+            bool server_refused = false;
+            try {
+                co_await conn.query("select $1::text[]", text);
+            } catch (const pg::query_error&) {
+                server_refused = true;
+            }
+            EXPECT_TRUE(server_refused) << text;
+            const auto r = co_await conn.query_one("select $1::text as bad", text);
+            try {
+                (void)r.get<std::vector<std::string>>("bad");
+                ADD_FAILURE() << "read: " << text;
+            } catch (const pg::conversion_error& e) {
+                EXPECT_NE(std::string(e.what()).find("bad"), std::string::npos) << e.what();
+            }
+        }
+        // an element that is not a number fails as the element type does
+        const auto words = co_await conn.query_one("select '{1,two}'::text as a");
+        EXPECT_THROW((void)words.get<std::vector<int>>("a"), pg::conversion_error);
+        EXPECT_THROW((void)words.get<std::vector<std::vector<int>>>("a"), pg::conversion_error);
         co_await conn.aclose();
     }());
 }

@@ -18,6 +18,9 @@
 //  pg::date                          date                       date
 //  pg::uuid                          uuid                       uuid
 //  std::optional<T>                  NULL <-> std::nullopt      T's (NULL when empty)
+//  std::vector<T> (T: any above but  arrays ({1,2}, {{1},{2}}:  T's array type (int4[]...);
+//    std::string_view; optional<T>   nested vectors; [lb:ub]=   unknown for text and JSON
+//    for NULL elements)              bounds accepted, dropped)  elements (`= any($1)` infers)
 //  std::nullptr_t, std::nullopt_t    NULL (parameters only)     unknown
 // A value that does not fit the C++ type (out of range, not a number, NULL read without
 // std::optional) throws pg::conversion_error naming the column, the type and the text.
@@ -84,6 +87,26 @@ template <class T>
 inline constexpr bool is_optional_v = false;
 template <class T>
 inline constexpr bool is_optional_v<std::optional<T>> = true;
+
+/// An array as text: its elements (nullopt: NULL) in row-major order and the length of each
+/// dimension (none for the empty array `{}`).
+struct array_text {
+    std::vector<std::size_t> dims;
+    std::vector<std::optional<std::string>> elements;
+};
+/// PostgreSQL's array output (`{1,2}`, `{"a b",NULL}`, `{{1,2},{3,4}}`, `[0:1]={1,2}`), which must
+/// have `dimensions` dimensions (or be empty); throws conversion_error for anything else.
+array_text parse_array(std::string_view text, std::size_t dimensions);
+/// An array literal with every element quoted (its text cannot change the array's structure).
+std::string format_array(const array_text& array);
+/// The array type of an element type (int4 -> int4[]...); 0 (let the server infer) for 0 and for
+/// types without one here.
+unsigned array_oid(unsigned element_oid);
+/// The conversion_error for a NULL element read without std::optional.
+[[noreturn]] void throw_null_element();
+/// Records a vector of `length` at dimension `level` of an array being written: the first one
+/// there gives that dimension's length, any other of another length throws conversion_error.
+void add_length(array_text& array, std::size_t level, std::size_t length);
 }  // namespace detail
 
 /// How a C++ type is read from a value's text (from_text) and sent as a parameter (to_param).
@@ -176,6 +199,74 @@ struct value_codec<std::optional<T>> {
     static param to_param(const std::optional<T>& value) {
         if (!value) return {std::nullopt, value_codec<T>::to_param(T{}).oid};
         return value_codec<T>::to_param(*value);
+    }
+};
+
+namespace detail {
+/// How many dimensions a vector of T adds (0: T is an element; its codec is not an array's).
+template <class T>
+inline constexpr std::size_t array_dimensions_v = 0;
+template <class T>
+    requires requires { value_codec<T>::array_dimensions; }
+inline constexpr std::size_t array_dimensions_v<T> = value_codec<T>::array_dimensions;
+}  // namespace detail
+
+/// PostgreSQL arrays: a std::vector of elements (std::optional elements for NULLs), nested
+/// vectors for more dimensions. pg::bytes is not one (bytea, above).
+template <class T>
+struct value_codec<std::vector<T>> {
+    static constexpr std::size_t array_dimensions = 1 + detail::array_dimensions_v<T>;
+
+    static std::vector<T> from_text(std::string_view text) {
+        const auto array = detail::parse_array(text, array_dimensions);
+        std::size_t next = 0;
+        return read_level(array, 0, next);
+    }
+    static param to_param(const std::vector<T>& value) {
+        detail::array_text array;
+        write_level(value, 0, array);
+        return {detail::format_array(array), detail::array_oid(element_oid())};
+    }
+
+private:
+    template <class>
+    friend struct value_codec;
+
+    /// The vector at dimension `level` whose first element is array.elements[next].
+    static std::vector<T> read_level(const detail::array_text& array, std::size_t level, std::size_t& next) {
+        std::vector<T> out;
+        if (array.dims.empty()) return out;
+        out.reserve(array.dims[level]);
+        for (std::size_t i = 0; i < array.dims[level]; ++i) {
+            if constexpr (detail::array_dimensions_v<T> > 0)
+                out.push_back(value_codec<T>::read_level(array, level + 1, next));
+            else
+                out.push_back(read_element(array.elements[next++]));
+        }
+        return out;
+    }
+    static T read_element(const std::optional<std::string>& text) {
+        if constexpr (detail::is_optional_v<T>) {
+            if (!text) return std::nullopt;
+            return value_codec<std::vector<typename T::value_type>>::read_element(text);
+        } else {
+            static_assert(!std::is_same_v<T, std::string_view>, "array elements are unescaped copies: read std::string");
+            if (!text) detail::throw_null_element();
+            return value_codec<T>::from_text(*text);
+        }
+    }
+    static void write_level(const std::vector<T>& value, std::size_t level, detail::array_text& out) {
+        detail::add_length(out, level, value.size());
+        for (const auto& element : value) {
+            if constexpr (detail::array_dimensions_v<T> > 0)
+                value_codec<T>::write_level(element, level + 1, out);
+            else
+                out.elements.push_back(value_codec<T>::to_param(element).text);
+        }
+    }
+    static unsigned element_oid() {
+        if constexpr (detail::array_dimensions_v<T> > 0) return value_codec<T>::element_oid();
+        else return value_codec<T>::to_param(T{}).oid;
     }
 };
 
