@@ -4,8 +4,10 @@
 //   pg/select/C            pgbench's select-only transaction (`select abalance from
 //                          pgbench_accounts where aid = $1`, a random aid of 100,000 rows) from C
 //                          connections, each one query at a time: corio through a pg::pool of C
-//                          with C tasks; `pgbench -S -M prepared -c C -j 1`; asyncpg through a
-//                          pool of C with C tasks (Debian's python3-asyncpg, /usr/bin/python3)
+//                          with C tasks, each query borrowing a connection; `pgbench -S -M
+//                          prepared -c C -j 1`; asyncpg with C tasks each holding one connection
+//                          of its pool (its fastest path: pool.fetchval would add a reset round
+//                          trip per query) (Debian's python3-asyncpg, /usr/bin/python3)
 //   pg/pipeline/C          the same query 10 at a time in pipeline mode: corio's run_batch of 10;
 //                          pgbench with \startpipeline ... \endpipeline (asyncpg has no pipeline)
 //
@@ -155,9 +157,10 @@ async def main(dsn, connections, seconds):
     stop = time.monotonic() + seconds
     async def client():
         nonlocal done
-        while time.monotonic() < stop:
-            await pool.fetchval("select abalance from pgbench_accounts where aid = $1", random.randint(1, 100000))
-            done += 1
+        async with pool.acquire() as conn:
+            while time.monotonic() < stop:
+                await conn.fetchval("select abalance from pgbench_accounts where aid = $1", random.randint(1, 100000))
+                done += 1
     usage = resource.getrusage(resource.RUSAGE_SELF)
     start = time.monotonic()
     await asyncio.gather(*(client() for _ in range(connections)))

@@ -65,6 +65,28 @@ def server_rows(bench, label, peer_rates=None, peer_p99s=None, goals=True):
     ]
 
 
+def pg_rows(bench, label, with_asyncpg):
+    """Rows for one pg/<mode>/<connections> run: corio beside pgbench (and asyncpg) in the same
+    run against the same server. Goals (the issue's): >= 0.9x pgbench, >= 1.5x asyncpg."""
+    rows = [
+        (f"PostgreSQL {label}, queries/s", value(bench, "qps", RATE), None, None),
+        ("same, pgbench (same run, same server), queries/s", value(bench, "pgbench_qps", RATE), None, None),
+        ("same, corio's rate as % of pgbench's", value(bench, "ratio_pgbench", PERCENT), AtLeast(90), None),
+    ]
+    if with_asyncpg:
+        rows += [
+            ("same, asyncpg (same run, same server), queries/s", value(bench, "asyncpg_qps", RATE), None, None),
+            ("same, corio's rate as % of asyncpg's", value(bench, "ratio_asyncpg", PERCENT), AtLeast(150), None),
+        ]
+    rows += [
+        ("same, client CPU per query: corio, µs", value(bench, "cpu_per_query_us", RATE), None, None),
+        ("same, client CPU per query: pgbench, µs", value(bench, "pgbench_cpu_per_query_us", RATE), None, None),
+    ]
+    if with_asyncpg:
+        rows.append(("same, client CPU per query: asyncpg, µs", value(bench, "asyncpg_cpu_per_query_us", RATE), None, None))
+    return rows
+
+
 # (workload, figure, goal (upper bound, or AtLeast) or None, peers in PEERS order or None)
 ROWS = [
     ("spawn+await 1M tasks in batches of 1k, ns/task",
@@ -113,6 +135,11 @@ ROWS = [
     # Two loops (SO_REUSEPORT) vs nginx with 2 workers, neither pinned; wrk still on CPU 1.
     *server_rows("http_server/hello/2", "2 threads, GET /hello (13 B)", goals=False),
     *server_rows("http_server/json/2", "2 threads, GET /json (1 KB prebuilt)", goals=False),
+    # Client and server share the 2 CPUs; pgbench -M prepared -j 1, asyncpg on Debian's python3.
+    *pg_rows("pg/select/1", "1 connection, select by key", True),
+    *pg_rows("pg/select/16", "16 connections, select by key", True),
+    *pg_rows("pg/pipeline/1", "1 connection, pipelines of 10 selects", False),
+    *pg_rows("pg/pipeline/16", "16 connections, pipelines of 10 selects", False),
 ]
 
 

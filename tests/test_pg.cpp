@@ -705,6 +705,14 @@ TEST(pg, a_batch_is_one_round_trip_and_all_or_nothing) {
         co_await corio_test::expect_throws<pg::query_error>(conn.run_batch(std::move(overdraw)), "accounts_balance_check");
         EXPECT_EQ(co_await conn.query_value<int>("select balance from accounts where id = 2"), 30);  // the first took no effect
         EXPECT_TRUE((co_await conn.run_batch(pg::batch{})).empty());
+        for (int round = 0; round < 2; ++round) {  // statements with parameters are prepared once, in the pipeline
+            pg::batch reads;
+            reads.add("select balance from accounts where id = $1", 1).add("select balance from accounts where id = $1", 2);
+            const auto balances = co_await conn.run_batch(std::move(reads));
+            CO_ASSERT_EQ(balances.size(), 2u);
+            EXPECT_EQ(balances[0][0].get<int>(0) + balances[1][0].get<int>(0), 100);
+        }
+        EXPECT_EQ(co_await prepared_count(conn), 3);  // the two updates and the read
         co_await conn.aclose();
     }());
 }

@@ -5,6 +5,7 @@
 // an end-to-end test (ctest runs it).
 #include <cstdarg>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,6 +18,7 @@
 #include <corio/to_thread.hpp>
 
 #include "demo_service.hpp"
+#include "pg_cluster.hpp"
 #include "remote_service.hpp"
 
 using namespace std::chrono_literals;
@@ -374,7 +376,41 @@ corio::task<> server_deadlines_and_graceful_shutdown() {
     check(std::count(bodies.begin(), bodies.end(), "finished") == 3, "every request in flight was answered");
 }
 
-corio::task<> all_sections() {
+corio::task<std::string> backend_state(corio::pg::connection& observer, int pid) {
+    co_return co_await observer.query_value<std::string>("select coalesce((select state from pg_stat_activity where pid = $1), 'gone')", pid);
+}
+
+corio::task<> database_behind_a_handler(std::string database_url) {
+    heading("PostgreSQL: handlers query through a pool; a cancelled query stops on the server");
+    if (database_url.empty()) {
+        say("PostgreSQL is not installed: skipped (apt-get install postgresql)");
+        co_return;
+    }
+    const std::string devs = co_await fetch_data("/db/users?team=dev", 2s);
+    say("GET /db/users?team=dev -> %s", devs.c_str());
+    check(devs.find("grace") != std::string::npos && devs.find("ada") == std::string::npos, "the handler's query filtered by team");
+    try {
+        co_await fetch_data("/db/sleep?ms=30000", 5s);
+        check(false, "a 30 s query answered within 5 s");
+    } catch (const corio::connection_error& e) {
+        say("GET /db/sleep?ms=30000 -> %s", e.what());
+    }
+    co_await corio::async_with(corio::pg::connect(database_url), [&](corio::pg::connection& conn) -> corio::task<> {
+        co_await corio::async_with(corio::pg::connect(database_url), [&](corio::pg::connection& observer) -> corio::task<> {
+            try {
+                co_await corio::wait_for(conn.query("select pg_sleep(30)"), 50ms);
+            } catch (const corio::timeout_error& e) {
+                say("wait_for(conn.query(\"select pg_sleep(30)\"), 50ms): %s", e.what());
+            }
+            const std::string state = co_await backend_state(observer, conn.backend_pid());
+            say("the server's pg_stat_activity says backend %d is: %s", conn.backend_pid(), state.c_str());
+            check(state == "idle", "the cancelled query stopped on the server");
+            check(co_await conn.query_value<int>("select 1") == 1, "the same connection runs the next query");
+        });
+    });
+}
+
+corio::task<> all_sections(std::string database_url) {
     co_await concurrent_fetch_with_gather_settled();
     co_await fail_fast_gather();
     co_await structured_concurrency_with_task_group();
@@ -387,14 +423,25 @@ corio::task<> all_sections() {
     co_await retry_with_backoff();
     co_await pipeline_with_queue_and_semaphore();
     co_await server_deadlines_and_graceful_shutdown();
+    co_await database_behind_a_handler(std::move(database_url));
+}
+
+/// A throwaway PostgreSQL cluster for the database section (initdb blocks: on a worker thread),
+/// or null if PostgreSQL is not installed.
+corio::task<std::unique_ptr<corio_test_support::pg_cluster>> start_database() {
+    if (!corio_test_support::pg_cluster::available()) co_return nullptr;
+    co_return co_await corio::to_thread([] { return corio_test_support::pg_cluster::start(); });
 }
 
 corio::task<int> run_tour() {
     std::printf("corio tour: asyncio's patterns as native C++ coroutines\n");
-    co_await corio::async_with(corio_test_support::start_demo_service(), [](auto& service) -> corio::task<> {
-        std::printf("(the remote calls are real HTTP requests to the demo service, corio's own http::server, at %s)\n", service->url("/").c_str());
+    const auto database = co_await start_database();
+    const std::string database_url = database ? database->url() : "";
+    co_await corio::async_with(corio_test_support::start_demo_service(0, database_url), [&](auto& service) -> corio::task<> {
+        std::printf("(the remote calls are real HTTP requests to the demo service, corio's own http::server, at %s%s)\n",
+                    service->url("/").c_str(), database ? ", backed by a throwaway PostgreSQL cluster" : "");
         tour::connect(service->url("/"));
-        co_await all_sections();
+        co_await all_sections(database_url);
         co_await tour::disconnect();
     });
     std::printf("\n%s\n", failed_checks == 0 ? "tour complete: every pattern behaved as described"

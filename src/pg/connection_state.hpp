@@ -14,6 +14,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "corio/clock.hpp"
 #include "corio/detail/fd_watch.hpp"
@@ -96,8 +98,10 @@ struct connection::state {
     }
 
     /// idle(), and the server has not gone away since (a closed socket, or a farewell message
-    /// followed by one), found without a round trip: one recv(MSG_PEEK) on the healthy path.
+    /// followed by one), found without a round trip: when the loop saw the socket become
+    /// readable since the last query ended, one recv(MSG_PEEK) (and what it found is read).
     bool still_usable() {
+        if (idle() && watch && !watch->maybe_readable()) return true;  // nothing arrived since the last query ended
         for (int looks = 0; looks < 2 && idle(); ++looks) {
             char byte;
             const auto n = ::recv(PQsocket(conn), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -199,6 +203,7 @@ struct connection::state {
             while (PQisBusy(conn) == 0) {
                 PGresult* raw = PQgetResult(conn);
                 if (raw == nullptr) {
+                    if (watch && PQpipelineStatus(conn) == PQ_PIPELINE_OFF) watch->not_readable();  // all read: a later edge is news
                     if (failed) std::rethrow_exception(failed);
                     if (!last) fail("reading a result");
                     co_return std::move(*last);
@@ -259,12 +264,10 @@ struct connection::state {
         std::string name = statements.fresh_name();
         if (PQsendPrepare(conn, name.c_str(), sql.c_str(), bound.count(), bound.types.data()) == 0) fail("preparing a statement");
         co_await round_trip(deadline, sql);
-        const std::optional<std::string> evicted = statements.add(key, name);
-        if (evicted && PQtransactionStatus(conn) != PQTRANS_INERROR) {  // else it waits for the connection's end
-            const std::string deallocate = "deallocate " + *evicted;
-            if (PQsendQuery(conn, deallocate.c_str()) == 0) fail("deallocating a statement");
-            co_await round_trip(deadline, deallocate);
-        }
+        std::vector<std::string> evicted;  // named: g++ 12 miscompiles a braced temporary in co_await
+        if (auto pushed_out = statements.add(key, name)) evicted.push_back(std::move(*pushed_out));
+        if (!evicted.empty() && PQtransactionStatus(conn) != PQTRANS_INERROR)  // else it waits for the connection's end
+            co_await deallocate(evicted, deadline);
         co_return name;
     }
 
@@ -273,30 +276,74 @@ struct connection::state {
         co_return co_await round_trip(deadline, sql);
     }
 
-    /// Sends every statement, then reads each one's results (pipeline mode); the first error is
-    /// thrown once the pipeline is read to its end.
-    task<std::vector<result>> pipeline(const std::vector<batch::statement>& statements, clock::time_point deadline) {
-        if (PQenterPipelineMode(conn) == 0) fail("entering pipeline mode");
-        for (const auto& st : statements) {
-            const bound_params bound(st.params);
-            if (PQsendQueryParams(conn, st.sql.c_str(), bound.count(), bound.types.data(), bound.values.data(), nullptr, nullptr, 0) == 0)
-                fail("sending a batch");
+    /// One statement of a pipeline as sent: its prepared statement's name and cache key, and
+    /// whether the pipeline prepares it first ("" name: sent unprepared).
+    struct pipelined {
+        std::string name, key;
+        bool prepared_here = false;
+    };
+
+    /// Sends one statement of a pipeline: prepared (and cached) as execute() would, the
+    /// Prepare itself pipelined ahead of the first use.
+    pipelined send_pipelined(const batch::statement& st, std::unordered_map<std::string, std::string>& prepared_in_batch) {
+        const bound_params bound(st.params);
+        pipelined sent;
+        if (!st.params.empty() && statements.enabled()) {
+            sent.key = statement_cache::key(st.sql, bound.types);
+            if (const std::string* cached = statements.find(sent.key)) {
+                sent.name = *cached;
+            } else if (const auto earlier = prepared_in_batch.find(sent.key); earlier != prepared_in_batch.end()) {
+                sent.name = earlier->second;
+            } else {
+                sent.name = prepared_in_batch[sent.key] = statements.fresh_name();
+                sent.prepared_here = true;
+                if (PQsendPrepare(conn, sent.name.c_str(), st.sql.c_str(), bound.count(), bound.types.data()) == 0) fail("sending a batch");
+            }
         }
+        const bool queued = sent.name.empty()
+                                ? PQsendQueryParams(conn, st.sql.c_str(), bound.count(), bound.types.data(), bound.values.data(), nullptr, nullptr, 0)
+                                : PQsendQueryPrepared(conn, sent.name.c_str(), bound.count(), bound.values.data(), nullptr, nullptr, 0);
+        if (!queued) fail("sending a batch");
+        return sent;
+    }
+
+    /// Sends every statement, then reads each one's results (pipeline mode); the first error is
+    /// thrown once the pipeline is read to its end. Statements pushed out of the cache meanwhile
+    /// are deallocated after it.
+    task<std::vector<result>> pipeline(const std::vector<batch::statement>& list, clock::time_point deadline) {
+        if (PQenterPipelineMode(conn) == 0) fail("entering pipeline mode");
+        std::unordered_map<std::string, std::string> prepared_in_batch;
+        std::vector<pipelined> sent;
+        for (const auto& st : list) sent.push_back(send_pipelined(st, prepared_in_batch));
         if (PQpipelineSync(conn) == 0) fail("sending a batch");
-        const std::string& first = statements.front().sql;
+        const std::string& first = list.front().sql;
         co_await flush(deadline, first);
         std::vector<result> out;
+        std::vector<std::string> evicted;
         std::exception_ptr failed;
-        for (const auto& st : statements) {
+        for (std::size_t i = 0; i < list.size(); ++i) {
             try {
-                out.push_back(co_await collect(deadline, st.sql));
-            } catch (const query_error&) {
+                if (sent[i].prepared_here) {
+                    co_await collect(deadline, list[i].sql);
+                    if (auto pushed_out = statements.add(sent[i].key, sent[i].name)) evicted.push_back(std::move(*pushed_out));
+                }
+                out.push_back(co_await collect(deadline, list[i].sql));
+            } catch (const query_error& e) {
+                if (is_stale_statement(e)) statements.forget(sent[i].key);
                 if (!failed) failed = std::current_exception();
             }
         }
         co_await drain_pipeline(deadline, first);
+        if (!evicted.empty() && PQtransactionStatus(conn) != PQTRANS_INERROR) co_await deallocate(evicted, deadline);
         if (failed) std::rethrow_exception(failed);
         co_return out;
+    }
+
+    task<> deallocate(const std::vector<std::string>& names, clock::time_point deadline) {
+        std::string sql;
+        for (const auto& name : names) sql += "deallocate " + name + ";";
+        if (PQsendQuery(conn, sql.c_str()) == 0) fail("deallocating statements");
+        co_await round_trip(deadline, sql);
     }
 
     /// Reads to the end of the pipeline (its sync point, dropping any result before it) and

@@ -17,17 +17,24 @@
 //   /headers               200 {"headers": {name: value, ...}}: the request's headers (names
 //                          lower-cased; of repeated ones, the last)
 //   anything else          404
+// Given a PostgreSQL database (start(port, url)), it also serves, through a pg::pool of 4:
+//   /db/users?team=T       200 {"users": [{"id", "name", "team"}...]} from table demo_users
+//                          (created and filled if missing), of team T if given
+//   /db/sleep?ms=N         runs `select pg_sleep(N / 1000)` within 500 ms: past that, the query
+//                          is cancelled on the server and the answer is 504 {"error": ...}
 // Handlers get 10 s (handler_timeout): /slow?ms=20000 is answered 503 by the server itself.
 #pragma once
 
 #include <corio/corio.hpp>
 #include <corio/http/retry_after.hpp>
 #include <corio/http/server.hpp>
+#include <corio/pg.hpp>
 #include <nlohmann/json.hpp>
 
 #include <charconv>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -37,10 +44,12 @@ namespace http = corio::http;
 
 class demo_service {
 public:
-    /// Starts serving on 127.0.0.1:`port` (0: any free port) on the current loop; stop it with
-    /// aclose() (async_with does). Throws connection_error if the port cannot be bound.
-    static corio::task<std::unique_ptr<demo_service>> start(std::uint16_t port = 0) {
+    /// Starts serving on 127.0.0.1:`port` (0: any free port) on the current loop, with the
+    /// /db routes if `database_url` is given; stop it with aclose() (async_with does). Throws
+    /// connection_error if the port cannot be bound or the database cannot be reached.
+    static corio::task<std::unique_ptr<demo_service>> start(std::uint16_t port = 0, std::string database_url = {}) {
         auto service = std::unique_ptr<demo_service>(new demo_service());
+        if (!database_url.empty()) co_await service->open_database(std::move(database_url));
         co_await service->app_.start(corio::net::endpoint::parse("127.0.0.1", port));
         co_return service;
     }
@@ -55,6 +64,7 @@ public:
     corio::task<> aclose() {
         app_.stop(std::chrono::seconds(1));
         co_await app_.wait_closed();
+        if (db_) co_await db_->aclose();
     }
 
 private:
@@ -116,6 +126,38 @@ private:
         });
     }
 
+    corio::task<> open_database(std::string url) {
+        auto opened = co_await corio::pg::pool::open(std::move(url), {.min_size = 1, .max_size = 4, .acquire_timeout = std::chrono::seconds(2)});
+        db_ = std::make_unique<corio::pg::pool>(std::move(opened));
+        co_await db_->execute("create table if not exists demo_users (id int primary key, name text not null, team text not null)");
+        co_await db_->execute("insert into demo_users values (1, 'ada', 'ops'), (2, 'grace', 'dev'), (3, 'linus', 'dev') on conflict do nothing");
+        app_.get("/db/users", [this](http::request& req) -> corio::task<http::response> { co_return co_await users_from_database(req); });
+        app_.get("/db/sleep", [this](http::request& req) -> corio::task<http::response> { co_return co_await sleep_in_database(req); });
+    }
+
+    corio::task<http::response> users_from_database(const http::request& req) {
+        std::optional<std::string> team;
+        if (const auto given = req.query().get("team")) team = std::string(*given);
+        const auto rows = co_await db_->query("select id, name, team from demo_users where $1::text is null or team = $1 order by id", team);
+        nlohmann::json users = nlohmann::json::array();
+        for (const auto& row : rows)
+            users.push_back({{"id", row.get<int>("id")}, {"name", row.get<std::string>("name")}, {"team", row.get<std::string>("team")}});
+        co_return http::response::json({{"users", users}});
+    }
+
+    corio::task<http::response> sleep_in_database(const http::request& req) {
+        const int ms = query_int(req, "ms", 1000);
+        auto sleep = [this, ms]() -> corio::task<> { co_await db_->execute("select pg_sleep($1::float8 / 1000)", ms); };
+        std::string cut;
+        try {
+            co_await corio::fail_after(std::chrono::milliseconds(500), std::move(sleep));
+        } catch (const corio::timeout_error& e) {
+            cut = e.what();
+        }
+        if (!cut.empty()) co_return http::response::json({{"error", "the query was cancelled on the server: " + cut}}, 504);
+        co_return http::response::json({{"slept_ms", ms}});
+    }
+
     http::response flaky(const http::request& req) {
         const auto retry_after = req.query().get("retry_after");
         if (retry_after && !http::parse_retry_after(*retry_after, std::chrono::system_clock::now()))
@@ -129,12 +171,13 @@ private:
     }
 
     http::server app_;
+    std::unique_ptr<corio::pg::pool> db_;  // null without a database
     std::map<std::string, int, std::less<>> flaky_requests_;  // /flaky's requests per key
 };
 
 /// Starts the demo service (see demo_service::start).
-inline corio::task<std::unique_ptr<demo_service>> start_demo_service(std::uint16_t port = 0) {
-    return demo_service::start(port);
+inline corio::task<std::unique_ptr<demo_service>> start_demo_service(std::uint16_t port = 0, std::string database_url = {}) {
+    return demo_service::start(port, std::move(database_url));
 }
 
 }  // namespace corio_test_support
