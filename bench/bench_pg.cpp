@@ -130,8 +130,9 @@ measured pgbench_clients(int connections, int depth, double seconds) {
         argv.push_back("-S");
     } else {
         std::ostringstream script;  // pgbench reads a script file: one in the cluster's directory
-        script << "\\set aid random(1, " << accounts << ")\n\\startpipeline\n";
-        for (int i = 0; i < depth; ++i) script << "select abalance from pgbench_accounts where aid = :aid;\n";
+        for (int i = 0; i < depth; ++i) script << "\\set aid" << i << " random(1, " << accounts << ")\n";  // a key each, as corio's
+        script << "\\startpipeline\n";
+        for (int i = 0; i < depth; ++i) script << "select abalance from pgbench_accounts where aid = :aid" << i << ";\n";
         script << "\\endpipeline\n";
         const std::string path = cluster()->dir() + "/pipeline.sql";
         std::ofstream(path) << script.str();

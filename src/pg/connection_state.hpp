@@ -181,17 +181,24 @@ struct connection::state {
         }
     }
 
-    /// Reads until libpq holds a whole result (PQisBusy false).
+    /// Reads until libpq holds a whole result (PQisBusy false). The socket is read only when the
+    /// loop saw it become readable since it was last found empty (one recv per arrival, as a
+    /// blocking client would); libpq reads once per call, so after a read that left it wanting
+    /// more, a peek finds whether the socket still holds bytes (edge-triggered: no new edge
+    /// would come for them).
     task<> read_more(clock::time_point deadline, std::chrono::nanoseconds budget, const std::string& sql) {
         for (;;) {
             check_not_closing();
+            if (!watch) fail("reading a result");
+            if (!watch->maybe_readable()) {
+                if (!co_await watch->readable(deadline)) throw_timeout("query", budget, sql);
+                continue;
+            }
             const bool ok = PQconsumeInput(conn) == 1;
             sync_watch();
             if (!ok || !watch) fail("reading a result");
             if (PQisBusy(conn) == 0) co_return;
-            if (socket_has_data(watch->fd())) continue;  // libpq stopped before the socket ran dry
-            watch->not_readable();
-            if (!co_await watch->readable(deadline)) throw_timeout("query", budget, sql);
+            if (!socket_has_data(watch->fd())) watch->not_readable();
         }
     }
 
@@ -314,11 +321,13 @@ struct connection::state {
         if (PQenterPipelineMode(conn) == 0) fail("entering pipeline mode");
         std::unordered_map<std::string, std::string> prepared_in_batch;
         std::vector<pipelined> sent;
+        sent.reserve(list.size());
         for (const auto& st : list) sent.push_back(send_pipelined(st, prepared_in_batch));
         if (PQpipelineSync(conn) == 0) fail("sending a batch");
         const std::string& first = list.front().sql;
         co_await flush(deadline, first);
         std::vector<result> out;
+        out.reserve(list.size());
         std::vector<std::string> evicted;
         std::exception_ptr failed;
         for (std::size_t i = 0; i < list.size(); ++i) {
@@ -360,6 +369,7 @@ struct connection::state {
                 PQclear(raw);
                 if (status != PGRES_PIPELINE_SYNC) continue;
                 if (PQexitPipelineMode(conn) == 0) fail("leaving pipeline mode");
+                watch->not_readable();  // all read: a later edge is news
                 co_return;
             }
             co_await read_more(deadline, options.query_timeout, sql);

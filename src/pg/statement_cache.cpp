@@ -3,7 +3,9 @@
 namespace corio::pg {
 
 std::string statement_cache::key(const std::string& sql, const std::vector<unsigned>& types) {
-    std::string k = sql;
+    std::string k;
+    k.reserve(sql.size() + 1 + types.size() * 5);
+    k += sql;
     k += '\0';  // SQL text can hold no NUL: the types cannot run into it
     for (unsigned t : types) k += std::to_string(t) + ',';
     return k;
