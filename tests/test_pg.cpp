@@ -826,3 +826,26 @@ TEST(pg, the_pool_never_lends_a_connection_in_a_transaction_or_a_dead_one) {
         co_await corio_test::expect_throws<corio::pool_closed_error>(db.query("select 1"), "is closed");
     }());
 }
+
+TEST(pg, tls_connections_read_large_results_in_full) {
+    CORIO_REQUIRE_CLUSTER();
+    CORIO_REQUIRE_PROGRAM("openssl", "openssl");
+    static const bool tls_on = [] {
+        cluster()->enable_tls();
+        return true;
+    }();
+    (void)tls_on;
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo() + " sslmode=require");
+        EXPECT_TRUE(co_await conn.query_value<bool>("select ssl from pg_stat_ssl where pid = pg_backend_pid()"));
+        for (int round = 0; round < 3; ++round) {  // many TLS records per result: OpenSSL holds some while the socket is empty
+            const auto rows = co_await conn.query("select i, repeat('x', 100) as filler from generate_series(1, $1::int) as i", 20000);
+            CO_ASSERT_EQ(rows.size(), 20000u);
+            EXPECT_EQ(rows[19999].get<int>("i"), 20000);
+        }
+        pg::batch several;
+        for (int i = 0; i < 20; ++i) several.add("select repeat('y', 5000)");
+        EXPECT_EQ((co_await conn.run_batch(std::move(several))).size(), 20u);
+        co_await conn.aclose();
+    }());
+}

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <libpq-fe.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -190,7 +191,7 @@ struct connection::state {
         for (;;) {
             check_not_closing();
             if (!watch) fail("reading a result");
-            if (!watch->maybe_readable()) {
+            if (!watch->maybe_readable() && !tls_has_data()) {
                 if (!co_await watch->readable(deadline)) throw_timeout("query", budget, sql);
                 continue;
             }
@@ -198,8 +199,16 @@ struct connection::state {
             sync_watch();
             if (!ok || !watch) fail("reading a result");
             if (PQisBusy(conn) == 0) co_return;
-            if (!socket_has_data(watch->fd())) watch->not_readable();
+            if (!socket_has_data(watch->fd()) && !tls_has_data()) watch->not_readable();
         }
+    }
+
+    /// With TLS, OpenSSL may hold decrypted bytes that libpq has not taken yet while the socket
+    /// is empty: no readiness edge would ever announce them.
+    bool tls_has_data() const {
+        if (PQsslInUse(conn) == 0) return false;
+        auto* tls = static_cast<SSL*>(PQsslStruct(conn, "OpenSSL"));
+        return tls != nullptr && SSL_pending(tls) > 0;
     }
 
     /// Every result of the query sent; the last one, or the first error once all are read.

@@ -64,6 +64,7 @@
 #include <utility>
 #include <vector>
 
+#include "find_program.hpp"
 #include "free_port.hpp"
 
 extern char** environ;
@@ -426,11 +427,22 @@ public:
         return pg_cluster_detail::trim(r.out);
     }
 
-    /// Runs a program (a path, or the name of one of the cluster's tools: "pgbench") as the
+    /// Turns TLS on (a throwaway self-signed certificate for localhost, made with the openssl
+    /// command): clients may then connect with sslmode=require. Throws on failure.
+    void enable_tls() {
+        run_program({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout",
+                     data_dir() + "/server.key", "-out", data_dir() + "/server.crt"});
+        psql("alter system set ssl = on");
+        psql("select pg_reload_conf()");
+    }
+
+    /// Runs a program (a path, the name of one of the cluster's tools: "pgbench", or of one on
+    /// the PATH) as the
     /// user that runs the server, in the cluster's directory; what it printed on stdout. Throws
     /// with its stderr if it fails.
     std::string run_program(std::vector<std::string> argv) const {
-        if (!argv.empty() && argv[0].find('/') == std::string::npos) argv[0] = bin_dir_ + "/" + argv[0];
+        if (!argv.empty() && argv[0].find('/') == std::string::npos)
+            argv[0] = pg_cluster_detail::executable(bin_dir_ + "/" + argv[0]) ? bin_dir_ + "/" + argv[0] : find_program(argv[0]);
         const auto r = pg_cluster_detail::run(argv, as_, dir_, false);
         if (!r.ok()) throw std::runtime_error("pg_cluster: " + argv.at(0) + " failed (" + r.how() + ")\n" + pg_cluster_detail::trim(r.err));
         return r.out;
