@@ -3,6 +3,7 @@
 
 #include "corio/pg/connection.hpp"
 #include "corio/pg/errors.hpp"
+#include "corio/pg/notification.hpp"
 #include "corio/pg/result.hpp"
 #include "corio/pg/transaction.hpp"
 #include "corio/pg/types.hpp"

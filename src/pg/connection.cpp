@@ -54,13 +54,31 @@ std::string error_field(const PGresult* r, int code) {
     return value != nullptr ? value : "";
 }
 
-namespace {
-/// Marks the connection idle again when the query's coroutine ends, however it ends.
-struct busy_guard {
-    std::shared_ptr<connection::state>& s;
-    ~busy_guard() { s->busy = false; }
-};
-}  // namespace
+std::string copy_misuse(std::optional<ExecStatusType> wanted, const std::string& sql) {
+    std::string message;
+    if (wanted == PGRES_COPY_IN)
+        message = "pg::connection::copy_from: the statement is not a COPY ... FROM STDIN (copy_to() runs a COPY ... TO STDOUT)";
+    else if (wanted == PGRES_COPY_OUT)
+        message = "pg::connection::copy_to: the statement is not a COPY ... TO STDOUT (copy_from() runs a COPY ... FROM STDIN)";
+    else
+        message = "pg::connection::query: a COPY ... FROM STDIN runs with copy_from(), a COPY ... TO STDOUT with copy_to()";
+    return message + statement_excerpt(sql);
+}
+
+task<operation> claim(std::shared_ptr<connection::state> s, const char* what) {
+    if (!s || s->conn == nullptr)
+        throw connection_error(std::string("pg::connection: ") + what + " on a closed connection" + (s ? " (" + s->target.text + ")" : std::string()));
+    if (s->busy)
+        throw std::logic_error("pg::connection: another query is running on this connection (" + s->target.text + "; running: " + s->busy +
+                               ", refused: " + what + ")");
+    operation claimed(*s, what);
+    if (!s->is_idle()) {  // an operation stopped mid-way: a COPY TO dropped mid-stream, or a broken connection
+        co_await uncancellable(s->recover());
+        if (s->conn == nullptr)
+            throw connection_error("pg::connection (" + s->target.text + "): closed, as what an earlier operation left unfinished could not be cleared");
+    }
+    co_return std::move(claimed);
+}
 
 connection::connection() noexcept = default;
 connection::connection(connection&&) noexcept = default;
@@ -91,40 +109,17 @@ task<connection> connect(std::string conninfo, connect_options options) {
 }
 
 task<result> connection::run(std::shared_ptr<state> s, std::string sql, std::vector<param> params) {
-    if (!s || s->conn == nullptr) throw connection_error("pg query on a closed connection" + (s ? " (" + s->target.text + ")" : std::string()));
-    if (s->busy) throw std::logic_error("pg::connection: another query is running on this connection (" + s->target.text + ")");
-    s->busy = true;
-    busy_guard idle_again{s};
-    std::vector<const char*> values;
-    std::vector<Oid> types;
-    for (const auto& p : params) {
-        values.push_back(p.text ? p.text->c_str() : nullptr);
-        types.push_back(p.oid);
-    }
-    if (PQsendQueryParams(s->conn, sql.c_str(), static_cast<int>(params.size()), types.data(), values.data(), nullptr, nullptr, 0) == 0)
-        s->fail("sending a query");
-    const auto deadline = clock::now() + s->options.query_timeout;
-    std::optional<result> out;
-    std::exception_ptr interrupted;
-    try {
-        co_await s->flush(deadline, sql);
-        out = co_await s->collect(deadline, sql);
-    } catch (const query_error&) {
-        throw;  // every result was read: the connection is idle
-    } catch (...) {
-        interrupted = std::current_exception();  // cancelled, timed out or broken mid-query
-    }
-    if (interrupted) {
-        co_await uncancellable(s->recover());
-        std::rethrow_exception(interrupted);
-    }
-    co_return std::move(*out);
+    auto claimed = co_await claim(s, "a query");
+    s->send(sql, params);
+    co_return co_await s->recovering(s->results(sql));
 }
 
 task<std::uint64_t> connection::affected(task<result> pending) {
     const result r = co_await std::move(pending);
     co_return r.affected_rows();
 }
+
+task<> connection::completed(task<result> pending) { co_await std::move(pending); }
 
 task<row> connection::only_row(task<result> pending) {
     const result r = co_await std::move(pending);
