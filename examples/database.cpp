@@ -100,6 +100,40 @@ corio::task<bool> pooled(std::string url) {
     co_return users == 2 && stats.size == 2 && stats.acquired == 2;
 }
 
+corio::task<bool> notifications(std::string url) {
+    auto listener = co_await pg::connect(url);
+    auto sender = co_await pg::connect(url);
+    // [snippet notifications]
+    co_await listener.listen("orders");
+    auto incoming = listener.notifications();  // the listener is dedicated to it from now on
+    co_await sender.notify("orders", "order 42 shipped");
+    std::optional<pg::notification> n = co_await corio::wait_for(incoming.next(), 5s);  // the caller bounds the wait
+    // [end snippet]
+    std::printf("notification on %s: %s\n", n ? n->channel.c_str() : "?", n ? n->payload.c_str() : "none");
+    co_await sender.aclose();
+    co_await listener.aclose();
+    co_return n && n->payload == "order 42 shipped";
+}
+
+/// Items 1..count as CSV lines, produced lazily (a file or a socket would do as well).
+corio::async_generator<std::string> csv_items(int count) {
+    for (int i = 1; i <= count; ++i) co_yield std::to_string(i) + ",item " + std::to_string(i) + "\n";
+}
+
+corio::task<bool> copies(std::string url) {
+    auto conn = co_await pg::connect(url);
+    co_await conn.execute("create table items (id int primary key, name text)");
+    // [snippet copy]
+    std::uint64_t loaded = co_await conn.copy_from("copy items from stdin (format csv)", csv_items(1000));
+    auto out = conn.copy_to("copy (select * from items where id <= 3) to stdout (format csv)");
+    std::string exported;
+    while (std::optional<std::string> chunk = co_await out.next()) exported += *chunk;  // whole rows
+    // [end snippet]
+    std::printf("copied in %llu rows, out: %s", static_cast<unsigned long long>(loaded), exported.c_str());
+    co_await conn.aclose();
+    co_return loaded == 1000 && exported == "1,item 1\n2,item 2\n3,item 3\n";
+}
+
 corio::task<bool> database_example(std::string url) {
     auto setup = co_await pg::connect(url);
     co_await setup.execute("create table users (id int primary key, name text, team text)");
@@ -115,7 +149,8 @@ corio::task<bool> database_example(std::string url) {
         refused = true;
         std::printf("unreachable database: %s\n", e.what());
     }
-    co_return ada == "ada" && !nobody && refused && co_await queries(url) && co_await transactions(url) && co_await pooled(url);
+    co_return ada == "ada" && !nobody && refused && co_await queries(url) && co_await transactions(url) && co_await pooled(url) &&
+              co_await notifications(url) && co_await copies(url);
 }
 
 int main() {

@@ -644,6 +644,327 @@ TEST(pg, array_text_is_read_as_array_in_reads_it) {
     }());
 }
 
+// ---------------------------------------------------------------------------------------------
+// LISTEN/NOTIFY
+
+TEST(pg, notifications_arrive_in_order_with_their_payload_verbatim) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto listener = co_await pg::connect(cluster()->tcp_conninfo());
+        auto notifier = co_await pg::connect(cluster()->socket_conninfo());
+        co_await listener.listen("events");
+        auto incoming = listener.notifications();
+        const std::string payloads[] = {"first", "it's \"quoted\"; select 1; --", "ünïcode ✓ 日本", "", std::string(7000, 'p')};
+        for (const auto& payload : payloads) co_await notifier.notify("events", payload);
+        co_await notifier.execute("select pg_notify($1, $2)", std::string("events"), std::string("by hand"));
+        for (const auto& payload : payloads) {
+            const auto n = co_await corio::wait_for(incoming.next(), 5s);
+            CO_ASSERT_TRUE(n.has_value());
+            EXPECT_EQ(n->channel, "events");
+            EXPECT_EQ(n->payload, payload);
+            EXPECT_EQ(n->backend_pid, notifier.backend_pid());
+        }
+        const auto by_hand = co_await corio::wait_for(incoming.next(), 5s);
+        CO_ASSERT_TRUE(by_hand.has_value());
+        EXPECT_EQ(by_hand->payload, "by hand");
+        // After UNLISTEN nothing more comes.
+        co_await listener.unlisten("events");
+        co_await notifier.notify("events", "unheard");
+        co_await corio_test::expect_throws<corio::timeout_error>(corio::wait_for(incoming.next(), 200ms), "timed out");
+        co_await listener.aclose();
+        co_await notifier.aclose();
+    }());
+}
+
+TEST(pg, notifications_that_came_during_queries_are_not_lost) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto listener = co_await pg::connect(cluster()->tcp_conninfo());
+        auto notifier = co_await pg::connect(cluster()->socket_conninfo());
+        co_await listener.listen("jobs");
+        auto sleeping = corio::spawn(listener.query("select pg_sleep(0.2)"));
+        co_await corio::sleep(50ms);
+        co_await notifier.notify("jobs", "sent while the listener ran a query");
+        co_await sleeping;
+        co_await listener.execute("select pg_notify('jobs', 'sent by the listener itself')");
+        EXPECT_EQ(co_await listener.query_value<int>("select 1"), 1);  // libpq reads and keeps what came meanwhile
+        auto incoming = listener.notifications();
+        const auto first = co_await corio::wait_for(incoming.next(), 5s);
+        const auto second = co_await corio::wait_for(incoming.next(), 5s);
+        CO_ASSERT_TRUE(first.has_value() && second.has_value());
+        EXPECT_EQ(first->payload, "sent while the listener ran a query");
+        EXPECT_EQ(second->payload, "sent by the listener itself");
+        EXPECT_EQ(second->backend_pid, listener.backend_pid());
+        co_await listener.aclose();
+        co_await notifier.aclose();
+    }());
+}
+
+TEST(pg, a_wait_for_notifications_holds_the_connection_and_a_timeout_loses_nothing) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto listener = co_await pg::connect(cluster()->tcp_conninfo());
+        auto notifier = co_await pg::connect(cluster()->socket_conninfo());
+        co_await listener.listen("ticks");
+        auto incoming = listener.notifications();
+        co_await corio_test::expect_throws<corio::timeout_error>(corio::wait_for(incoming.next(), 50ms), "timed out");
+        co_await corio_test::expect_throws<corio::timeout_error>(corio::wait_for(incoming.next(), 50ms), "timed out");
+        EXPECT_EQ(co_await listener.query_value<int>("select 5"), 5);  // free between next() calls
+        auto waiting = corio::spawn(incoming.next());
+        co_await corio::sleep(20ms);
+        co_await corio_test::expect_throws<std::logic_error>(listener.query("select 1"), "wait for notifications");
+        co_await notifier.notify("ticks", "later");
+        const auto n = co_await corio::wait_for(std::move(waiting), 5s);  // the generator carried on
+        CO_ASSERT_TRUE(n.has_value());
+        EXPECT_EQ(n->payload, "later");
+        {
+            auto dropped = listener.notifications();
+            co_await corio_test::expect_throws<corio::timeout_error>(corio::wait_for(dropped.next(), 20ms), "timed out");
+        }
+        EXPECT_EQ(co_await listener.query_value<int>("select 6"), 6);
+        co_await listener.aclose();
+        co_await notifier.aclose();
+    }());
+}
+
+TEST(pg, a_hostile_channel_name_is_one_quoted_name) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto listener = co_await pg::connect(cluster()->tcp_conninfo());
+        auto notifier = co_await pg::connect(cluster()->socket_conninfo());
+        co_await listener.execute("create temp table victims (n int)");
+        const std::string hostile = "x\"; drop table victims; --";
+        co_await listener.listen(hostile);
+        EXPECT_EQ(co_await listener.query_value<std::string>("select pg_listening_channels()"), hostile);
+        EXPECT_EQ(co_await listener.query_value<std::int64_t>("select count(*) from victims"), 0);  // still there
+        auto incoming = listener.notifications();
+        co_await notifier.notify(hostile, "payload");
+        const auto n = co_await corio::wait_for(incoming.next(), 5s);
+        CO_ASSERT_TRUE(n.has_value());
+        EXPECT_EQ(n->channel, hostile);
+        // Names the server would cut or cannot hold are refused before anything is sent.
+        EXPECT_THROW((void)listener.listen(std::string(64, 'x')), std::invalid_argument);
+        EXPECT_THROW((void)listener.listen(std::string("a\0b", 3)), std::invalid_argument);
+        EXPECT_THROW((void)listener.listen(""), std::invalid_argument);
+        EXPECT_THROW((void)notifier.notify(std::string(64, 'x'), "p"), std::invalid_argument);
+        co_await listener.listen(std::string(63, 'y'));
+        co_await listener.unlisten(hostile);
+        EXPECT_EQ(co_await listener.query_value<std::string>("select pg_listening_channels()"), std::string(63, 'y'));
+        co_await listener.aclose();
+        co_await notifier.aclose();
+    }());
+}
+
+TEST(pg, terminating_the_listening_backend_ends_notifications_with_a_connection_error) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto listener = co_await pg::connect(cluster()->tcp_conninfo());
+        auto killer = co_await pg::connect(cluster()->socket_conninfo());
+        co_await listener.listen("doomed");
+        auto incoming = listener.notifications();
+        auto waiting = corio::spawn(incoming.next());
+        co_await corio::sleep(50ms);
+        EXPECT_TRUE(co_await killer.query_value<bool>("select pg_terminate_backend($1)", listener.backend_pid()));
+        co_await corio_test::expect_throws<pg::connection_error>(corio::wait_for(std::move(waiting), 5s), "waiting for notifications");
+        EXPECT_FALSE(listener.is_open());  // never reused after it broke
+        co_await corio_test::expect_throws<corio::generator_error>(incoming.next(), "ended");
+        co_await listener.aclose();
+        co_await killer.aclose();
+    }());
+}
+
+TEST(pg, closing_a_listening_connection_ends_its_wait) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto listener = co_await pg::connect(cluster()->tcp_conninfo());
+        co_await listener.listen("closing");
+        auto incoming = listener.notifications();
+        auto waiting = corio::spawn(incoming.next());
+        co_await corio::sleep(20ms);
+        listener.close();
+        co_await corio_test::expect_throws<pg::connection_error>(corio::wait_for(std::move(waiting), 5s), "closed while");
+        EXPECT_FALSE(listener.is_open());
+        co_await listener.aclose();
+    }());
+}
+
+// ---------------------------------------------------------------------------------------------
+// COPY
+
+/// `text` in slices of `size` bytes (cut anywhere, rows included), one per next().
+corio::async_generator<std::string> slices(std::string text, std::size_t size) {
+    for (std::size_t at = 0; at < text.size(); at += size) co_yield text.substr(at, size);
+}
+
+/// Rows `first`..`last` of the scratch table items (id int, name text) in COPY's text format.
+std::string item_rows(int first, int last) {
+    std::string rows;
+    for (int i = first; i <= last; ++i) rows += std::to_string(i) + "\titem " + std::to_string(i) + (i % 1000 == 0 ? " ünïcode \"q\" it's" : "") + "\n";
+    return rows;
+}
+
+corio::task<std::int64_t> item_count(pg::connection& conn) {
+    co_return co_await conn.query_value<std::int64_t>("select count(*) from items");
+}
+
+TEST(pg, copy_from_streams_rows_in_and_copy_to_streams_them_out) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        co_await conn.execute("create temp table items (id int primary key, name text)");
+        const std::string rows = item_rows(1, 10000);
+        EXPECT_EQ(co_await conn.copy_from(" /* a comment */ COPY items (id, name) from stdin", slices(rows, 7919)), 10000u);
+        EXPECT_EQ(co_await item_count(conn), 10000);
+        EXPECT_EQ(co_await conn.query_value<std::string>("select name from items where id = 3000"), "item 3000 ünïcode \"q\" it's");
+        std::string back;
+        std::size_t chunks = 0;
+        auto out = conn.copy_to("copy (select id, name from items order by id) to stdout");
+        while (auto chunk = co_await out.next()) {
+            EXPECT_EQ(chunk->back(), '\n');  // whole rows
+            back += *chunk;
+            ++chunks;
+        }
+        EXPECT_EQ(back, rows);
+        EXPECT_GE(chunks, 2u);
+        EXPECT_FALSE(co_await out.next());
+        EXPECT_EQ(co_await conn.query_value<int>("select 1"), 1);
+        co_await conn.aclose();
+    }());
+}
+
+TEST(pg, a_bad_row_mid_copy_is_a_query_error_and_nothing_is_copied) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        co_await conn.execute("create temp table items (id int primary key, name text)");
+        const std::string rows = item_rows(1, 500) + "oops\tnot a number\n" + item_rows(501, 1000);
+        try {
+            co_await conn.copy_from("copy items from stdin", slices(rows, 1000));
+            ADD_FAILURE() << "copied";
+        } catch (const pg::query_error& e) {
+            EXPECT_EQ(e.sqlstate(), "22P02");
+            EXPECT_NE(std::string(e.what()).find("oops"), std::string::npos) << e.what();
+        }
+        EXPECT_TRUE(conn.is_open());
+        EXPECT_EQ(co_await conn.query_value<int>("select 1"), 1);
+        EXPECT_EQ(co_await item_count(conn), 0);
+        co_await corio_test::expect_throws<pg::query_error>(conn.copy_from("copy no_such_table from stdin", slices("1\n", 1)), "no_such_table");
+        auto missing = conn.copy_to("copy no_such_table to stdout");
+        co_await corio_test::expect_throws<pg::query_error>(missing.next(), "no_such_table");
+        EXPECT_EQ(co_await conn.query_value<int>("select 2"), 2);
+        co_await conn.aclose();
+    }());
+}
+
+/// Yields `rows`, then throws.
+corio::async_generator<std::string> breaking_source(std::string rows) {
+    co_yield std::move(rows);
+    throw std::runtime_error("the source broke");
+}
+
+/// Yields `rows`, then waits (for a minute) before the rest.
+corio::async_generator<std::string> stalling_source(std::string rows) {
+    co_yield std::move(rows);
+    co_await corio::sleep(60s);
+    co_yield std::string("99999\tnever\n");
+}
+
+TEST(pg, a_failing_copy_source_aborts_the_copy) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        auto observer = co_await pg::connect(cluster()->socket_conninfo());
+        co_await conn.execute("create temp table items (id int primary key, name text)");
+        co_await corio_test::expect_throws<std::runtime_error>(conn.copy_from("copy items from stdin", breaking_source(item_rows(1, 100))),
+                                                               "the source broke");
+        EXPECT_TRUE(conn.is_open());
+        EXPECT_EQ(co_await backend_state(observer, conn.backend_pid(), "idle"), "idle");
+        EXPECT_EQ(co_await item_count(conn), 0);
+        co_await conn.aclose();
+        co_await observer.aclose();
+    }());
+}
+
+TEST(pg, a_copy_from_cut_by_wait_for_or_query_timeout_is_aborted) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo(), {.query_timeout = 300ms});
+        co_await conn.execute("create temp table items (id int primary key, name text)");
+        const auto started = std::chrono::steady_clock::now();
+        co_await corio_test::expect_throws<corio::timeout_error>(
+            corio::wait_for(conn.copy_from("copy items from stdin", stalling_source(item_rows(1, 100))), 100ms), "timed out after 100ms");
+        EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+        CO_ASSERT_TRUE(conn.is_open());
+        EXPECT_EQ(co_await item_count(conn), 0);
+        // query_timeout bounds the whole COPY, the source's waits included.
+        co_await corio_test::expect_throws<corio::timeout_error>(conn.copy_from("copy items from stdin", stalling_source(item_rows(1, 100))),
+                                                                 "pg COPY");
+        CO_ASSERT_TRUE(conn.is_open());
+        EXPECT_EQ(co_await item_count(conn), 0);
+        co_await conn.aclose();
+    }());
+}
+
+TEST(pg, a_copy_to_dropped_mid_stream_is_cancelled_before_the_next_query) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        auto observer = co_await pg::connect(cluster()->socket_conninfo());
+        {
+            auto out = conn.copy_to("copy (select generate_series(1, 100000000), repeat('x', 100)) to stdout");
+            const auto first = co_await out.next();
+            CO_ASSERT_TRUE(first.has_value());
+            EXPECT_EQ(first->substr(0, 2), "1\t");
+        }  // dropped: the server is still in the COPY
+        EXPECT_EQ(co_await backend_state(observer, conn.backend_pid(), "active"), "active");
+        const auto started = std::chrono::steady_clock::now();
+        EXPECT_EQ(co_await conn.query_value<int>("select 1"), 1);
+        EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);  // cancelled, not read to its end
+        EXPECT_EQ(co_await backend_state(observer, conn.backend_pid(), "idle"), "idle");
+        co_await conn.aclose();
+        co_await observer.aclose();
+    }());
+}
+
+TEST(pg, a_copy_to_cut_by_wait_for_is_cancelled_on_the_server) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        auto observer = co_await pg::connect(cluster()->socket_conninfo());
+        auto out = conn.copy_to("copy (select 1 from pg_sleep(30)) to stdout");
+        co_await corio_test::expect_throws<corio::timeout_error>(corio::wait_for(out.next(), 100ms), "timed out");
+        EXPECT_EQ(co_await backend_state(observer, conn.backend_pid(), "idle"), "idle");
+        co_await corio_test::expect_throws<corio::generator_error>(out.next(), "ended");
+        EXPECT_EQ(co_await conn.query_value<int>("select 3"), 3);
+        co_await conn.aclose();
+        co_await observer.aclose();
+    }());
+}
+
+TEST(pg, a_copy_needs_the_copy_api_and_the_copy_api_a_copy) {
+    CORIO_REQUIRE_CLUSTER();
+    corio::run([]() -> corio::task<> {
+        auto conn = co_await pg::connect(cluster()->tcp_conninfo());
+        co_await conn.execute("create temp table items (id int primary key, name text)");
+        co_await corio_test::expect_throws<std::logic_error>(conn.query("copy items to stdout"), "copy_to()");
+        co_await corio_test::expect_throws<std::logic_error>(conn.execute("copy items from stdin"), "copy_from()");
+        CO_ASSERT_TRUE(conn.is_open());  // the COPY was ended, not the connection
+        EXPECT_EQ(co_await conn.query_value<int>("select 1"), 1);
+        // Not a COPY: refused before anything is sent.
+        co_await corio_test::expect_throws<std::invalid_argument>(conn.copy_from("insert into items values (1, 'x')", slices("", 1)),
+                                                                  "not a COPY ... FROM STDIN");
+        auto selected = conn.copy_to("copyright");
+        co_await corio_test::expect_throws<std::invalid_argument>(selected.next(), "not a COPY ... TO STDOUT");
+        // A COPY the other way round: refused once the server says so, the connection idle.
+        co_await corio_test::expect_throws<std::invalid_argument>(conn.copy_from("copy items to stdout", slices("", 1)), "copy_to()");
+        auto backwards = conn.copy_to("copy items from stdin");
+        co_await corio_test::expect_throws<std::invalid_argument>(backwards.next(), "copy_from()");
+        EXPECT_EQ(co_await item_count(conn), 0);
+        EXPECT_EQ(co_await conn.query_value<int>("select 2"), 2);
+        co_await conn.aclose();
+    }());
+}
+
 }  // namespace
 
 corio::task<int> prepared_count(pg::connection& conn) {

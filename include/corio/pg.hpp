@@ -4,6 +4,7 @@
 #include "corio/pg/batch.hpp"
 #include "corio/pg/connection.hpp"
 #include "corio/pg/errors.hpp"
+#include "corio/pg/notification.hpp"
 #include "corio/pg/pool.hpp"
 #include "corio/pg/result.hpp"
 #include "corio/pg/transaction.hpp"

@@ -55,13 +55,31 @@ std::string error_field(const PGresult* r, int code) {
     return value != nullptr ? value : "";
 }
 
-namespace {
-/// Marks the connection idle again when the query's coroutine ends, however it ends.
-struct busy_guard {
-    std::shared_ptr<connection::state>& s;
-    ~busy_guard() { s->busy = false; }
-};
-}  // namespace
+std::string copy_misuse(std::optional<ExecStatusType> wanted, const std::string& sql) {
+    std::string message;
+    if (wanted == PGRES_COPY_IN)
+        message = "pg::connection::copy_from: the statement is not a COPY ... FROM STDIN (copy_to() runs a COPY ... TO STDOUT)";
+    else if (wanted == PGRES_COPY_OUT)
+        message = "pg::connection::copy_to: the statement is not a COPY ... TO STDOUT (copy_from() runs a COPY ... FROM STDIN)";
+    else
+        message = "pg::connection::query: a COPY ... FROM STDIN runs with copy_from(), a COPY ... TO STDOUT with copy_to()";
+    return message + statement_excerpt(sql);
+}
+
+task<operation> claim(std::shared_ptr<connection::state> s, const char* what) {
+    if (!s || s->conn == nullptr)
+        throw connection_error(std::string("pg::connection: ") + what + " on a closed connection" + (s ? " (" + s->target.text + ")" : std::string()));
+    if (s->busy)
+        throw std::logic_error("pg::connection: another query is running on this connection (" + s->target.text + "; running: " + s->busy +
+                               ", refused: " + what + ")");
+    operation claimed(*s, what);
+    if (!s->is_idle()) {  // an operation stopped mid-way: a COPY TO dropped mid-stream, or a broken connection
+        co_await uncancellable(s->recover());
+        if (s->conn == nullptr)
+            throw connection_error("pg::connection (" + s->target.text + "): closed, as what an earlier operation left unfinished could not be cleared");
+    }
+    co_return std::move(claimed);
+}
 
 connection::connection() noexcept = default;
 connection::connection(connection&&) noexcept = default;
@@ -98,53 +116,23 @@ task<connection> connect(std::string conninfo, connect_options options) {
     co_return connection(std::move(s));
 }
 
-namespace {
-/// Claims the connection for one operation: connection_error if closed, std::logic_error if
-/// another operation runs.
-busy_guard claim(std::shared_ptr<connection::state>& s) {
-    if (!s || s->conn == nullptr) throw connection_error("pg query on a closed connection" + (s ? " (" + s->target.text + ")" : std::string()));
-    if (s->busy) throw std::logic_error("pg::connection: another query is running on this connection (" + s->target.text + ")");
-    s->busy = true;
-    return busy_guard{s};
-}
-
-/// Runs an operation; if it is interrupted (cancelled, timed out, broken: anything but the
-/// server's own error, after which every result was read), the connection is brought back to
-/// idle or closed before the interruption propagates.
-template <class T>
-task<T> recovering(connection::state& s, task<T> operation) {
-    std::optional<T> out;
-    std::exception_ptr interrupted;
-    try {
-        out = co_await std::move(operation);
-    } catch (const query_error&) {
-        throw;
-    } catch (...) {
-        interrupted = std::current_exception();
-    }
-    if (interrupted) {
-        co_await uncancellable(s.recover());
-        std::rethrow_exception(interrupted);
-    }
-    co_return std::move(*out);
-}
-}  // namespace
-
 task<result> connection::run(std::shared_ptr<state> s, std::string sql, std::vector<param> params) {
-    busy_guard idle_again = claim(s);
-    co_return co_await recovering(*s, s->execute(sql, params, clock::now() + s->options.query_timeout));
+    auto claimed = co_await claim(s, "a query");
+    co_return co_await s->recovering(s->execute(sql, params, clock::now() + s->options.query_timeout));
 }
 
 task<std::vector<result>> connection::run_pipeline(std::shared_ptr<state> s, batch statements) {
-    busy_guard idle_again = claim(s);
+    auto claimed = co_await claim(s, "a batch");
     if (statements.empty()) co_return std::vector<result>{};
-    co_return co_await recovering(*s, s->pipeline(statements.statements(), clock::now() + s->options.query_timeout));
+    co_return co_await s->recovering(s->pipeline(statements.statements(), clock::now() + s->options.query_timeout));
 }
 
 task<std::uint64_t> connection::affected(task<result> pending) {
     const result r = co_await std::move(pending);
     co_return r.affected_rows();
 }
+
+task<> connection::completed(task<result> pending) { co_await std::move(pending); }
 
 task<row> connection::only_row(task<result> pending) {
     const result r = co_await std::move(pending);

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "corio/clock.hpp"
@@ -44,6 +45,9 @@ bool socket_has_data(int fd);
 std::string statement_excerpt(const std::string& sql);
 /// One field of an error result ("" when absent).
 std::string error_field(const PGresult* r, int code);
+/// Why a COPY result surprised the caller: `wanted` is the COPY it runs (PGRES_COPY_IN for
+/// copy_from, PGRES_COPY_OUT for copy_to), none for query() and its kin; names the right call.
+std::string copy_misuse(std::optional<ExecStatusType> wanted, const std::string& sql);
 
 /// Parameters as libpq takes them: pointers into `params`, which must outlive this.
 struct bound_params {
@@ -68,16 +72,16 @@ struct connection::state {
     std::unique_ptr<corio::detail::fd_watch> watch;    // PQsocket(conn), borrowed; null while libpq may replace it
     connect_options options;
     target_description target;
-    bool busy = false;                          // a query runs (one at a time)
-    bool closing = false;                       // close() came while a query ran: it finishes the close
+    const char* busy = nullptr;                 // what runs ("a query"...), null when idle (one at a time)
+    bool closing = false;                       // close() came while an operation ran: it finishes the close
     statement_cache statements;                 // what the server has prepared for this connection
     bool server_leaving = false;                // the server sent a FATAL message: it is closing the session
     PQnoticeReceiver previous_receiver = nullptr;  // libpq's default (prints notices; ignores its argument)
 
-    ~state() { finish(); }  // no query runs: each holds the state
+    ~state() { finish(); }  // no operation runs: each holds the state
 
-    /// Closes now, or, while a query runs, wakes it to close once it has stopped (its waits
-    /// must not outlive the watch).
+    /// Closes now, or, while an operation runs, wakes it to close once it has stopped (its waits
+    /// must not outlive the watch; see operation).
     void close() noexcept {
         if (busy && watch) {
             closing = true;
@@ -93,17 +97,24 @@ struct connection::state {
         conn = nullptr;
     }
 
+    /// Connected, and every result of what was sent has been read (in a transaction or not):
+    /// nothing is left mid-way, so the connection can take a new statement.
+    bool is_idle() const noexcept {
+        const auto status = PQtransactionStatus(conn);  // PQTRANS_ACTIVE: results are still due
+        return status == PQTRANS_IDLE || status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
+    }
+
     /// Open, no operation running, no transaction: fit to be lent to someone else.
-    bool idle() const noexcept {
+    bool lendable() const noexcept {
         return conn != nullptr && !busy && !server_leaving && PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) == PQTRANS_IDLE;
     }
 
-    /// idle(), and the server has not gone away since (a closed socket, or a farewell message
+    /// lendable(), and the server has not gone away since (a closed socket, or a farewell message
     /// followed by one), found without a round trip: when the loop saw the socket become
     /// readable since the last query ended, one recv(MSG_PEEK) (and what it found is read).
     bool still_usable() {
-        if (idle() && watch && !watch->maybe_readable()) return true;  // nothing arrived since the last query ended
-        for (int looks = 0; looks < 2 && idle(); ++looks) {
+        if (lendable() && watch && !watch->maybe_readable()) return true;  // nothing arrived since the last query ended
+        for (int looks = 0; looks < 2 && lendable(); ++looks) {
             char byte;
             const auto n = ::recv(PQsocket(conn), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
             if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;  // nothing to read: alive
@@ -113,7 +124,7 @@ struct connection::state {
             if (!read) return false;
             (void)PQisBusy(conn);  // parses what was read: on_notice sees a FATAL
         }
-        return idle();
+        return lendable();
     }
 
     /// Watches what the server says outside any query: a FATAL one (an administrator's
@@ -182,25 +193,13 @@ struct connection::state {
         }
     }
 
-    /// Reads until libpq holds a whole result (PQisBusy false). The socket is read only when the
-    /// loop saw it become readable since it was last found empty (one recv per arrival, as a
-    /// blocking client would); libpq reads once per call, so after a read that left it wanting
-    /// more, a peek finds whether the socket still holds bytes (edge-triggered: no new edge
-    /// would come for them).
-    task<> read_more(clock::time_point deadline, std::chrono::nanoseconds budget, const std::string& sql) {
-        for (;;) {
-            check_not_closing();
-            if (!watch) fail("reading a result");
-            if (!watch->maybe_readable() && !tls_has_data()) {
-                if (!co_await watch->readable(deadline)) throw_timeout("query", budget, sql);
-                continue;
-            }
-            const bool ok = PQconsumeInput(conn) == 1;
-            sync_watch();
-            if (!ok || !watch) fail("reading a result");
-            if (PQisBusy(conn) == 0) co_return;
-            if (!socket_has_data(watch->fd()) && !tls_has_data()) watch->not_readable();
-        }
+    /// Hands libpq what the socket holds (PQconsumeInput); connection_error if the connection
+    /// broke or close() came.
+    void consume_input(const char* doing) {
+        check_not_closing();
+        const bool ok = PQconsumeInput(conn) == 1;
+        sync_watch();
+        if (!ok || !watch) fail(doing);
     }
 
     /// With TLS, OpenSSL may hold decrypted bytes that libpq has not taken yet while the socket
@@ -211,8 +210,55 @@ struct connection::state {
         return tls != nullptr && SSL_pending(tls) > 0;
     }
 
+    /// Waits until the socket (or OpenSSL) holds bytes libpq has not read: at once if the loop
+    /// saw the socket become readable and it still holds some (a peek: the socket is
+    /// edge-triggered, and libpq reads once per call, so bytes already there get no new edge);
+    /// false if `deadline` passed first.
+    task<bool> input_ready(clock::time_point deadline) {
+        check_not_closing();  // close() ended the registration: nothing would wake us
+        if (tls_has_data() || (watch->maybe_readable() && socket_has_data(watch->fd()))) co_return true;
+        watch->not_readable();
+        co_return co_await watch->readable(deadline);
+    }
+
+    /// Reads until libpq holds a whole result (PQisBusy false). The socket is read when the loop
+    /// saw it become readable since it was last found empty: one recv per arrival, as a
+    /// blocking client would, and none right after sending.
+    task<> read_more(clock::time_point deadline, std::chrono::nanoseconds budget, const std::string& sql) {
+        for (;;) {
+            if (watch && (watch->maybe_readable() || tls_has_data())) {
+                consume_input("reading a result");
+                if (PQisBusy(conn) == 0) co_return;
+            }
+            const bool ready = co_await input_ready(deadline);  // named: in the if's condition, g++ 12 miscompiled this loop
+            if (!ready) throw_timeout("query", budget, sql);
+        }
+    }
+
+    /// Sends `sql` with `params`, unprepared (libpq queues it; flush() sends it).
+    void send(const std::string& sql, const std::vector<param>& params = {}) {
+        const bound_params bound(params);
+        if (PQsendQueryParams(conn, sql.c_str(), bound.count(), bound.types.data(), bound.values.data(), nullptr, nullptr, 0) == 0)
+            fail("sending a query");
+    }
+
+    /// flush() then collect() what was sent, by `deadline`.
+    task<result> round_trip(clock::time_point deadline, const std::string& sql, std::optional<ExecStatusType> copy = {}) {
+        co_await flush(deadline, sql);
+        co_return co_await collect(deadline, sql, copy);
+    }
+
+    /// round_trip() within query_timeout.
+    task<result> results(const std::string& sql, std::optional<ExecStatusType> copy = {}) {
+        return round_trip(clock::now() + options.query_timeout, sql, copy);
+    }
+
     /// Every result of the query sent; the last one, or the first error once all are read.
-    task<result> collect(clock::time_point deadline, const std::string& sql) {
+    /// With `copy` (PGRES_COPY_IN or PGRES_COPY_OUT), the statement must start that COPY: its
+    /// result is returned as it starts (the caller moves the data); anything else is
+    /// std::invalid_argument (like a COPY without `copy`), once the connection is idle or by
+    /// the caller's recover().
+    task<result> collect(clock::time_point deadline, const std::string& sql, std::optional<ExecStatusType> copy = {}) {
         std::optional<result> last;
         std::exception_ptr failed;
         for (;;) {
@@ -221,6 +267,7 @@ struct connection::state {
                 if (raw == nullptr) {
                     if (watch && PQpipelineStatus(conn) == PQ_PIPELINE_OFF) watch->not_readable();  // all read: a later edge is news
                     if (failed) std::rethrow_exception(failed);
+                    if (copy) throw std::invalid_argument(copy_misuse(copy, sql));  // it ran, but no COPY started
                     if (!last) fail("reading a result");
                     co_return std::move(*last);
                 }
@@ -230,7 +277,8 @@ struct connection::state {
                     if (!failed) failed = std::make_exception_ptr(query_error({error_field(raw, PG_DIAG_SQLSTATE), error_field(raw, PG_DIAG_MESSAGE_PRIMARY),
                                                                                error_field(raw, PG_DIAG_MESSAGE_DETAIL), error_field(raw, PG_DIAG_MESSAGE_HINT), sql}));
                 } else if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
-                    throw std::logic_error("pg::connection::query: COPY needs the COPY API, not query()");
+                    if (status != copy) throw std::invalid_argument(copy_misuse(copy, sql));
+                    co_return std::move(owned);
                 } else {
                     last = std::move(owned);
                 }
@@ -239,21 +287,15 @@ struct connection::state {
         }
     }
 
-    task<result> round_trip(clock::time_point deadline, const std::string& sql) {
-        co_await flush(deadline, sql);
-        co_return co_await collect(deadline, sql);
-    }
-
     /// Runs one statement. One with parameters is prepared once and then only executed (the
     /// cache holds it); a statement the server lost or must re-plan is prepared again, once,
     /// when no transaction would be aborted by the failed attempt.
     task<result> execute(const std::string& sql, const std::vector<param>& params, clock::time_point deadline) {
-        const bound_params bound(params);
         if (params.empty() || !statements.enabled()) {
-            if (PQsendQueryParams(conn, sql.c_str(), bound.count(), bound.types.data(), bound.values.data(), nullptr, nullptr, 0) == 0)
-                fail("sending a query");
+            send(sql, params);
             co_return co_await round_trip(deadline, sql);
         }
+        const bound_params bound(params);
         const std::string key = statement_cache::key(sql, bound.types);
         const std::string* cached = statements.find(key);
         const bool was_cached = cached != nullptr;
@@ -385,15 +427,32 @@ struct connection::state {
         }
     }
 
-    /// After an interrupted query: a cancel request, then the remaining results read and dropped,
-    /// so the connection is idle; if that fails or takes longer than cancel_timeout, it closes.
+    /// Awaits `work`, an exchange with the server; if it throws, the connection is brought back
+    /// to idle first (recover(), shielded from cancellation), then the error propagates.
+    template <class T>
+    task<T> recovering(task<T> work) {
+        std::exception_ptr interrupted;
+        try {
+            co_return co_await std::move(work);
+        } catch (...) {
+            interrupted = std::current_exception();
+        }
+        co_await uncancellable(recover());
+        std::rethrow_exception(interrupted);
+    }
+
+    /// After an operation stopped mid-way (interrupted, abandoned, or the connection broke): a
+    /// cancel request, then the remaining results (and COPY data) read and dropped, so the
+    /// connection is idle; if that fails or takes longer than cancel_timeout, it closes.
+    /// Nothing when it is idle already (every result was read, as after a query_error).
     task<> recover() {
+        if (is_idle()) co_return;
         bool idle = false;
         try {
-            if (!closing && conn != nullptr && PQstatus(conn) == CONNECTION_OK && watch) {
+            if (!closing && PQstatus(conn) == CONNECTION_OK && watch) {
                 co_await send_cancel();
                 co_await drain(clock::now() + options.cancel_timeout);
-                idle = PQtransactionStatus(conn) != PQTRANS_UNKNOWN;
+                idle = is_idle();
             }
         } catch (...) {
             idle = false;
@@ -412,6 +471,8 @@ struct connection::state {
         co_await wait_for(std::move(sending), options.cancel_timeout);
     }
 
+    /// Reads every remaining result and drops it: a COPY FROM STDIN is ended with an error
+    /// (the server rolls it back), the data of a COPY TO STDOUT read and dropped.
     task<> drain(clock::time_point deadline) {
         if (PQpipelineStatus(conn) != PQ_PIPELINE_OFF) {
             co_await drain_pipeline(deadline, {});
@@ -423,12 +484,51 @@ struct connection::state {
                 if (raw == nullptr) co_return;
                 const auto status = PQresultStatus(raw);
                 PQclear(raw);
-                if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH)
-                    throw connection_error("pg: a COPY cannot be drained");  // the caller closes
+                if (status == PGRES_COPY_IN) co_await end_copy_in("abandoned by the client", deadline, {});
+                if (status == PGRES_COPY_OUT) co_await skip_copy_out(deadline);
+                if (status == PGRES_COPY_BOTH) throw connection_error("pg: a replication COPY cannot be drained");  // the caller closes
             }
             co_await read_more(deadline, options.cancel_timeout, {});
         }
     }
+
+    // COPY (src/pg/copy.cpp).
+    /// Ends a COPY FROM STDIN: done (error null) or failed with `error` as the reason.
+    task<> end_copy_in(const char* error, clock::time_point deadline, const std::string& sql);
+    /// Appends the data of a COPY TO STDOUT that libpq holds, or else the next the server
+    /// sends, to `out` (whole rows, up to about 64 KiB); false once the data has ended (the
+    /// COPY's result follows). timeout_error naming `sql` and `budget` after `deadline`.
+    task<bool> copy_data(std::string& out, clock::time_point deadline, std::chrono::nanoseconds budget, const std::string& sql);
+    task<> skip_copy_out(clock::time_point deadline);
+
+    // LISTEN/NOTIFY (src/pg/notifications.cpp).
+    /// The next notification libpq holds or the server sends; waits as long as it takes.
+    task<notification> next_notification();
 };
+
+/// One operation's hold on a connection (claim()): while it lives the connection is busy; when
+/// it goes, however its coroutine ends, the connection is free again, and a close() that came
+/// meanwhile is finished. An operation that stopped mid-way leaves the connection not idle:
+/// the next claim() recovers it.
+class operation {
+public:
+    operation(connection::state& s, const char* what) noexcept : s_(&s) { s.busy = what; }
+    operation(operation&& other) noexcept : s_(std::exchange(other.s_, nullptr)) {}
+    operation& operator=(operation&&) = delete;
+    ~operation() {
+        if (s_ == nullptr) return;
+        s_->busy = nullptr;
+        if (s_->closing) s_->finish();
+    }
+
+private:
+    connection::state* s_;
+};
+
+/// Starts `what` ("a query"...) on `s`: connection_error if it is closed (or null: a
+/// moved-from connection), std::logic_error if another operation runs. What an earlier
+/// operation left mid-way (a COPY TO dropped mid-stream) is recovered first, bounded by
+/// cancel_timeout: connection_error if that closed the connection.
+task<operation> claim(std::shared_ptr<connection::state> s, const char* what);
 
 }  // namespace corio::pg

@@ -10,7 +10,7 @@ task<pool> pool::open(std::string conninfo, pool_options options) {
         .open = [conninfo, per_connection]() { return connect(conninfo, per_connection); },
         .close = [](connection& c) { c.close(); },
         .check = [](connection& c) -> task<bool> { co_return c.state_ && c.state_->still_usable(); },
-        .reusable = [](const connection& c) { return c.state_ && c.state_->idle(); },
+        .reusable = [](const connection& c) { return c.state_ && c.state_->lendable(); },
     };
     const corio::pool_options limits{.min_size = options.min_size,
                                      .max_size = options.max_size,
