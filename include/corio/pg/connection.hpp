@@ -23,6 +23,12 @@
 // cancel_timeout, or the connection broke, it is closed instead. A connection is never left
 // mid-query. One query at a time: a second while one runs throws std::logic_error.
 //
+// A statement with parameters is prepared on its first run and the prepared statement kept
+// (connect_options::statement_cache_size, least recently used out first); if the server lost it
+// or a schema change altered its rows, it is prepared again, once, unless that would abort an
+// open transaction. run_batch() sends a pg::batch in one round trip (pg/batch.hpp). A
+// connection destroyed while open is closed and reported through corio::log_error.
+//
 // LISTEN/NOTIFY: listen(channel), then notifications() yields each pg::notification in order
 // (those that came during other queries too); notify(channel, payload) sends one. Waiting for the
 // next notification is the one wait with no deadline of its own (it lasts as long as the caller
