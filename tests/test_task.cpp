@@ -39,6 +39,33 @@ TEST(task, is_lazy_until_awaited) {
     }());
 }
 
+/// True four times, then false; suspends each time, as a read that waits for a socket does.
+corio::task<bool> ready_four_times(int& calls) {
+    co_await corio::yield();
+    co_return ++calls <= 4;
+}
+
+/// The shape of every "wait, or give up" loop (pg's read_more, the server's request reader): a
+/// bool awaited from a task, then tested. g++ 12 loses the continuation when the co_await sits
+/// in the if's condition and the branch throws (`if (!co_await ready()) throw ...;` hangs, at
+/// -O0 too; clang is right): corio's code names the value first, as here.
+corio::task<> wait_or_give_up(int& calls) {
+    for (;;) {
+        const bool ready = co_await ready_four_times(calls);
+        if (!ready) throw corio::timeout_error("gave up after " + std::to_string(calls) + " waits");
+    }
+}
+
+TEST(task, a_bool_awaited_in_a_loop_then_tested_reaches_its_throw) {
+    int calls = 0;
+    try {
+        corio::run(wait_or_give_up(calls));
+        ADD_FAILURE() << "no exception";
+    } catch (const corio::timeout_error& e) {
+        EXPECT_STREQ(e.what(), "gave up after 5 waits");
+    }
+}
+
 TEST(task, returns_value_through_run) { EXPECT_EQ(corio::run(value_of(42)), 42); }
 
 TEST(task, move_only_value) {

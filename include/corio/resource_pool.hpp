@@ -324,7 +324,8 @@ private:
         semaphore::guard unit = co_await wait_for_unit(s);
         s->check_open();
         while (slot_ptr candidate = s->take_idle()) {
-            if (co_await passes_check(*s, *candidate)) co_return lend(s, std::move(candidate), std::move(unit));
+            const bool healthy = co_await passes_check(*s, *candidate);  // named: g++ 12 (design notes)
+            if (healthy) co_return lend(s, std::move(candidate), std::move(unit));
             ++s->counters.discarded;  // candidate closes here
         }
         slot_ptr fresh = co_await open_slot(s);

@@ -101,7 +101,8 @@ task<std::optional<std::string_view>> body_reader::next_framed() {
             complete(true);
             co_return std::nullopt;
         }
-        if (co_await receive()) continue;
+        const bool received = co_await receive();  // named: g++ 12 (design notes)
+        if (received) continue;
         bool ended_by_close = false;
         try {
             ended_by_close = parser_.finish();

@@ -312,7 +312,8 @@ public:
                 idle = false;
                 if (!first) deadline_ = loop_now() + options_.header_timeout;
             }
-            if (!co_await receive()) {
+            const bool received = co_await receive();  // named: g++ 12 (design notes)
+            if (!received) {
                 if (started) throw request_rejected{408};  // too slow (slowloris) or cut off
                 co_return false;
             }

@@ -105,8 +105,8 @@ task<connection> connect(std::string conninfo, connect_options options) {
     const auto deadline = clock::now() + options.connect_timeout;
     for (auto status = PGRES_POLLING_WRITING; status != PGRES_POLLING_OK;) {
         if (status == PGRES_POLLING_FAILED) s->fail("connect");
-        if (!co_await s->wait_connecting(status == PGRES_POLLING_READING, deadline))
-            s->throw_timeout("connect", options.connect_timeout, {});
+        const bool ready = co_await s->wait_connecting(status == PGRES_POLLING_READING, deadline);  // named: g++ 12 (design notes)
+        if (!ready) s->throw_timeout("connect", options.connect_timeout, {});
         s->watch.reset();  // libpq may close or replace its socket in the next step
         status = PQconnectPoll(s->conn);
     }
