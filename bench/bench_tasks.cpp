@@ -2,6 +2,8 @@
 //
 //   spawn_await_batches/1000   spawn 1000 trivial tasks, co_await each handle; 1M tasks per
 //                              iteration                                        -> per_task
+//   spawn_await_debug/1000     the same in debug mode (corio/debug.hpp): what spawn sites,
+//                              task records and the watchdog's step counter cost -> per_task
 //   spawn_alive/1000000        spawn 1M tasks (all alive at once), then co_await each; after
 //                              an untimed warm-up round, so memory is reused    -> per_task
 //   spawn_alive_cold/1000000   the same on a fresh thread after malloc_trim (empty frame pool,
@@ -56,6 +58,9 @@ corio::task<> spawn_await_main(benchmark::State& state) {
 
 void spawn_await_batches(benchmark::State& state) { bench::run_in_loop(state, spawn_await_main); }
 BENCHMARK(spawn_await_batches)->Arg(1000)->Unit(benchmark::kMillisecond);
+
+void spawn_await_debug(benchmark::State& state) { bench::run_in_loop(state, spawn_await_main, false, true); }
+BENCHMARK(spawn_await_debug)->Arg(1000)->Unit(benchmark::kMillisecond);
 
 void spawn_alive(benchmark::State& state) {
     bench::retain_freed_memory retain;

@@ -51,8 +51,8 @@ private:
 /// Runs make_main(state) as corio's main task, without signal handling (a benchmark binary is
 /// not a service). The caller's benchmark loop runs inside that task.
 template <class MakeMain>
-void run_in_loop(benchmark::State& state, MakeMain make_main, bool virtual_time = false) {
-    corio::run(make_main(state), {.virtual_time = virtual_time, .handle_signals = false});
+void run_in_loop(benchmark::State& state, MakeMain make_main, bool virtual_time = false, bool debug = false) {
+    corio::run(make_main(state), {.virtual_time = virtual_time, .handle_signals = false, .debug = debug});
 }
 
 /// While alive, glibc keeps freed heap memory instead of returning the top of the heap to the OS

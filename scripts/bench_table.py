@@ -91,6 +91,8 @@ def pg_rows(bench, label, with_asyncpg):
 ROWS = [
     ("spawn+await 1M tasks in batches of 1k, ns/task",
      value("spawn_await_batches/1000", "per_task", NS), 50, ("5,882", "5,002", "361", "225")),
+    ("same, in debug mode (spawn sites, task records, watchdog), ns/task",
+     value("spawn_await_debug/1000", "per_task", NS), None, None),
     ("spawn 1M tasks alive at once (fresh memory), ns/task",
      value("spawn_alive_cold/1000000", "per_task", NS), None,
      ("18,042", "18,195", "3,166", "1,196")),

@@ -10,7 +10,10 @@ matching `// [end snippet]`, its common indent removed. Regions may nest: the ma
 inner region are not part of the outer one.
 
 README.md. A code block preceded by `<!-- snippet: examples/FILE.cpp#NAME -->` must equal that
-region.
+region. A block preceded by `<!-- output: [VAR=VALUE ...] PROGRAM -->` is what that example program
+prints (stdout and stderr) with those variables set; it is checked when the program's path is
+given (`--program PROGRAM=PATH`, as ctest does), with durations, ports and the frames of a blocked
+thread's stack outside examples/ ignored (they vary between runs and machines).
 
 Headers (include/corio/**/*.hpp). In a header's opening comment (its leading `//` lines), a line
 `// snippet: examples/FILE.cpp#NAME` is followed by the example, one `//   <line>` per line of
@@ -22,16 +25,21 @@ mark it with a snippet line, or remove it.
   scripts/readme_snippets.py          check; exit 1 naming every stale or unchecked example
   scripts/readme_snippets.py --fix    rewrite stale README blocks and header examples from the
                                       programs (unchecked examples still need a marker by hand)
+  ... --program NAME=PATH             also run PATH for the output blocks of NAME
 """
 import difflib
+import os
 import pathlib
 import re
+import subprocess
 import sys
 import textwrap
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 README_MARKER = re.compile(
     r"<!-- snippet: (?P<file>[^#\s]+)#(?P<name>[\w-]+) -->\n```(?P<lang>\w*)\n(?P<body>.*?)```", re.S)
+OUTPUT_MARKER = re.compile(
+    r"<!-- output: (?P<command>[^>]+?) -->\n```(?P<lang>\w*)\n(?P<body>.*?)```", re.S)
 REGION_OPEN = re.compile(r"^[ \t]*// \[snippet (?P<name>[\w-]+)\][ \t]*$")
 REGION_CLOSE = re.compile(r"^[ \t]*// \[end snippet\][ \t]*$")
 HEADER_MARKER = re.compile(r"^// snippet: (?P<file>examples/[^#\s]+\.cpp)#(?P<name>[\w-]+)[ \t]*$")
@@ -116,6 +124,68 @@ def check_readme(fix: bool, problems: list[str]) -> int:
     return count
 
 
+# ---- README.md: program output ----
+
+DURATION = re.compile(r"\b\d+(\.\d+)?(e[+-]?\d+)?(ns|us|ms|min|s)\b")
+PORT = re.compile(r"(127\.0\.0\.1|\[::1\]):\d+")
+
+
+def comparable(output: str) -> list[str]:
+    """The lines of an output that must stay the same from run to run."""
+    lines: list[str] = []
+    in_thread_stack = False
+    for line in output.splitlines():
+        if in_thread_stack and line.startswith("      "):
+            if "examples/" not in line:
+                continue
+        else:
+            in_thread_stack = line.endswith("the loop thread is at:")
+        lines.append(PORT.sub(r"\1:<port>", DURATION.sub("<duration>", line)))
+    return lines
+
+
+def run_program(command: str, programs: dict[str, str]) -> str | None:
+    """The output of `[VAR=VALUE ...] PROGRAM`, or None if PROGRAM's path was not given."""
+    *assignments, name = command.split()
+    if name not in programs:
+        return None
+    env = dict(os.environ)
+    env.update(a.split("=", 1) for a in assignments)
+    done = subprocess.run([programs[name]], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, timeout=120)
+    if done.returncode != 0:
+        raise SnippetError(f"{name} exited with {done.returncode}:\n{done.stdout}")
+    return done.stdout
+
+
+def check_outputs(fix: bool, programs: dict[str, str], problems: list[str]) -> int:
+    readme_path = ROOT / "README.md"
+    readme = readme_path.read_text()
+    count = 0
+
+    def replace(m: re.Match) -> str:
+        nonlocal count
+        try:
+            output = run_program(m["command"], programs)
+        except (SnippetError, subprocess.TimeoutExpired) as e:
+            problems.append(f"README.md: output of {m['command']}: {e}")
+            return m[0]
+        if output is None:
+            return m[0]
+        count += 1
+        if comparable(m["body"]) != comparable(output):
+            line = readme.count("\n", 0, m.start()) + 1
+            problems.append(f"README.md:{line}: the output of {m['command']} has changed:\n" +
+                            diff(comparable(m["body"]), comparable(output), "README.md", m["command"]))
+            return f"<!-- output: {m['command']} -->\n```{m['lang']}\n{output}```"
+        return m[0]
+
+    fixed = OUTPUT_MARKER.sub(replace, readme)
+    if fix and fixed != readme:
+        readme_path.write_text(fixed)
+    return count
+
+
 # ---- headers ----
 
 def looks_like_code(lines: list[str]) -> bool:
@@ -192,8 +262,10 @@ def check_header(path: pathlib.Path, fix: bool, problems: list[str]) -> int:
 
 def main() -> int:
     fix = "--fix" in sys.argv[1:]
+    programs = dict(a.split("=", 1) for a in (sys.argv[i + 1] for i, arg in enumerate(sys.argv[:-1]) if arg == "--program"))
     problems: list[str] = []
     readme_count = check_readme(fix, problems)
+    output_count = check_outputs(fix, programs, problems)
     header_count = 0
     headers_with_examples = 0
     for path in sorted((ROOT / "include" / "corio").rglob("*.hpp")):
@@ -217,7 +289,7 @@ def main() -> int:
         for p in problems:
             print("  " + p)
         return 1
-    print(f"README.md: all {readme_count} snippets match their examples; "
+    print(f"README.md: all {readme_count} snippets match their examples, {output_count} program outputs checked; "
           f"headers: all {header_count} examples in {headers_with_examples} headers match theirs")
     return 0
 

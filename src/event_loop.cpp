@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <iostream>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -14,6 +15,7 @@
 
 #include "corio/error.hpp"
 #include "corio/log.hpp"
+#include "debug/monitor.hpp"
 
 namespace corio {
 
@@ -78,7 +80,8 @@ std::atomic<int> pending_signal{0};
 std::atomic<int> signal_wake_fd{-1};             // the owner's wake-up eventfd, or -1
 std::atomic<int> handlers_running{0};            // signal handlers between entry and exit
 std::atomic<event_loop*> signal_owner{nullptr};  // the loop handling signals, if any
-struct sigaction previous_sigint, previous_sigterm;  // written by the owner, under ownership
+struct sigaction previous_sigint, previous_sigterm, previous_sigusr1;  // written by the owner, under ownership
+bool owner_took_sigusr1 = false;                  // written by the owner, under ownership
 
 extern "C" void on_process_signal(int signo) {
     handlers_running.fetch_add(1);
@@ -94,6 +97,7 @@ extern "C" void on_process_signal(int signo) {
 void release_signals() noexcept {
     ::sigaction(SIGINT, &previous_sigint, nullptr);
     ::sigaction(SIGTERM, &previous_sigterm, nullptr);
+    if (std::exchange(owner_took_sigusr1, false)) ::sigaction(SIGUSR1, &previous_sigusr1, nullptr);
     signal_wake_fd.store(-1);
     while (handlers_running.load() != 0) std::this_thread::yield();  // a write takes microseconds
     signal_owner.store(nullptr);  // last: another loop may claim signals from here on
@@ -136,10 +140,15 @@ event_loop::event_loop(options opts) : opts_(opts), now_(clock::steady_now()) {
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd, &ev);  // not counted in watched_fds_
     previous_ = running;
     running = this;
+    previous_debug_on_ = detail::debug_on;
+    detail::debug_on = opts_.debug;
+    if (opts_.debug) debug_ = std::make_unique<detail::debug_monitor>(*this, opts_.debug_settings);
 }
 
 event_loop::~event_loop() {
     abandon_live_tasks();
+    debug_.reset();
+    detail::debug_on = previous_debug_on_;
     auto dropped = remote_->close();
     dropped.clear();
     if (signal_owner.load() == this) release_signals();  // before wake_fd_ closes
@@ -184,6 +193,8 @@ bool event_loop::try_handle_signals(std::function<void(int)> on_signal) {
     signal_wake_fd.store(wake_fd_);
     ::sigaction(SIGINT, &sa, &previous_sigint);
     ::sigaction(SIGTERM, &sa, &previous_sigterm);
+    owner_took_sigusr1 = opts_.debug || opts_.dump_tasks_on_sigusr1;
+    if (owner_took_sigusr1) ::sigaction(SIGUSR1, &sa, &previous_sigusr1);
     return true;
 }
 
@@ -205,13 +216,18 @@ bool event_loop::finished() const noexcept {
 }
 
 void event_loop::run_once() {
+    if (debug_) debug_->step_begins();
     refresh_now();
     timers_.fire_expired(now_);
     run_ready_batch();
     run_soon_callbacks();
     if (remote_->pending()) drain_remote();
     if (signal_owner.load(std::memory_order_relaxed) == this) {
-        if (const int signo = pending_signal.exchange(0); signo != 0 && on_signal_) on_signal_(signo);
+        if (const int signo = pending_signal.exchange(0); signo == SIGUSR1) {
+            dump_tasks(std::cerr);
+        } else if (signo != 0 && on_signal_) {
+            on_signal_(signo);
+        }
     }
     if (!finished()) poll(poll_timeout_ms());
 }
@@ -225,6 +241,7 @@ void event_loop::run_ready_batch() {
         if (ready_head_ == nullptr) ready_tail_ = nullptr;
         --ready_count_;
         t->queued_ = false;
+        if (debug_) debug_->step_begins();
         t->run_step();
     }
     detail::current_task = nullptr;
@@ -261,7 +278,9 @@ void event_loop::poll(int timeout_ms) {
     constexpr int max_events = 128;
     epoll_event events[max_events];
     const auto blocked_from = opts_.virtual_time ? clock::steady_now() : clock::time_point{};
+    if (debug_) debug_->polling(true);
     const int n = ::epoll_wait(epoll_fd_, events, max_events, timeout_ms);
+    if (debug_) debug_->polling(false);
     if (opts_.virtual_time && timeout_ms != 0) now_ += clock::steady_now() - blocked_from;
     if (n < 0) {
         if (errno == EINTR) return;

@@ -79,3 +79,11 @@ bool fd_watch::waiter::await_resume() const {
 }
 
 }  // namespace corio::detail
+
+namespace corio::detail {
+
+std::string fd_watch::waiter::describe_wait() const {
+    return "waiting on fd " + std::to_string(watch_.fd()) + (for_read_ ? " to be readable" : " to be writable");
+}
+
+}  // namespace corio::detail

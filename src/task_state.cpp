@@ -19,8 +19,14 @@ task_state::task_state(event_loop& loop, std::coroutine_handle<> root, promise_b
     if (!name.empty()) ensure_extras().name = std::move(name);
 }
 
+task_debug& task_state::ensure_debug_info() {
+    extras& e = ensure_extras();
+    if (!e.debug) e.debug.reset(new task_debug);
+    return *e.debug;
+}
+
 task_state::extras& task_state::ensure_extras() {
-    if (!extras_) extras_ = std::make_unique<extras>();
+    if (!extras_) extras_.reset(new extras);
     return *extras_;
 }
 
@@ -35,8 +41,12 @@ task_state::~task_state() {
 
 void task_state::destroy() noexcept {
     if (done_ && !cancelled_ && !error_retrieved_ && promise_->error) {
-        log_error("corio: task '" + name() + "' failed and nobody retrieved its error: " +
-                  describe(promise_->error));
+        if (debug_info() != nullptr) {
+            debug_report_unretrieved(*this, promise_->error);
+        } else {
+            log_error("corio: task '" + name() + "' failed and nobody retrieved its error: " +
+                      describe(promise_->error));
+        }
     }
     delete this;
 }
@@ -72,6 +82,7 @@ void task_state::complete() noexcept {
     done_ = true;
     hook_ = nullptr;
     cancelled_ = is_cancellation(promise_->error);
+    if (extras_ && extras_->debug) debug_note_complete(*this);
     loop_->forget(*this);
     if (observer_ != nullptr) std::exchange(observer_, nullptr)->on_task_done(*this);
     waiters_.for_each([](join_waiter& w) {

@@ -446,3 +446,13 @@ TEST(fetch_cli_pieces, url_list_skips_blanks_and_comments) {
     std::istringstream in("a\n\n  # c\n#d\n\tb \r\n   \nc");
     EXPECT_EQ(corio_fetch::read_url_list(in), (std::vector<std::string>{"a", "b", "c"}));
 }
+
+TEST(fetch_cli, debug_mode_finds_nothing_wrong_in_a_fetch_with_retries) {
+    demo_thread demo;
+    const auto before = corio::debug_stats();
+    const auto run = fetch({"--debug", "--retries", "2", "--json", demo.url("/users"),
+                            demo.url("/flaky?key=debug&fail=1&status=503&retry_after=0")});
+    EXPECT_EQ(run.code, 0) << run.err;
+    EXPECT_EQ(corio::debug_stats().total(), before.total()) << run.err;
+    EXPECT_FALSE(contains(run.err, "corio debug")) << run.err;
+}

@@ -530,6 +530,8 @@ std::optional<int> parse_fetch_args(int argc, const char* const* argv, std::istr
         ->check(CLI::Validator(check_header, ""));
     app.add_flag("--json", options.json,
                  "Write JSON lines: {url, status, elapsed_ms, attempts, error_kind, error, json or body}");
+    app.add_flag("--debug", options.debug,
+                 "Debug mode: report blocked loops, unbounded calls, lost errors...; SIGUSR1 prints every live task");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -586,7 +588,8 @@ int run_fetch(int argc, const char* const* argv, std::istream& in, std::ostream&
     if (const auto code = parse_fetch_args(argc, argv, in, out, err, options)) return *code;
     options.progress = err_is_terminal;
     try {
-        return corio::run(fetch_all(std::move(options), out, err));
+        const bool debug = options.debug;
+        return corio::run(fetch_all(std::move(options), out, err), {.debug = debug});
     } catch (const corio::cancelled_error&) {
         err << "corio-fetch: interrupted\n";
         return 130;

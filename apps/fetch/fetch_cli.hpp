@@ -54,6 +54,7 @@ public:
     int max_pages = 1000;                                               ///< per URL with paginate
     std::vector<std::pair<std::string, std::string>> headers;          ///< sent with every request
     bool json = false;                                                  ///< JSON lines output
+    bool debug = false;                                                 ///< corio debug mode; SIGUSR1 dumps the tasks
     bool progress = false;                                              ///< progress bar on stderr
 };
 

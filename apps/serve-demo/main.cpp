@@ -33,7 +33,8 @@ corio::task<> serve(std::uint16_t port, std::string database_url) {
 int main(int argc, char** argv) {
     CLI::App app("Serves corio's demo HTTP service on 127.0.0.1 until SIGINT/SIGTERM. Endpoints: /users /orders "
                  "/slow?ms=N /error /invalid-json /broken /items?page=N "
-                 "/flaky?key=K&fail=N&status=S&retry_after=R /headers; with --database also /db/users?team=T /db/sleep?ms=N",
+                 "/flaky?key=K&fail=N&status=S&retry_after=R /headers; with --database also /db/users?team=T /db/sleep?ms=N. "
+                 "SIGUSR1 prints every live task to stderr (CORIO_DEBUG=1 adds spawn sites and async stacks).",
                  "corio-serve-demo");
     std::uint16_t port = 8080;
     app.add_option("-p,--port", port, "TCP port (0: any free port)")->capture_default_str();
@@ -47,7 +48,8 @@ int main(int argc, char** argv) {
         return app.exit(e) == 0 ? 0 : 2;
     }
     try {
-        corio::run(serve(port, database_url));
+        // SIGUSR1 prints every live task (connections, handlers, the pool) to stderr.
+        corio::run(serve(port, database_url), {.dump_tasks_on_sigusr1 = true});
     } catch (const corio::cancelled_error&) {
         std::printf("stopped\n");
         return 0;

@@ -410,6 +410,39 @@ corio::task<> database_behind_a_handler(std::string database_url) {
     });
 }
 
+// ---------------------------------------------------------------------------------------------
+
+corio::task<int> swallow_cancellation() {
+    try {
+        co_await corio::sleep(1h);
+    } catch (const corio::cancelled_error&) {
+        co_return -1;  // the mistake: the canceller thinks it stopped, the caller sees a value
+    }
+    co_return 0;
+}
+
+/// Two mistakes that compile: a swallowed cancellation and a blocking call on the loop.
+corio::task<> careless_code() {
+    auto stubborn = corio::spawn(swallow_cancellation(), "stubborn");
+    co_await corio::sleep(1ms);
+    stubborn.cancel();
+    co_await stubborn;
+    std::this_thread::sleep_for(150ms);  // a blocking call in a coroutine
+}
+
+corio::task<> debug_mode_catches_mistakes() {
+    heading("debug mode: mistakes that compile are reported as they happen, with their line");
+    const corio::debug_counts before = corio::debug_stats();
+    // A second loop, in debug mode, on a worker thread (CORIO_DEBUG=1 does the same for a program).
+    co_await corio::to_thread([] { corio::run(careless_code(), {.handle_signals = false, .debug = true}); });
+    const corio::debug_counts after = corio::debug_stats();
+    say("debug mode reported %llu swallowed cancellation and %llu blocked loop (the reports are on stderr)",
+        static_cast<unsigned long long>(after.swallowed_cancellation - before.swallowed_cancellation),
+        static_cast<unsigned long long>(after.blocked_loop - before.blocked_loop));
+    check(after.swallowed_cancellation == before.swallowed_cancellation + 1 && after.blocked_loop == before.blocked_loop + 1,
+          "each mistake was reported once");
+}
+
 corio::task<> all_sections(std::string database_url) {
     co_await concurrent_fetch_with_gather_settled();
     co_await fail_fast_gather();
@@ -424,6 +457,7 @@ corio::task<> all_sections(std::string database_url) {
     co_await pipeline_with_queue_and_semaphore();
     co_await server_deadlines_and_graceful_shutdown();
     co_await database_behind_a_handler(std::move(database_url));
+    co_await debug_mode_catches_mistakes();
 }
 
 /// A throwaway PostgreSQL cluster for the database section (initdb blocks: on a worker thread),

@@ -5,6 +5,7 @@
 #include "corio/async_generator.hpp"
 #include "corio/async_with.hpp"
 #include "corio/clock.hpp"
+#include "corio/debug.hpp"
 #include "corio/error.hpp"
 #include "corio/event.hpp"
 #include "corio/event_loop.hpp"

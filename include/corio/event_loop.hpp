@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "corio/clock.hpp"
+#include "corio/debug.hpp"
 #include "corio/detail/intrusive_list.hpp"
 #include "corio/detail/task_state.hpp"
 #include "corio/detail/timer_heap.hpp"
@@ -30,6 +31,7 @@ namespace corio {
 
 namespace detail {
 class remote_queue;
+class debug_monitor;
 
 /// Something waiting for readiness of a file descriptor registered with the loop's reactor.
 class io_watcher {
@@ -57,6 +59,11 @@ private:
 /// How a loop runs (see the header comment for virtual time).
 struct loop_options {
     bool virtual_time = false;
+    /// Debug mode (corio/debug.hpp): the detectors run and tasks record their spawn sites.
+    bool debug = false;
+    debug_options debug_settings{};
+    /// When this loop owns signals: SIGUSR1 prints dump_tasks() to stderr (always on in debug mode).
+    bool dump_tasks_on_sigusr1 = false;
 };
 
 class event_loop : private detail::io_watcher {
@@ -77,6 +84,8 @@ public:
     /// Re-reads the clock (in virtual time: returns the virtual time).
     clock::time_point refresh_now() noexcept;
     bool virtual_time() const noexcept { return opts_.virtual_time; }
+    /// The debug monitor, in debug mode; else null.
+    detail::debug_monitor* debug_monitor() const noexcept { return debug_.get(); }
     void add_timer(detail::timer_node& node, clock::time_point deadline) {
         timers_.insert(node, deadline);
     }
@@ -140,7 +149,8 @@ public:
     void unwatch_closed() noexcept { --watched_fds_; }
 
     // ---- signals ----
-    /// Until this loop ends, SIGINT/SIGTERM call on_signal(signo) on the loop thread. Returns
+    /// Until this loop ends, SIGINT/SIGTERM call on_signal(signo) on the loop thread (and SIGUSR1
+    /// dumps the tasks, if the options ask for it). Returns
     /// false (and does nothing) if another loop in the process handles them already. Thread-safe
     /// against other loops: one owner at a time; when it ends, the handlers that were installed
     /// before it are restored.
@@ -175,6 +185,8 @@ private:
     std::function<void(int)> on_signal_;
     const detail::task_state* stop_when_done_ = nullptr;  // set during run_until_done
     event_loop* previous_ = nullptr;        // the thread's current loop before this one
+    bool previous_debug_on_ = false;        // the thread's debug flag before this loop
+    std::unique_ptr<detail::debug_monitor> debug_;  // debug mode only; its watchdog reads the loop's progress
 
     static inline thread_local event_loop* running = nullptr;  // this thread's loop
 };

@@ -5,10 +5,14 @@
 // (their cleanup runs). While it runs, SIGINT and SIGTERM cancel the main task (unless disabled
 // or another loop already handles signals).
 //
+// Debug mode (corio/debug.hpp): run_options{.debug = true} or CORIO_DEBUG=1 in the environment.
+// Then, before cancelling the tasks still running at the end, run() lists them as leaked.
+//
 // Throws: whatever main throws; corio::error if called while a loop is already running on this
 // thread. Thread-safety: one run() per thread at a time; run() in several threads is fine.
 #pragma once
 
+#include "corio/debug.hpp"
 #include "corio/error.hpp"
 #include "corio/event_loop.hpp"
 #include "corio/spawn.hpp"
@@ -21,16 +25,26 @@ struct run_options {
     bool virtual_time = false;
     /// Let SIGINT/SIGTERM cancel the main task while run() is active.
     bool handle_signals = true;
+    /// Debug mode (corio/debug.hpp); CORIO_DEBUG=1 in the environment turns it on too.
+    bool debug = false;
+    debug_options debug_settings{};
+    /// SIGUSR1 prints dump_tasks() to stderr (always, in debug mode; needs handle_signals).
+    bool dump_tasks_on_sigusr1 = false;
 };
 
 template <class T>
 T run(task<T> main, run_options opts = {}) {
     if (event_loop::current() != nullptr)
         throw error("corio::run: an event loop is already running on this thread");
-    event_loop loop({.virtual_time = opts.virtual_time});
+    const bool debug = opts.debug || debug_requested_by_environment();
+    event_loop loop({.virtual_time = opts.virtual_time,
+                     .debug = debug,
+                     .debug_settings = opts.debug_settings,
+                     .dump_tasks_on_sigusr1 = opts.dump_tasks_on_sigusr1});
     join_handle<T> h = spawn(std::move(main), "main");
     if (opts.handle_signals) loop.try_handle_signals([&h](int) { h.cancel(); });
     loop.run_until_done(h.state());
+    if (debug) detail::debug_report_leaked(loop, h.state());
     loop.cancel_all_and_drain();
     return h.result();
 }

@@ -24,8 +24,9 @@
 
 namespace corio {
 
+/// `options` apply to every loop (debug mode, virtual time, ...).
 template <class F>
-void run_threads(int n, F fn) {
+void run_threads(int n, F fn, run_options options = {}) {
     if (n < 1) throw std::invalid_argument("corio::run_threads: need at least one thread");
     std::mutex mutex;
     std::exception_ptr first;
@@ -34,7 +35,7 @@ void run_threads(int n, F fn) {
     for (int i = 0; i < n; ++i) {
         threads.emplace_back([&, i] {
             try {
-                corio::run(fn(i));
+                corio::run(fn(i), options);
             } catch (...) {
                 std::lock_guard lock(mutex);
                 if (!first) {

@@ -29,7 +29,8 @@ public:
     }
 
     bool await_ready() const noexcept { return false; }
-    bool await_suspend(std::coroutine_handle<> h) {
+    // Inlined into the awaiting coroutine, so debug mode records the co_await's line.
+    [[gnu::always_inline]] bool await_suspend(std::coroutine_handle<> h) {
         task_ = current_task;
         task_->loop().add_timer(*this, deadline_);
         if (task_->suspend(h, this)) return true;
@@ -48,6 +49,7 @@ private:
         cancelled_ = true;
         task_->wake();
     }
+    std::string describe_wait() const override;
 
     clock::time_point deadline_;
     task_state* task_ = nullptr;  // the sleeping task; set in await_suspend

@@ -65,7 +65,7 @@ public:
     ~join_awaiter() { waiter_.unlink(); }
 
     bool await_ready() const noexcept { return target_.done(); }
-    bool await_suspend(std::coroutine_handle<> h) noexcept {
+    [[gnu::always_inline]] bool await_suspend(std::coroutine_handle<> h) noexcept {
         task_state& self = *current_task;
         if (self.suspend(h, this)) {
             waiter_.set_waiter(self);
@@ -98,11 +98,20 @@ private:
             target_.cancel();  // stay queued as a waiter until the target finishes
         }
     }
+    std::string describe_wait() const override;
 
     task_state& target_;
     join_waiter waiter_;  // linked into target_'s waiters while suspended
     bool abandoned_ = false;
 };
+
+/// "awaiting task #4 'fetch'" (for task dumps).
+std::string describe_join_wait(const task_state& target);
+
+template <class T, cancel_policy Policy>
+std::string join_awaiter<T, Policy>::describe_wait() const {
+    return describe_join_wait(target_);
+}
 
 }  // namespace detail
 
@@ -172,24 +181,39 @@ private:
     detail::task_state* state_ = nullptr;  // counted reference; null only when moved-from/empty
 };
 
-/// Schedules `op` (a task, or any awaitable, which is wrapped in one) on the calling thread's
-/// loop. `name` appears in logs and task dumps.
-template <awaitable A>
-join_handle<detail::await_result_t<A>> spawn(A op, std::string name = {}) {
+namespace detail {
+/// spawn() with the place it was called from (a debug loop records it; see corio/debug.hpp).
+/// (The site comes as scalars, not a code_site built in memory: a struct stored field by field
+/// and then copied whole stalls the store-to-load forwarding of every spawn.)
+template <class A>
+[[gnu::always_inline]] inline join_handle<await_result_t<A>> spawn_at(A&& op, std::string&& name, source_site site,
+                                                                     const void* caller) {
     event_loop& loop = current_loop("spawn");
-    auto h = as_task(std::move(op)).release();
-    auto* state = new detail::task_state(loop, h, h.promise(), std::move(name));
+    auto h = as_task(std::forward<A>(op)).release();
+    auto* state = new task_state(loop, h, h.promise(), std::move(name));
+    if (debug_on) [[unlikely]] debug_note_spawn(*state, {site, caller});
     loop.start(*state);
     state->add_ref();
-    return join_handle<detail::await_result_t<A>>(state);
+    return join_handle<await_result_t<A>>(state);
+}
+}  // namespace detail
+
+/// Schedules `op` (a task, or any awaitable, which is wrapped in one) on the calling thread's
+/// loop. `name` appears in logs and task dumps; `site` in debug reports.
+template <awaitable A>
+join_handle<detail::await_result_t<A>> spawn(A op, std::string name = {},
+                                             detail::source_site site = detail::source_site::current()) {
+    return detail::spawn_at(std::move(op), std::move(name), site, nullptr);
 }
 
 /// Schedules fn(args...) with fn and args moved into the task's frame (corio::invoke): the safe
 /// way to spawn a lambda with captures. To name such a task: spawn(invoke(fn, args...), name).
+/// (Out of line so that debug mode can tell where it was called from.)
 template <class F, class... Args>
     requires(!awaitable<F>) && async_callable<F, Args...>
-join_handle<async_result_t<F, Args...>> spawn(F&& fn, Args&&... args) {
-    return spawn(invoke(std::forward<F>(fn), std::forward<Args>(args)...));
+[[gnu::noinline]] join_handle<async_result_t<F, Args...>> spawn(F&& fn, Args&&... args) {
+    return detail::spawn_at(invoke(std::forward<F>(fn), std::forward<Args>(args)...), {}, {},
+                            __builtin_return_address(0));
 }
 
 }  // namespace corio

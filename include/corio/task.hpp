@@ -20,6 +20,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "corio/detail/debug_hooks.hpp"
 #include "corio/detail/frame_allocator.hpp"
 #include "corio/detail/task_state.hpp"
 
@@ -41,7 +42,10 @@ struct promise_base : pooled {
         template <class P>
         std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
             promise_base& p = h.promise();
-            if (p.continuation) return p.continuation;
+            if (p.continuation) {
+                if (debug_on) [[unlikely]] debug_note_frame_done(p);
+                return p.continuation;
+            }
             p.owner->complete();  // may destroy this frame: touch nothing afterwards
             return std::noop_coroutine();
         }
@@ -50,7 +54,10 @@ struct promise_base : pooled {
 
     std::suspend_always initial_suspend() const noexcept { return {}; }
     final_awaiter final_suspend() const noexcept { return {}; }
-    void unhandled_exception() noexcept { error = std::current_exception(); }
+    void unhandled_exception() noexcept {
+        error = std::current_exception();
+        if (debug_on) [[unlikely]] debug_note_exception(*this);
+    }
 
     std::coroutine_handle<> continuation;  // the awaiting frame, when awaited as a child
     task_state* owner = nullptr;           // the task's state, when this is a spawned root frame
@@ -119,7 +126,8 @@ public:
         }
         return *this;
     }
-    ~task() { reset(); }
+    // Inlined, so that debug mode's never-awaited report names the caller's line.
+    [[gnu::always_inline]] ~task() { reset(); }
 
     /// True if this object holds a coroutine (not moved-from or default-constructed).
     explicit operator bool() const noexcept { return static_cast<bool>(handle_); }
@@ -127,24 +135,34 @@ public:
     /// Gives up ownership of the frame (used by spawn and the combinators).
     handle_type release() noexcept { return std::exchange(handle_, {}); }
 
+    /// What `co_await std::move(t)` suspends on: runs the task's body with the awaiter as its
+    /// continuation (symmetric transfer both ways).
+    struct awaiter {
+        handle_type h;
+        bool await_ready() const noexcept { return h.done(); }
+        [[gnu::always_inline]] std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+            promise_type& child = h.promise();
+            child.continuation = caller;
+            if (detail::debug_on) [[unlikely]] detail::debug_note_await(child);
+            return h;
+        }
+        T await_resume() { return h.promise().take(); }
+    };
+
     /// Throws corio::error for an empty task (moved from, or default-constructed).
-    auto operator co_await() && {
-        struct awaiter {
-            handle_type h;
-            bool await_ready() const noexcept { return h.done(); }
-            std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
-                h.promise().continuation = caller;
-                return h;
-            }
-            T await_resume() { return h.promise().take(); }
-        };
+    awaiter operator co_await() && {
         if (!handle_) detail::throw_empty("task");
         return awaiter{handle_};
     }
 
 private:
-    void reset() noexcept {
-        if (handle_) std::exchange(handle_, {}).destroy();
+    [[gnu::always_inline]] void reset() noexcept {
+        if (!handle_) return;
+        // Neither awaited (no continuation) nor spawned (no owner): it never ran.
+        const detail::promise_base& p = handle_.promise();
+        if (!p.continuation && p.owner == nullptr && detail::debug_on) [[unlikely]]
+            detail::debug_report_never_awaited(handle_.address());
+        std::exchange(handle_, {}).destroy();
     }
     handle_type handle_;
 };

@@ -54,15 +54,17 @@ public:
     /// Starts `op` as a child of the group (children may spawn further children). While the
     /// group is cancelling, the child is cancelled before it starts.
     template <awaitable A>
-    join_handle<detail::await_result_t<A>> spawn(A op, std::string name = {}) {
-        return children_.spawn(as_task(std::move(op)), std::move(name));
+    join_handle<detail::await_result_t<A>> spawn(A op, std::string name = {},
+                                                 detail::source_site site = detail::source_site::current()) {
+        return children_.spawn(as_task(std::move(op)), std::move(name), site);
     }
     /// Starts fn(args...) as a child, fn and args moved into its frame (corio::invoke): safe
     /// for a lambda with captures, passed without call parentheses.
     template <class F, class... Args>
         requires(!awaitable<F>) && async_callable<F, Args...>
-    join_handle<async_result_t<F, Args...>> spawn(F&& fn, Args&&... args) {
-        return spawn(invoke(std::forward<F>(fn), std::forward<Args>(args)...));
+    [[gnu::noinline]] join_handle<async_result_t<F, Args...>> spawn(F&& fn, Args&&... args) {
+        return children_.spawn(as_task(invoke(std::forward<F>(fn), std::forward<Args>(args)...)), {}, {},
+                            __builtin_return_address(0));
     }
 
     /// Children still running.

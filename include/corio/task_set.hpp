@@ -48,15 +48,17 @@ public:
     /// Starts `op` in the background and tracks it until it finishes. Once shutdown() has begun,
     /// the task is cancelled before it starts (a set being shut down takes no new work).
     template <awaitable A>
-    join_handle<detail::await_result_t<A>> spawn(A op, std::string name = {}) {
-        return tasks_.spawn(as_task(std::move(op)), std::move(name));
+    join_handle<detail::await_result_t<A>> spawn(A op, std::string name = {},
+                                                 detail::source_site site = detail::source_site::current()) {
+        return tasks_.spawn(as_task(std::move(op)), std::move(name), site);
     }
     /// Starts fn(args...) in the background, fn and args moved into its frame (corio::invoke):
     /// safe for a lambda with captures, passed without call parentheses.
     template <class F, class... Args>
         requires(!awaitable<F>) && async_callable<F, Args...>
-    join_handle<async_result_t<F, Args...>> spawn(F&& fn, Args&&... args) {
-        return spawn(invoke(std::forward<F>(fn), std::forward<Args>(args)...));
+    [[gnu::noinline]] join_handle<async_result_t<F, Args...>> spawn(F&& fn, Args&&... args) {
+        return tasks_.spawn(as_task(invoke(std::forward<F>(fn), std::forward<Args>(args)...)), {}, {},
+                            __builtin_return_address(0));
     }
 
     /// Tasks still running.

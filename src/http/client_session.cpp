@@ -262,6 +262,8 @@ task<client_response> client_session::perform(std::shared_ptr<detail::session_st
     req.fields.merge_missing(s.options.headers);
     req.body = std::move(options.body_);
     const client_timeout timeout = options.timeout_.value_or(s.options.timeout);
+    const corio::detail::deadline_check check("HTTP", timeout.total.count() > 0 ? timeout.total : std::chrono::nanoseconds::max(),
+                                       [&] { return req.method + " " + req.target.to_string(); });
     if (timeout.total.count() <= 0 && timeout.sock_read.count() <= 0)
         throw std::invalid_argument("client_timeout: set total or sock_read (a request may not wait forever)");
     const bool follow = options.follow_redirects_.value_or(s.options.follow_redirects);

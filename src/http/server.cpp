@@ -836,13 +836,13 @@ void server::stop() { stop(options_.shutdown_grace); }
 
 void server::stop(std::chrono::nanoseconds grace) { registry::stop_all(registry_, grace); }
 
-void server::run(net::endpoint local, int threads) {
+void server::run(net::endpoint local, int threads, run_options loop_options) {
     if (threads > 1 && local.port() == 0) throw std::invalid_argument("http::server::run: several threads need an explicit port");
     try {
         if (threads <= 1)
-            corio::run(serve(local));
+            corio::run(serve(local), loop_options);
         else
-            run_threads(threads, [this, local](int) { return serve(local, true); });
+            run_threads(threads, [this, local](int) { return serve(local, true); }, loop_options);
     } catch (const cancelled_error&) {  // SIGINT/SIGTERM: the graceful shutdown has run
     }
 }

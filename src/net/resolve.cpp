@@ -151,6 +151,7 @@ task<std::vector<endpoint>> run_lookup(std::string host, std::uint16_t port, res
 }  // namespace
 
 task<std::vector<endpoint>> resolve(std::string host, std::uint16_t port, resolve_options options) {
+    const corio::detail::deadline_check check("DNS lookup of", options.timeout, [&] { return host; });
     if (auto numeric = endpoint::try_parse(without_brackets(host), port)) co_return std::vector<endpoint>{*numeric};
     co_return co_await run_lookup(std::move(host), port, options);
 }

@@ -42,11 +42,14 @@ task<tcp_stream> tcp_stream::connect(endpoint peer, tcp_options options) {
 }
 
 task<tcp_stream> tcp_stream::connect(std::string host, std::uint16_t port, tcp_options options) {
+    const corio::detail::deadline_check check("TCP connect to", options.resolve_timeout + options.connect_timeout,
+                                       [&] { return host + ":" + std::to_string(port); });
     auto endpoints = co_await resolve(host, port, {.timeout = options.resolve_timeout});
     co_return co_await connect(std::move(endpoints), host + ":" + std::to_string(port), options);
 }
 
 task<tcp_stream> tcp_stream::connect(std::vector<endpoint> peers, std::string name, tcp_options options) {
+    const corio::detail::deadline_check check("TCP connect to", options.connect_timeout, [&] { return name; });
     const auto deadline = current_loop("connect").now() + options.connect_timeout;
     if (peers.size() == 1 && peers.front().to_string() == name)  // a numeric host: its own error says it all
         co_return co_await connect_before(peers.front(), deadline, options);
@@ -62,6 +65,7 @@ task<tcp_stream> tcp_stream::connect(std::vector<endpoint> peers, std::string na
 }
 
 task<tcp_stream> tcp_stream::connect_before(endpoint peer, clock::time_point deadline, tcp_options options) {
+    const corio::detail::deadline_check check("TCP connect to", deadline - current_loop("connect").now(), [&] { return peer.to_string(); });
     const std::string what = "connect to " + peer.to_string();
     auto watch = open_socket(peer.family(), what);
     set_no_delay(watch->fd(), options.no_delay);
@@ -89,6 +93,7 @@ void tcp_stream::throw_io_error(const char* operation, int error) const {
 }
 
 task<std::size_t> tcp_stream::read_some(std::span<char> buffer) {
+    const corio::detail::deadline_check check("TCP read from", options_.read_timeout, [this] { return peer_.to_string(); });
     detail::fd_watch& watch = open_watch("read");
     for (;;) {
         // The last read ran dry and no readiness edge came since: wait instead of a doomed recv.
@@ -111,6 +116,8 @@ task<> tcp_stream::write_all(std::string_view data, clock::time_point deadline) 
 }
 
 task<> tcp_stream::write_all(std::span<const std::string_view> pieces, clock::time_point deadline) {
+    const corio::detail::deadline_check check("TCP write to", std::min(options_.write_timeout, deadline - current_loop("write").now()),
+                                       [this] { return peer_.to_string(); });
     detail::fd_watch& watch = open_watch("write");
     constexpr std::size_t inline_count = 4;
     std::array<iovec, inline_count> inline_vectors;

@@ -228,6 +228,7 @@ task<tls_stream> tls_stream::accept(tcp_stream tcp, tls_context context, std::ch
 
 task<> tls_stream::handshake(std::chrono::nanoseconds timeout) {
     static constexpr const char* operation = "TLS handshake with";
+    const corio::detail::deadline_check check(operation, timeout, [this] { return tcp_.peer().to_string(); });
     const auto deadline = current_loop("tls handshake").now() + timeout;
     for (;;) {
         SSL* ssl = open_ssl(operation);
@@ -244,6 +245,7 @@ task<std::size_t> tls_stream::read_some(std::span<char> buffer) {
     open_ssl(operation);                  // a closed stream throws, even for an empty buffer
     if (buffer.empty()) co_return 0;      // like recv(): nothing to read into
     const auto timeout = tcp_.options().read_timeout;
+    const corio::detail::deadline_check check(operation, timeout, [this] { return tcp_.peer().to_string(); });
     for (;;) {
         SSL* ssl = open_ssl(operation);
         begin_ssl_call();

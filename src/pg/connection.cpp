@@ -93,6 +93,7 @@ connection::~connection() {
 connection::connection(std::shared_ptr<state> s) noexcept : state_(std::move(s)) {}
 
 task<connection> connect(std::string conninfo, connect_options options) {
+    const corio::detail::deadline_check check("PostgreSQL connect to", options.connect_timeout, [&] { return describe(conninfo).text; });
     auto s = std::make_shared<connection::state>();
     s->options = options;
     s->statements = statement_cache(options.statement_cache_size);
@@ -117,11 +118,13 @@ task<connection> connect(std::string conninfo, connect_options options) {
 }
 
 task<result> connection::run(std::shared_ptr<state> s, std::string sql, std::vector<param> params) {
+    const corio::detail::deadline_check check("PostgreSQL query on", s->options.query_timeout, [&] { return s->target.text; });
     auto claimed = co_await claim(s, "a query");
     co_return co_await s->recovering(s->execute(sql, params, clock::now() + s->options.query_timeout));
 }
 
 task<std::vector<result>> connection::run_pipeline(std::shared_ptr<state> s, batch statements) {
+    const corio::detail::deadline_check check("PostgreSQL batch on", s->options.query_timeout, [&] { return s->target.text; });
     auto claimed = co_await claim(s, "a batch");
     if (statements.empty()) co_return std::vector<result>{};
     co_return co_await s->recovering(s->pipeline(statements.statements(), clock::now() + s->options.query_timeout));

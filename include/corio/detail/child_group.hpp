@@ -44,8 +44,8 @@ public:
     /// Spawns `t` as a child of this group (cancelled before it starts once the group is
     /// being torn down: see cancel_now_and_later).
     template <class T>
-    join_handle<T> spawn(task<T> t, std::string name = {}) {
-        join_handle<T> h = corio::spawn(std::move(t), std::move(name));
+    join_handle<T> spawn(task<T> t, std::string name = {}, source_site site = {}, const void* caller = nullptr) {
+        join_handle<T> h = spawn_at(std::move(t), std::move(name), site, caller);
         h.state().set_observer(this);
         children_.push_back(h.state());
         ++active_;

@@ -97,6 +97,7 @@ public:
             cancelled_ = true;
             wake();
         }
+        std::string describe_wait() const override;
         static void on_deadline(timer_node& node) noexcept {
             auto& self = static_cast<waiter&>(node);
             self.expired_ = true;

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "corio/clock.hpp"
+#include "corio/detail/debug_hooks.hpp"
 #include "corio/detail/frame_allocator.hpp"
 #include "corio/detail/intrusive_list.hpp"
 
@@ -43,6 +44,9 @@ public:
     /// Called at most once, with the hook already detached: must abandon the wait (unregister
     /// timer, waiter, ...) and wake the task so that the suspension point throws cancelled_error.
     virtual void on_cancel() noexcept = 0;
+    /// For task dumps: what the suspended task waits for ("sleeping", "waiting on fd 7 for read").
+    /// The default names the awaiter's type.
+    virtual std::string describe_wait() const;
 
 protected:
     ~cancel_hook() = default;
@@ -145,7 +149,10 @@ public:
     promise_base& promise() const noexcept { return *promise_; }
 
     // ---- cancellation ----
-    void cancel() noexcept { root_scope_.cancel(); }
+    void cancel() noexcept {
+        root_scope_.cancel();
+        if (debug_on) [[unlikely]] debug_note_cancel_requested(*this);
+    }
     bool cancel_requested() const noexcept { return root_scope_.cancel_called(); }
     /// The innermost scope entered in this task (its root scope at the bottom).
     const cancel_scope* innermost_scope() const noexcept { return scope_; }
@@ -169,20 +176,40 @@ public:
     // ---- suspension protocol for leaf awaitables ----
     /// Records where to resume and the hook cancellation should fire. Returns false (and records
     /// nothing) if cancellation is pending: the caller must not suspend and must throw.
-    bool suspend(std::coroutine_handle<> at, cancel_hook* hook) noexcept {
-        if (cancel_pending()) return false;
+    [[gnu::always_inline]] bool suspend(std::coroutine_handle<> at, cancel_hook* hook) noexcept {
+        if (cancel_pending()) {
+            if (debug_on) [[unlikely]] debug_note_cancel_delivered(*this);
+            return false;
+        }
         resume_point_ = at;
         hook_ = hook;
         if (observe_suspension != nullptr) observe_suspension(*this);
+        if (debug_on) [[unlikely]] {
+            debug_note_suspend(*this);
+            asm volatile("");  // not a tail call: its return address must stay in the awaiting frame
+        }
         return true;
     }
     /// Records where to resume without a cancel hook (the wait cannot be interrupted).
     void suspend_uninterruptible(std::coroutine_handle<> at) noexcept {
         resume_point_ = at;
         hook_ = nullptr;
+        if (debug_on) [[unlikely]] {
+            debug_note_suspend(*this);
+            asm volatile("");  // as in suspend()
+        }
     }
     /// Makes the task runnable; detaches its hook. Safe to call more than once.
     inline void wake() noexcept;
+
+    // ---- introspection (task dumps, debug mode) ----
+    /// What it waits on while suspended interruptibly (null when running, queued or uninterruptible).
+    const cancel_hook* waiting_on() const noexcept { return hook_; }
+    bool queued() const noexcept { return queued_; }
+    bool started() const noexcept { return started_; }
+    /// Its debug record (debug loops only), else null.
+    task_debug* debug_info() const noexcept { return extras_ ? extras_->debug.get() : nullptr; }
+    task_debug& ensure_debug_info();
 
     // ---- completion ----
     void add_waiter(join_waiter& w) noexcept { waiters_.push_back(w); }
@@ -201,6 +228,7 @@ private:
     void destroy() noexcept;
     void deliver_cancel() noexcept {
         if (hook_ != nullptr && cancel_pending()) {
+            if (debug_on) [[unlikely]] debug_note_cancel_delivered(*this);
             cancel_hook* h = hook_;
             hook_ = nullptr;
             h->on_cancel();
@@ -217,9 +245,10 @@ private:
     intrusive_list<join_waiter> waiters_;   // tasks awaiting this one; woken on completion
     completion_observer* observer_ = nullptr;  // told first when the task completes
     /// Rarely used parts, allocated on first use: most tasks have no name and no callbacks.
-    struct extras {
+    struct extras : pooled {
         std::string name;
         std::vector<std::function<void()>> callbacks;  // done callbacks not yet scheduled
+        std::unique_ptr<task_debug> debug;              // debug loops only
     };
     std::unique_ptr<extras> extras_;
     extras& ensure_extras();

@@ -68,7 +68,7 @@ private:
 
     /// Suspends the current task at `h` with this as its cancel hook; false (and status
     /// cancelled) if cancellation is already pending.
-    bool park(std::coroutine_handle<> h) noexcept {
+    [[gnu::always_inline]] bool park(std::coroutine_handle<> h) noexcept {
         assert(status_ == status::idle);
         task_ = current_task;
         if (!task_->suspend(h, this)) {

@@ -72,6 +72,7 @@
 #include "corio/http/url.hpp"
 #include "corio/net/endpoint.hpp"
 #include "corio/net/tcp.hpp"
+#include "corio/run.hpp"
 #include "corio/spawn.hpp"
 #include "corio/task.hpp"
 
@@ -213,8 +214,9 @@ public:
     /// Where the first serve() listens (port 0 resolved); empty until then.
     std::optional<net::endpoint> local_endpoint() const;
     /// Blocks: `threads` loops, one per thread, each serving `local` with SO_REUSEPORT (port
-    /// must not be 0 when threads > 1). Returns after stop() or SIGINT/SIGTERM.
-    void run(net::endpoint local, int threads = 1);
+    /// must not be 0 when threads > 1). Returns after stop() or SIGINT/SIGTERM. `loop_options`:
+    /// debug mode, SIGUSR1 task dumps (corio/run.hpp).
+    void run(net::endpoint local, int threads = 1, run_options loop_options = {});
     /// Starts a graceful shutdown of every serve() (any thread): see the header comment.
     void stop();
     void stop(std::chrono::nanoseconds grace);
