@@ -264,15 +264,4 @@ std::vector<std::vector<source_frame>> symbolize_return_addresses(std::span<cons
     return result;
 }
 
-source_frame call_site(const void* return_address) {
-    const void* one[] = {return_address};
-    auto frames = symbolize_return_addresses(one);
-    return frames[0].back();
-}
-
-std::string function_at(const void* code) {
-    // +1: symbolize_return_addresses looks one byte back.
-    return call_site(static_cast<const char*>(code) + 1).function;
-}
-
 }  // namespace corio::detail

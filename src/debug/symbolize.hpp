@@ -22,10 +22,4 @@ struct source_frame {
 /// Symbolizes return addresses (each looked up at address - 1, the call instruction).
 std::vector<std::vector<source_frame>> symbolize_return_addresses(std::span<const void* const> addresses);
 
-/// The outermost source frame at a return address: the function whose code holds the call.
-source_frame call_site(const void* return_address);
-
-/// The function whose resume code starts at `code` (a coroutine frame's resume pointer).
-std::string function_at(const void* code);
-
 }  // namespace corio::detail

@@ -9,8 +9,8 @@
 
 namespace corio::detail {
 
-/// Code of the coroutine whose frame starts at `frame_address` (or holds `promise`), for
-/// function_at(): its name.
+/// Code of the coroutine whose frame starts at `frame_address` (or holds `promise`), to name it
+/// (report_text::function).
 const void* frame_code(const void* frame_address) noexcept;
 const void* frame_code(const promise_base& promise) noexcept;
 /// A duration for humans: whole milliseconds under 10 s, whole seconds above.
