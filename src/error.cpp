@@ -4,6 +4,7 @@
 #include <mutex>
 #include <utility>
 
+#include "corio/context_var.hpp"
 #include "corio/log.hpp"
 
 namespace corio {
@@ -38,7 +39,21 @@ error_logger set_error_logger(error_logger next) {
     return std::exchange(logger(), std::move(next));
 }
 
-void log_error(std::string_view message) {
+const context_var<std::string> request_id;
+
+namespace {
+
+/// `message`, with the request it was logged for at the end.
+std::string with_request_id(std::string_view message) {
+    std::string line(message);
+    if (const std::string* id = request_id.get()) line.append(" [request_id=").append(*id).append("]");
+    return line;
+}
+
+}  // namespace
+
+void log_error(std::string_view original) {
+    const std::string message = with_request_id(original);
     error_logger current;
     {
         std::lock_guard lock(logger_mutex);

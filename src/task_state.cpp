@@ -13,7 +13,7 @@ bool is_cancellation(const std::exception_ptr& e) noexcept { return holds<cancel
 
 task_state::task_state(event_loop& loop, std::coroutine_handle<> root, promise_base& promise,
                        std::string name) noexcept
-    : loop_(&loop), root_(root), promise_(&promise), resume_point_(root) {
+    : loop_(&loop), root_(root), promise_(&promise), resume_point_(root), context_(current_context()) {
     root_scope_.enter(*this);
     promise.owner = this;
     if (!name.empty()) ensure_extras().name = std::move(name);

@@ -7,6 +7,7 @@ namespace corio::detail {
 void thread_job_base::start(event_loop& loop, thread_job_waiter& w) {
     loop_ = &loop;
     handle_ = loop.handle();
+    context_ = current_context();  // the call sees the awaiting task's context_vars
     thread_pool::shared().submit(shared_from_this());  // may throw: nothing registered yet
     loop.begin_external_work();
     waiter_ = &w;
@@ -28,11 +29,13 @@ bool thread_job_base::skip_if_pending() noexcept {
 void thread_job_base::run() noexcept {
     int expected = pending;
     if (!status_.compare_exchange_strong(expected, running, std::memory_order_acq_rel)) return;
+    context_ref outside = std::exchange(context_outside_tasks, std::move(context_));
     try {
         invoke();
     } catch (...) {
         error_ = std::current_exception();
     }
+    context_outside_tasks = std::move(outside);
     // Refused once the loop has ended: then the lambda (and maybe this job) dies right here.
     handle_.post([self = shared_from_this()] { self->finish(); });
 }

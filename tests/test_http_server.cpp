@@ -10,6 +10,7 @@
 
 #include "demo_service.hpp"
 #include "raw_exchange.hpp"
+#include "serve_app.hpp"
 
 #include <array>
 #include <cstdio>
@@ -31,37 +32,15 @@ using corio::http::response;
 using corio::http::server;
 using corio::net::tcp_stream;
 
+using corio_test_support::base_url;
+using corio_test_support::output_of;
+using corio_test_support::with_app;
+
 namespace {
-
-std::string base_url(const server& app) { return "http://" + app.local_endpoint()->to_string(); }
-
-/// Serves `app` on 127.0.0.1 while `body(app)` runs, then stops it gracefully.
-template <class Body>
-void with_app(server& app, Body body) {
-    corio::run(corio::invoke(
-        [&app](Body body) -> corio::task<> {
-            co_await app.start(corio::net::endpoint::parse("127.0.0.1", 0));
-            co_await body(app);
-            app.stop(1s);
-            co_await app.wait_closed();
-        },
-        std::move(body)));
-}
 
 /// Sends raw bytes to `app` and reads until it closes (see raw_exchange.hpp).
 corio::task<std::string> raw_exchange(const server& app, std::string bytes, std::chrono::milliseconds limit = 2s) {
     return corio_test_support::raw_exchange(*app.local_endpoint(), std::move(bytes), limit);
-}
-
-/// Runs a shell command (blocking: call it through to_thread) and returns its standard output.
-std::string output_of(const std::string& command) {
-    std::string text;
-    if (FILE* p = ::popen(command.c_str(), "r")) {
-        std::array<char, 256> chunk;
-        while (const auto n = std::fread(chunk.data(), 1, chunk.size(), p)) text.append(chunk.data(), n);
-        ::pclose(p);
-    }
-    return text;
 }
 
 /// GET `url`, read its body, return its status.
@@ -139,7 +118,7 @@ TEST(http_server, a_throwing_handler_is_a_500_with_a_logged_request_id) {
         const auto id = std::string(r.headers().get("X-Request-Id").value_or("?"));
         EXPECT_EQ(logged.size(), 1u);
         if (!logged.empty()) {
-            EXPECT_NE(logged[0].find("request " + id), std::string::npos) << logged[0];
+            EXPECT_NE(logged[0].find("[request_id=" + id + "]"), std::string::npos) << logged[0];
             EXPECT_NE(logged[0].find("secret database password"), std::string::npos);
         }
     });
@@ -335,7 +314,7 @@ TEST(http_server, write_timeout_cuts_only_a_response_that_makes_no_progress) {
         EXPECT_LT(co_await corio::to_thread(std::move(stalled)), big_body_size);
     });
     ASSERT_EQ(log.lines.size(), 1u);
-    EXPECT_NE(log.lines[0].find("(GET /big): its response was cut: write to 127.0.0.1:"), std::string::npos) << log.lines[0];
+    EXPECT_NE(log.lines[0].find("http::server: GET /big: its response was cut: write to 127.0.0.1:"), std::string::npos) << log.lines[0];
     EXPECT_NE(log.lines[0].find("made no progress for 500ms"), std::string::npos) << log.lines[0];
 }
 

@@ -7,6 +7,8 @@
 // when given rvalues) into the job when to_thread is called, like std::thread; the job invokes
 // them as rvalues and never refers to the awaiting coroutine's frame. Jobs start in FIFO order.
 //
+// fn sees the awaiting task's context_var bindings (context_var.hpp), as asyncio.to_thread does.
+//
 // Virtual time: while a job is in flight (from submission until its completion reaches the loop)
 // the loop counts it as external work, so virtual time never jumps past it; instead the loop
 // waits in real time (a wait_for(to_thread(...), 10s) does not time out because of a jump).
@@ -90,6 +92,7 @@ private:
     event_loop* loop_ = nullptr;           // set by start(); dereferenced on the loop thread only
     loop_handle handle_;                   // set by start() before submission; used by the worker
     thread_job_waiter* waiter_ = nullptr;  // loop thread only; non-null iff someone still waits
+    context_ref context_;                  // set by start(); moved to the worker's thread while it runs
 };
 
 /// A job's outcome for result type R.

@@ -112,6 +112,12 @@ void basic_parser<Head>::fail(parse_error_code c, std::uint64_t local_offset) co
 }
 
 template <class Head>
+void basic_parser<Head>::limit_body(std::uint64_t max_body_size) {
+    limits_.max_body_size = max_body_size;
+    if (body_total_ > max_body_size || head_.content_length.value_or(0) > max_body_size) fail(code::body_too_large, 0);
+}
+
+template <class Head>
 void basic_parser<Head>::fail_scan(parse_error_code c, std::size_t scan_offset) const {
     fail(c, scan_base_ + scan_offset);
 }

@@ -11,7 +11,9 @@
 #include <stdexcept>
 
 #include "corio/event.hpp"
+#include "corio/context_var.hpp"
 #include "corio/http/errors.hpp"
+#include "corio/http/middleware.hpp"
 #include "corio/log.hpp"
 #include "corio/net/tcp.hpp"
 #include "corio/run_threads.hpp"
@@ -20,6 +22,7 @@
 #include "corio/sleep.hpp"
 #include "corio/spawn.hpp"
 #include "corio/task_set.hpp"
+#include "corio/timeout.hpp"
 #include "corio/version.hpp"
 #include "corio/wait_any.hpp"
 #include "corio/wait_for.hpp"
@@ -145,7 +148,12 @@ public:
     body_budget(std::atomic<std::uint64_t>& used, std::uint64_t limit) noexcept : used_(used), limit_(limit) {}
     body_budget(const body_budget&) = delete;
     ~body_budget() {
-        if (held_ != 0) used_.fetch_sub(held_, std::memory_order_relaxed);
+        if (held_ != 0) release();
+    }
+
+    /// Gives back everything taken.
+    void release() noexcept {
+        used_.fetch_sub(std::exchange(held_, 0), std::memory_order_relaxed);
     }
 
     /// Takes `n` more bytes; false (taking nothing) if that would go over the limit.
@@ -164,6 +172,29 @@ private:
     std::uint64_t held_ = 0;  // bytes this request took
 };
 
+/// The handler_timeout of one request: it runs from the start of the middleware chain, stops
+/// while a body is read whole (body_timeout bounds that), and starts again once it has arrived.
+struct handler_deadline {
+    clock::time_point at;
+    timeout_scope* scope = nullptr;  // the fail_at around the chain; set when it starts
+
+    void pause() { move_to(clock::time_point::max()); }
+    void restart(clock::duration handler_timeout) { move_to(loop_now() + handler_timeout); }
+
+private:
+    void move_to(clock::time_point t) {
+        at = t;
+        scope->reschedule(t);
+    }
+};
+
+/// The client went away while its body was read, before any handler ran: carries the
+/// connection_error through the middleware (not a std::exception, so none takes it for a
+/// handler's failure) to end the connection quietly.
+struct client_left {
+    std::exception_ptr cause;
+};
+
 response refusal(int status) { return response::text(std::string(reason_phrase(status)) + "\n", status); }
 
 /// True if the handler asked to close the connection after its response.
@@ -179,7 +210,10 @@ bool asks_to_close(const response& resp) noexcept {
 class server::runtime {
 public:
     runtime(server& owner, net::tcp_listener listener)
-        : owner_(owner), listener_(std::move(listener)), slots_(owner.options_.max_connections) {}
+        : owner_(owner), listener_(std::move(listener)), slots_(owner.options_.max_connections) {
+        if (owner.options_.access_log) chain_.push_back(access_log());
+        chain_.insert(chain_.end(), owner.middleware_.begin(), owner.middleware_.end());
+    }
 
     task<> run();
     /// On this runtime's loop: begin the graceful shutdown.
@@ -204,19 +238,26 @@ private:
     task<bool> drain(request_reader& reader);
     static void take_head(request& req, const request_head& head);
     task<response> dispatch(request& req, net::tcp_stream& stream, request_reader& reader, body_budget& budget);
-    task<response> call_handler(const route_entry& route, request& req, net::tcp_stream& stream);
+    /// The middleware chain's end: routes the request, reads its body, runs the route's handler
+    /// inside its group's middleware.
+    task<response> route_request(request& req, request_reader& reader, body_budget& budget, handler_deadline& deadline);
+    task<response> call_chain(request& req, const handler& router, net::tcp_stream& stream);
+    static void assign_request_id(request& req, std::uint64_t number, bool accept_theirs);
+    static void report_sent(const request& req, const response_sent& sent);
     /// `resp` if it can go on the wire, else (logged) a 500.
     /// Replaces `resp` with a (logged) 500 if it cannot go on the wire as it is.
     static void check_response(const request& req, response& resp);
     /// False if the response failed half-way (the connection was reset).
-    task<bool> write_response(net::tcp_stream& stream, const request& req, response& resp, bool closing);
+    /// Counts the body bytes it writes in `sent`.
+    task<bool> write_response(net::tcp_stream& stream, const request& req, response& resp, bool closing,
+                              response_sent& sent);
     task<bool> write_stream(net::tcp_stream& stream, const request& req, async_generator<std::string>& pieces,
-                            bool chunked);
+                            bool chunked, response_sent& sent);
     std::string head_of(const request& req, const response& resp, bool closing, bool close_delimited);
     const std::string& date_header();
-    void log_access(const request& req, const response& resp, clock::time_point started) const;
 
     server& owner_;
+    std::vector<middleware> chain_;  // around every request: access_log() if asked, then the server's
     net::tcp_listener listener_;
     semaphore slots_;  // one unit per open connection: max_connections
     event stop_;
@@ -287,8 +328,10 @@ task<> server::runtime::accept_loop() {
 /// request_rejected (408, or the parser's status for bad syntax and limits).
 class server::runtime::request_reader {
 public:
-    request_reader(net::tcp_stream& stream, detail::read_buffer& buffer, const server_options& options)
-        : stream_(stream), buffer_(buffer), options_(options), parser_(options.limits) {}
+    /// `largest_body`: the largest body limit of any route (the route's own is set by limit_body).
+    request_reader(net::tcp_stream& stream, detail::read_buffer& buffer, const server_options& options,
+                   std::uint64_t largest_body)
+        : stream_(stream), buffer_(buffer), options_(options), parser_(with_body_limit(options.limits, largest_body)) {}
 
     /// Reads up to the end of a head and copies it into `req`. False if the connection ended
     /// (or stayed idle too long) before a request began. `idle` turns false at the first byte
@@ -332,6 +375,15 @@ public:
         co_return std::nullopt;
     }
 
+    /// The body limit of the route the request is for; request_rejected{413} if it says it is larger.
+    void limit_body(std::uint64_t max_body_size) {
+        try {
+            parser_.limit_body(max_body_size);
+        } catch (const parse_error& e) {
+            throw request_rejected{status_for(e.code())};
+        }
+    }
+
     bool complete() const noexcept { return complete_; }
     /// The request announced a body (Content-Length above 0, or chunked).
     bool has_body() const noexcept {
@@ -349,6 +401,11 @@ public:
     std::optional<std::uint64_t> content_length() const noexcept { return parser_.head().content_length; }
 
 private:
+    static parse_limits with_body_limit(parse_limits limits, std::uint64_t max_body_size) noexcept {
+        limits.max_body_size = max_body_size;
+        return limits;
+    }
+
     parse_result parse() {
         try {
             return parser_.parse(buffer_.unread());
@@ -434,7 +491,7 @@ task<> server::runtime::handle_requests(net::tcp_stream& stream, control_list::i
     detail::read_buffer buffer(4096);  // grows for large heads; small for 10k idle connections
     for (bool first = true; !stopping_; first = false) {
         control->idle = true;
-        request_reader reader(stream, buffer, o);
+        request_reader reader(stream, buffer, o, owner_.largest_body_limit_);
         request req;
         req.peer_ = stream.peer();
         req.peer_gone_ = [&stream] { return stream.peer_closed(); };
@@ -447,22 +504,42 @@ task<> server::runtime::handle_requests(net::tcp_stream& stream, control_list::i
         control->idle = false;
         if (refused != 0) {
             response answer = refusal(refused);
-            co_await write_response(stream, req, answer, true);
+            response_sent unused;
+            co_await write_response(stream, req, answer, true, unused);
             co_await linger(stream);
             co_return;
         }
         reader.finish_if_bodiless();
-        req.id_ = owner_.next_request_id_.fetch_add(1, std::memory_order_relaxed);
-        const auto started_at = o.access_log ? clock::now() : clock::time_point{};
+        assign_request_id(req, owner_.next_request_id_.fetch_add(1, std::memory_order_relaxed), o.accept_request_id);
+        const auto bound = corio::request_id.set(req.request_id_);  // for log lines and tasks started from here
+        const auto started_at = clock::now();
         body_budget budget(owner_.buffered_bytes_, o.max_buffered_bytes);
         response resp = co_await dispatch(req, stream, reader, budget);
         check_response(req, resp);
         bool closing = !reader.keep_alive() || stopping_ || asks_to_close(resp);
         if (!closing && !reader.complete()) closing = !co_await drain(reader);  // a body the handler left
-        const bool sent = co_await write_response(stream, req, resp, closing);
+        response_sent sent{.status = resp.status_};
+        try {
+            sent.complete = co_await write_response(stream, req, resp, closing, sent);
+        } catch (const error&) {  // the peer went away, or the write made no progress
+            sent.duration = clock::now() - started_at;
+            report_sent(req, sent);
+            throw;
+        }
+        sent.duration = clock::now() - started_at;
         owner_.served_.fetch_add(1, std::memory_order_relaxed);
-        if (o.access_log) log_access(req, resp, started_at);
-        if (closing || !sent) co_return;
+        report_sent(req, sent);
+        if (!sent.complete) co_return;
+        if (closing) {
+            // A body left unread (refused): let the client finish sending it and read the answer,
+            // holding none of the memory budget meanwhile.
+            if (!reader.complete()) {
+                std::string().swap(req.body_);
+                budget.release();
+                co_await linger(stream);
+            }
+            co_return;
+        }
         // Pipelined requests are already here: let other connections have a turn before the
         // next one, or a client sending thousands at once would hold the loop (and everyone's
         // latency) until its socket blocks.
@@ -490,9 +567,10 @@ task<> until_peer_closes(const net::tcp_stream& stream) {
 
 }  // namespace
 
-task<response> server::runtime::call_handler(const route_entry& route, request& req, net::tcp_stream& stream) {
-    if (!owner_.options_.cancel_on_disconnect) co_return co_await route.h(req);
-    auto first = co_await wait_any(route.h(req), until_peer_closes(stream));
+task<response> server::runtime::call_chain(request& req, const handler& router, net::tcp_stream& stream) {
+    const next_handler chain(chain_, router);
+    if (!owner_.options_.cancel_on_disconnect) co_return co_await chain(req);
+    auto first = co_await wait_any(chain(req), until_peer_closes(stream));
     if (first.index() == 0) co_return std::move(std::get<0>(first));
     co_return response::text("Client Closed Request\n", 499);  // nobody reads it: the peer is gone
 }
@@ -519,6 +597,36 @@ task<bool> read_whole_body(Reader& reader, std::string& body, body_budget& budge
 
 task<response> server::runtime::dispatch(request& req, net::tcp_stream& stream, request_reader& reader,
                                          body_budget& budget) {
+    handler_deadline deadline{.at = loop_now() + owner_.options_.handler_timeout};
+    const handler router = [this, &reader, &budget, &deadline](request& r) {
+        return route_request(r, reader, budget, deadline);
+    };
+    const auto chain_in_time = [&](timeout_scope& scope) -> task<response> {
+        deadline.scope = &scope;
+        co_return co_await call_chain(req, router, stream);
+    };
+    std::exception_ptr failure;
+    try {
+        co_return co_await fail_at(deadline.at, chain_in_time);
+    } catch (const client_left& left) {
+        std::rethrow_exception(left.cause);  // ends the connection (serve_connection)
+    } catch (const json_error&) {
+        co_return response::text("Bad Request: the body is not valid JSON\n", 400);
+    } catch (const request_rejected& r) {  // while the handler streamed the body
+        co_return refusal(r.status);
+    } catch (const timeout_error&) {
+        if (loop_now() >= deadline.at) co_return response::text("Service Unavailable: the handler took too long\n", 503);
+        failure = std::current_exception();
+    } catch (const std::exception&) {
+        failure = std::current_exception();
+    }
+    log_error("http::server: " + req.method_ + " " + req.target_ + " failed: " + describe(failure));
+    co_return response::text("Internal Server Error\n", 500);
+}
+
+task<response> server::runtime::route_request(request& req, request_reader& reader, body_budget& budget,
+                                              handler_deadline& deadline) {
+    const std::uint64_t server_limit = owner_.options_.limits.max_body_size;
     if (req.path_ == "*") {  // OPTIONS *: what the server as a whole answers
         response answer(200);
         answer.headers().add("Allow", owner_.all_methods());
@@ -527,20 +635,34 @@ task<response> server::runtime::dispatch(request& req, net::tcp_stream& stream, 
     std::string allowed;
     const bool head = req.method_ == "HEAD";
     const route_entry* route = owner_.match(head ? "GET" : req.method_, req.segments_, req.params_, allowed);
+    int refused = 0;
+    try {
+        reader.limit_body(route != nullptr ? route->options.max_body_size.value_or(server_limit) : server_limit);
+    } catch (const request_rejected& r) {
+        refused = r.status;
+    }
+    if (refused != 0) {
+        response answer = refusal(refused);
+        answer.headers().add("Connection", "close");  // the body is left unread
+        co_return answer;
+    }
     if (route == nullptr) {
         if (allowed.empty()) co_return response::text("Not Found\n", 404);
         response answer = refusal(405);
         answer.headers().add("Allow", allowed);
         co_return answer;
     }
-    int refused = 0;
+    const bool read_whole = reader.has_body() && !route->options.stream_body;
+    if (read_whole) deadline.pause();
     try {
-        if (route->stream_body)
+        if (route->options.stream_body)
             req.body_source_ = [&reader] { return reader.next_piece(); };
-        else if (reader.has_body() && !co_await read_whole_body(reader, req.body_, budget))
+        else if (read_whole && !co_await read_whole_body(reader, req.body_, budget))
             refused = 503;
     } catch (const request_rejected& r) {
         refused = r.status;
+    } catch (const connection_error&) {  // the client left mid-body: nothing to answer, nothing to log
+        throw client_left{std::current_exception()};
     }
     if (refused == 503) {  // over max_buffered_bytes: the client may come back in a moment
         response answer = refusal(503);
@@ -549,30 +671,35 @@ task<response> server::runtime::dispatch(request& req, net::tcp_stream& stream, 
         co_return answer;
     }
     if (refused != 0) co_return refusal(refused);
-    const auto deadline = loop_now() + owner_.options_.handler_timeout;
-    std::exception_ptr failure;
-    try {
-        co_return co_await wait_until(call_handler(*route, req, stream), deadline);
-    } catch (const json_error&) {
-        co_return response::text("Bad Request: the body is not valid JSON\n", 400);
-    } catch (const request_rejected& r) {  // while the handler streamed the body
-        co_return refusal(r.status);
-    } catch (const timeout_error&) {
-        if (loop_now() >= deadline) co_return response::text("Service Unavailable: the handler took too long\n", 503);
-        failure = std::current_exception();
-    } catch (const std::exception&) {
-        failure = std::current_exception();
+    if (read_whole) deadline.restart(owner_.options_.handler_timeout);
+    static const std::vector<middleware> no_middleware;
+    co_return co_await next_handler(route->chain ? *route->chain : no_middleware, route->h)(req);
+}
+
+void server::runtime::assign_request_id(request& req, std::uint64_t number, bool accept_theirs) {
+    req.id_ = number;
+    if (accept_theirs)
+        if (const auto theirs = req.headers_.get("X-Request-Id"); theirs && detail::is_valid_request_id(*theirs)) {
+            req.request_id_ = std::string(*theirs);
+            return;
+        }
+    req.request_id_ = std::to_string(number);
+}
+
+void server::runtime::report_sent(const request& req, const response_sent& sent) {
+    for (const auto& fn : req.after_response_) {
+        try {
+            fn(req, sent);
+        } catch (const std::exception& e) {
+            log_error("http::server: " + req.method_ + " " + req.target_ + ": an after_response callback failed: " + e.what());
+        }
     }
-    log_error("http::server: request " + std::to_string(req.id_) + " (" + req.method_ + " " + req.target_ +
-              ") failed: " + describe(failure));
-    co_return response::text("Internal Server Error\n", 500);
 }
 
 void server::runtime::check_response(const request& req, response& resp) {
     const std::string problem = detail::response_problem(resp.status_, resp.headers_);
     if (problem.empty()) return;
-    log_error("http::server: request " + std::to_string(req.id_) + " (" + req.method_ + " " + req.target_ +
-              "): the handler's response was not sent: " + problem + "; answered 500 instead");
+    log_error("http::server: " + req.method_ + " " + req.target_ + ": the handler's response was not sent: " + problem + "; answered 500 instead");
     resp = response::text("Internal Server Error\n", 500);
 }
 
@@ -594,16 +721,17 @@ std::string server::runtime::head_of(const request& req, const response& resp, b
     head.reserve(256);
     head.append("HTTP/1.1 ").append(std::to_string(resp.status_)).append(" ").append(reason_phrase(resp.status_));
     head.append("\r\n");
-    bool has_server = false, has_date = false;  // the handler's own replace the server's
+    bool has_server = false, has_date = false, has_id = false;  // the handler's own replace the server's
     for (const auto& [name, value] : resp.headers_) {
         if (name.size() == 10 && iequals(name, "Connection")) continue;  // the server's say
         has_server = has_server || (name.size() == 6 && iequals(name, "Server"));
         has_date = has_date || (name.size() == 4 && iequals(name, "Date"));
+        has_id = has_id || (name.size() == 12 && iequals(name, "X-Request-Id"));
         head.append(name).append(": ").append(value).append("\r\n");
     }
     if (!has_server) head.append("Server: corio/" CORIO_VERSION_STRING "\r\n");
     if (!has_date) head.append(date_header());
-    if (req.id_ != 0) head.append("X-Request-Id: ").append(std::to_string(req.id_)).append("\r\n");
+    if (!req.request_id_.empty() && !has_id) head.append("X-Request-Id: ").append(req.request_id_).append("\r\n");
     if (close_delimited)
         ;  // the body ends when the connection does
     else if (resp.stream_)
@@ -618,7 +746,8 @@ std::string server::runtime::head_of(const request& req, const response& resp, b
     return head;
 }
 
-task<bool> server::runtime::write_response(net::tcp_stream& stream, const request& req, response& resp, bool closing) {
+task<bool> server::runtime::write_response(net::tcp_stream& stream, const request& req, response& resp, bool closing,
+                                           response_sent& sent) {
     const bool send_body = req.method_ != "HEAD" && !has_no_body(resp.status_);
     const bool close_delimited = resp.stream_ && req.version_minor_ == 0;  // no chunked in HTTP/1.0
     closing = closing || close_delimited;
@@ -627,13 +756,13 @@ task<bool> server::runtime::write_response(net::tcp_stream& stream, const reques
         if (!resp.stream_) {
             const std::string_view pieces[] = {head, send_body ? std::string_view(resp.body_) : std::string_view()};
             co_await stream.write_all(std::span<const std::string_view>(pieces));  // one writev, no copy
+            sent.body_bytes = pieces[1].size();
         } else {
             co_await stream.write_all(head);
-            if (send_body && !co_await write_stream(stream, req, *resp.stream_, !close_delimited)) co_return false;
+            if (send_body && !co_await write_stream(stream, req, *resp.stream_, !close_delimited, sent)) co_return false;
         }
     } catch (const timeout_error& e) {
-        log_error("http::server: request " + std::to_string(req.id_) + " (" + req.method_ + " " + req.target_ +
-                  "): its response was cut: " + e.what());
+        log_error("http::server: " + req.method_ + " " + req.target_ + ": its response was cut: " + e.what());
         throw;
     }
     if (closing) stream.shutdown_write();  // FIN after the response; the socket closes when the task ends
@@ -641,19 +770,21 @@ task<bool> server::runtime::write_response(net::tcp_stream& stream, const reques
 }
 
 task<bool> server::runtime::write_stream(net::tcp_stream& stream, const request& req,
-                                         async_generator<std::string>& pieces, bool chunked) {
+                                         async_generator<std::string>& pieces, bool chunked, response_sent& sent) {
     std::exception_ptr failure;
     try {
         while (auto piece = co_await pieces.next()) {
             if (piece->empty()) continue;
             if (!chunked) {
                 co_await stream.write_all(*piece);
+                sent.body_bytes += piece->size();
                 continue;
             }
             char size[32];
             const int n = std::snprintf(size, sizeof size, "%zx\r\n", piece->size());
             const std::string_view framed[] = {std::string_view(size, static_cast<std::size_t>(n)), *piece, "\r\n"};
             co_await stream.write_all(std::span<const std::string_view>(framed));
+            sent.body_bytes += piece->size();
         }
         if (chunked) co_await stream.write_all("0\r\n\r\n");
         co_return true;
@@ -666,22 +797,15 @@ task<bool> server::runtime::write_stream(net::tcp_stream& stream, const request&
     }
     // The body failed half-way: reset the connection so the client cannot take what it got
     // for the whole body.
-    log_error("http::server: request " + std::to_string(req.id_) + " (" + req.method_ + " " + req.target_ +
-              "): its response stream failed: " + describe(failure));
+    log_error("http::server: " + req.method_ + " " + req.target_ + ": its response stream failed: " + describe(failure));
     stream.abort();
     co_return false;
 }
 
-void server::runtime::log_access(const request& req, const response& resp, clock::time_point started) const {
-    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - started).count();
-    std::fprintf(stderr, "%s %s %s %d %zu %lldus id=%llu\n", req.peer_.to_string().c_str(), req.method_.c_str(),
-                 req.target_.c_str(), resp.status_, resp.body_.size(), static_cast<long long>(micros),
-                 static_cast<unsigned long long>(req.id_));
-}
-
 // ---- server ----
 
-server::server(server_options options) : options_(options), registry_(std::make_shared<registry>()) {}
+server::server(server_options options)
+    : options_(options), largest_body_limit_(options.limits.max_body_size), registry_(std::make_shared<registry>()) {}
 
 server::~server() {
     // The background serve() uses this object: destroying it first would be a use-after-free.
@@ -693,11 +817,48 @@ server::~server() {
 }
 
 server& server::route(std::string method, std::string pattern, handler h, route_options options) {
+    add_route(std::move(method), std::move(pattern), std::move(h), std::move(options), nullptr);
+    return *this;
+}
+
+void server::add_route(std::string method, std::string pattern, handler h, route_options options,
+                       std::shared_ptr<const std::vector<middleware>> chain) {
     if (pattern.empty() || pattern.front() != '/') throw std::invalid_argument("http::server: a route must start with '/': " + pattern);
     if (!is_token(method)) throw std::invalid_argument("http::server: a method must be a token: " + method);
+    if (!h) throw std::invalid_argument("http::server: the handler of " + method + " " + pattern + " is empty");
     std::vector<std::string> segments;
     for (const std::string_view segment : detail::split_segments(pattern)) segments.emplace_back(segment);
-    routes_.push_back({std::move(method), std::move(segments), std::move(h), options.stream_body});
+    largest_body_limit_ = std::max(largest_body_limit_, options.max_body_size.value_or(0));
+    routes_.push_back({std::move(method), std::move(segments), std::move(h), std::move(options), std::move(chain)});
+}
+
+server& server::use(middleware mw) {
+    if (!mw) throw std::invalid_argument("http::server: use() was given an empty middleware");
+    middleware_.push_back(std::move(mw));
+    return *this;
+}
+
+route_group server::group(std::string prefix) { return route_group(*this, std::move(prefix)); }
+
+// ---- route_group ----
+
+route_group::route_group(server& owner, std::string prefix)
+    : owner_(&owner), prefix_(std::move(prefix)), chain_(std::make_shared<std::vector<middleware>>()) {
+    if (prefix_.empty() || prefix_.front() != '/') throw std::invalid_argument("http::server: a group prefix must start with '/': " + prefix_);
+    while (prefix_.size() > 1 && prefix_.back() == '/') prefix_.pop_back();
+    if (prefix_ == "/") prefix_.clear();
+}
+
+route_group& route_group::use(middleware mw) {
+    if (!mw) throw std::invalid_argument("http::server: use() was given an empty middleware");
+    chain_->push_back(std::move(mw));
+    return *this;
+}
+
+route_group& route_group::route(std::string method, std::string pattern, handler h, route_options options) {
+    if (pattern.empty() || pattern.front() != '/') throw std::invalid_argument("http::server: a route must start with '/': " + pattern);
+    owner_->add_route(std::move(method), prefix_ + (pattern == "/" && !prefix_.empty() ? "" : pattern), std::move(h),
+                      std::move(options), chain_);
     return *this;
 }
 

@@ -151,6 +151,14 @@ bool is_valid_host(std::string_view value) noexcept {
     return !host.empty() && is_reg_name(host) && is_port(port);
 }
 
+bool is_valid_request_id(std::string_view value) noexcept {
+    const auto allowed = [](char c) {
+        const char lower = static_cast<char>(c | 0x20);
+        return (c >= '0' && c <= '9') || (lower >= 'a' && lower <= 'z') || std::string_view("-_.:+/=").find(c) != std::string_view::npos;
+    };
+    return !value.empty() && value.size() <= 128 && std::all_of(value.begin(), value.end(), allowed);
+}
+
 std::string response_problem(int status, const headers& fields) {
     if (status < 200 || status > 999) return "its status " + std::to_string(status) + " is not in 200-999";
     for (const auto& [name, value] : fields) {

@@ -55,6 +55,10 @@ std::vector<std::string_view> split_segments(std::string_view path);
 /// True if `value` is a valid Host field value: empty, or uri-host [":" port].
 bool is_valid_host(std::string_view value) noexcept;
 
+/// True if a client's X-Request-Id may be taken as the request's id: 1-128 characters, each a
+/// letter, digit or one of "-_.:+/=" (nothing a log line or a header could be confused by).
+bool is_valid_request_id(std::string_view value) noexcept;
+
 /// What makes a handler's response unfit for the wire ("its header 'X-A' has a CR, LF or
 /// another control character in its value"), or "" if nothing does.
 std::string response_problem(int status, const headers& fields);

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "corio/clock.hpp"
+#include "corio/detail/context.hpp"
 #include "corio/detail/debug_hooks.hpp"
 #include "corio/detail/frame_allocator.hpp"
 #include "corio/detail/intrusive_list.hpp"
@@ -210,6 +211,8 @@ public:
     /// Its debug record (debug loops only), else null.
     task_debug* debug_info() const noexcept { return extras_ ? extras_->debug.get() : nullptr; }
     task_debug& ensure_debug_info();
+    /// Its context_var bindings (inherited from the task that spawned it).
+    context_ref& context() noexcept { return context_; }
 
     // ---- completion ----
     void add_waiter(join_waiter& w) noexcept { waiters_.push_back(w); }
@@ -244,6 +247,7 @@ private:
     cancel_scope* scope_ = nullptr;         // innermost entered scope (root_scope_ once built)
     intrusive_list<join_waiter> waiters_;   // tasks awaiting this one; woken on completion
     completion_observer* observer_ = nullptr;  // told first when the task completes
+    context_ref context_;                   // context_var bindings: the spawner's at spawn, then its own
     /// Rarely used parts, allocated on first use: most tasks have no name and no callbacks.
     struct extras : pooled {
         std::string name;
@@ -286,5 +290,13 @@ inline void cancel_scope::exit() noexcept {
 
 /// The task the calling code runs in (null outside any task). Set by the loop around each step.
 inline thread_local task_state* current_task = nullptr;
+
+/// context_var bindings made outside any task on this thread (and, during a to_thread job, the
+/// awaiting task's).
+inline thread_local context_ref context_outside_tasks;
+
+inline context_ref& current_context() noexcept {
+    return current_task != nullptr ? current_task->context() : context_outside_tasks;
+}
 
 }  // namespace corio::detail

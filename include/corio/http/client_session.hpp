@@ -92,6 +92,9 @@ struct session_options {
     std::string ca_file{};          ///< PEM CA bundle to trust instead of the system store
     std::string user_agent = "corio/" CORIO_VERSION_STRING;
     parse_limits limits{};          ///< response limits; limits.max_body_size bounds bodies
+    /// Send the request id the calling task works for (corio::request_id, bound by http::server
+    /// around its handlers) as X-Request-Id, unless the request sets that header itself.
+    bool send_request_id = false;
 };
 
 /// A request's own settings, set with chainable setters; anything unset falls back to the

@@ -187,6 +187,10 @@ public:
         no_body_ = true;
     }
 
+    /// Sets the body limit of the message being parsed, after its head (a server route's own
+    /// limit); throws parse_error(body_too_large) if the body is already known to exceed it.
+    void limit_body(std::uint64_t max_body_size);
+
     const Head& head() const noexcept { return head_; }
     const std::vector<header_field>& trailers() const noexcept { return trailers_; }
 

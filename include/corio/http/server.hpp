@@ -15,8 +15,8 @@
 // Protection (server_options): the whole request head must arrive within header_timeout
 // (slowloris; on a new connection the clock starts at the accept, so a silent connection cannot
 // hold a slot for longer), the body within body_timeout; an idle keep-alive connection is closed
-// after idle_timeout; a handler running longer than handler_timeout is cancelled and answered
-// 503; a response that makes no write progress for write_timeout is cut (and logged).
+// after idle_timeout; a handler (with its middleware) running longer than handler_timeout is
+// cancelled and answered 503; a response that makes no write progress for write_timeout is cut (and logged).
 // Oversized heads and bodies are answered 431/414/413, malformed requests 400 (see
 // parser.hpp and the target/Host rules below), an unsupported Transfer-Encoding 501, a major
 // version other than 1 505; the connection is then closed. Bodies read whole before the handler
@@ -58,6 +58,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -77,6 +78,14 @@
 #include "corio/task.hpp"
 
 namespace corio::http {
+
+/// What went on the wire for a request (request::after_response).
+struct response_sent {
+    int status = 0;
+    std::uint64_t body_bytes = 0;        ///< body bytes written (a HEAD response's are 0)
+    std::chrono::nanoseconds duration{};  ///< from the end of the request's head to the last byte
+    bool complete = false;               ///< false if the connection failed before the end
+};
 
 /// A request as a handler sees it: the head, the body, path parameters. The body is read whole
 /// before the handler runs (within limits.max_body_size), unless the route was added with
@@ -101,8 +110,17 @@ public:
     /// A `{name}` segment of the route; "" if the route has none of that name.
     std::string_view param(std::string_view name) const noexcept;
     const net::endpoint& peer() const noexcept { return peer_; }
-    /// Unique per server process, also sent back as X-Request-Id.
+    /// Numbered per server process (from 1).
     std::uint64_t id() const noexcept { return id_; }
+    /// The id that log lines and the X-Request-Id response header carry, bound as
+    /// corio::request_id while the request is handled: id() as text, or the client's own
+    /// X-Request-Id with server_options::accept_request_id.
+    const std::string& request_id() const noexcept { return request_id_; }
+    /// Runs `fn` once the response has been written (or failed half-way), with what was sent:
+    /// an access log, a metric. Called in the order added; an exception it throws is logged.
+    void after_response(std::function<void(const request&, const response_sent&)> fn) {
+        after_response_.push_back(std::move(fn));
+    }
     /// True once the client has closed its side of the connection.
     bool peer_disconnected() const noexcept;
 
@@ -119,6 +137,8 @@ private:
     std::vector<std::pair<std::string, std::string>> params_;
     net::endpoint peer_;
     std::uint64_t id_ = 0;
+    std::string request_id_;
+    std::vector<std::function<void(const request&, const response_sent&)>> after_response_;
     std::function<bool()> peer_gone_;  // asks the connection
     std::function<task<std::optional<std::string_view>>()> body_source_;  // streaming routes only
 };
@@ -143,6 +163,11 @@ public:
     http::headers& headers() noexcept { return headers_; }
     const http::headers& headers() const noexcept { return headers_; }
     const std::string& body() const noexcept { return body_; }
+    /// Replaces the body (middleware rewriting a response); a streamed response stays streamed.
+    response& set_body(std::string body) noexcept {
+        body_ = std::move(body);
+        return *this;
+    }
     bool streaming() const noexcept { return stream_.has_value(); }
 
 private:
@@ -155,11 +180,80 @@ private:
 
 using handler = std::function<task<response>(request&)>;
 
+class next_handler;
+/// Code around handlers (aiohttp's middleware, axum's from_fn): it may look at or change the
+/// request, answer it itself, or `co_await next(req)` and look at or change the response.
+///   app.use([](http::request& req, http::next_handler next) -> corio::task<http::response> {
+///       http::response r = co_await next(req);
+///       r.headers().set("X-Served-By", "corio");
+///       co_return r;
+///   });
+/// An exception thrown by a handler passes through the middleware around it (which may catch
+/// it) before the server answers it (500, or 400 for a body that is not JSON).
+using middleware = std::function<task<response>(request&, next_handler)>;
+
+/// What comes after a middleware: the next middleware, and in the end the route's handler.
+/// It may be called more than once (a retry) or not at all, while the middleware runs (not
+/// from a task that outlives it: it refers to the request's place in the server).
+class next_handler {
+public:
+    task<response> operator()(request& req) const {
+        if (rest_.empty()) return (*last_)(req);
+        return rest_.front()(req, next_handler(rest_.subspan(1), *last_));
+    }
+
+private:
+    friend class server;
+    next_handler(std::span<const middleware> rest, const handler& last) noexcept : rest_(rest), last_(&last) {}
+    std::span<const middleware> rest_;  // the middleware still to run, outermost first (the server's)
+    const handler* last_;               // then this one (lives while the request is handled)
+};
+
 /// The standard reason phrase of `status` ("Not Found"), or "Status" for codes it does not know.
 std::string_view reason_phrase(int status) noexcept;
 
 struct route_options {
     bool stream_body = false;  ///< the handler reads the body itself, with request::body_stream()
+    /// This route's body limit instead of server_options::limits.max_body_size (413 beyond it).
+    std::optional<std::uint64_t> max_body_size{};
+};
+
+/// Route registration shared by http::server and http::route_group: get(), post(), ...
+template <class Routes>
+class route_methods {
+public:
+    Routes& get(std::string pattern, handler h, route_options o = {}) { return add("GET", pattern, h, o); }
+    Routes& post(std::string pattern, handler h, route_options o = {}) { return add("POST", pattern, h, o); }
+    Routes& put(std::string pattern, handler h, route_options o = {}) { return add("PUT", pattern, h, o); }
+    Routes& patch(std::string pattern, handler h, route_options o = {}) { return add("PATCH", pattern, h, o); }
+    Routes& delete_(std::string pattern, handler h, route_options o = {}) { return add("DELETE", pattern, h, o); }
+
+private:
+    Routes& add(const char* method, std::string& pattern, handler& h, route_options& o) {
+        return static_cast<Routes&>(*this).route(method, std::move(pattern), std::move(h), std::move(o));
+    }
+};
+
+class server;
+
+/// Routes under one path prefix sharing middleware that runs after the server's (aiohttp's
+/// sub-application, axum's nested Router with route_layer):
+///   auto admin = app.group("/admin");
+///   admin.use(require_token);
+///   admin.get("/stats", stats);  // GET /admin/stats, through the server's middleware, then require_token
+/// Middleware added to a group applies to its routes added before and after. A group is a
+/// handle: copies add to the same group. It must not outlive its server.
+class route_group : public route_methods<route_group> {
+public:
+    route_group& use(middleware mw);
+    route_group& route(std::string method, std::string pattern, handler h, route_options options = {});
+
+private:
+    friend class server;
+    route_group(server& owner, std::string prefix);
+    server* owner_;
+    std::string prefix_;                              // "/admin": no trailing '/'
+    std::shared_ptr<std::vector<middleware>> chain_;  // shared with the routes added through it
 };
 
 /// Limits and timeouts; every one is finite by default.
@@ -167,7 +261,8 @@ struct server_options {
     std::chrono::nanoseconds header_timeout = std::chrono::seconds(10);   ///< whole head of a request (from the accept on a new connection)
     std::chrono::nanoseconds body_timeout = std::chrono::seconds(30);     ///< whole body of a request
     std::chrono::nanoseconds idle_timeout = std::chrono::seconds(60);     ///< keep-alive wait for the next request
-    std::chrono::nanoseconds handler_timeout = std::chrono::seconds(30);  ///< then 503
+    /// Middleware and handler together (not counting a body read whole: body_timeout), then 503.
+    std::chrono::nanoseconds handler_timeout = std::chrono::seconds(30);
     std::chrono::nanoseconds write_timeout = std::chrono::seconds(30);    ///< no write progress for this long: the response is cut
     std::chrono::nanoseconds shutdown_grace = std::chrono::seconds(10);   ///< stop() default
     std::size_t max_connections = 10'000;
@@ -176,10 +271,13 @@ struct server_options {
     std::uint64_t max_buffered_bytes = 256ull << 20;
     parse_limits limits{};   ///< head sizes (431/414), max_body_size (413)
     bool cancel_on_disconnect = false;
-    bool access_log = false;  ///< one line per request to stderr
+    bool access_log = false;  ///< http::access_log() to stderr, outermost (http/middleware.hpp)
+    /// Take a request's id from its X-Request-Id when it sends a valid one (1-128 letters, digits
+    /// or "-_.:+/=") instead of numbering it: behind a proxy that assigns ids, logs line up.
+    bool accept_request_id = false;
 };
 
-class server {
+class server : public route_methods<server> {
 public:
     explicit server(server_options options = {});
     server(const server&) = delete;
@@ -189,11 +287,12 @@ public:
     /// Adds a route; `pattern` is a path whose segments may be `{name}`. Later routes never
     /// shadow earlier ones: the first match wins.
     server& route(std::string method, std::string pattern, handler h, route_options options = {});
-    server& get(std::string pattern, handler h) { return route("GET", std::move(pattern), std::move(h)); }
-    server& post(std::string pattern, handler h) { return route("POST", std::move(pattern), std::move(h)); }
-    server& put(std::string pattern, handler h) { return route("PUT", std::move(pattern), std::move(h)); }
-    server& patch(std::string pattern, handler h) { return route("PATCH", std::move(pattern), std::move(h)); }
-    server& delete_(std::string pattern, handler h) { return route("DELETE", std::move(pattern), std::move(h)); }
+    /// Adds middleware around every request the server routes (404s and 405s included), after
+    /// the middleware added before it: the first added is the outermost. It runs before the
+    /// route's body is read, so it can refuse a request without reading it.
+    server& use(middleware mw);
+    /// Routes under `prefix` ("/api") with their own middleware, inside the server's.
+    route_group group(std::string prefix);
 
     /// Binds `local` (port 0 picks one) and serves on the current loop until stopped. Once it
     /// listens, local_endpoint() tells where. `reuse_port`: for several loops on one port.
@@ -232,8 +331,12 @@ private:
         std::string method;
         std::vector<std::string> segments;  // literal, or "{name}"
         handler h;
-        bool stream_body;
+        route_options options;
+        std::shared_ptr<const std::vector<middleware>> chain;  // its group's middleware, or null
     };
+    friend class route_group;
+    void add_route(std::string method, std::string pattern, handler h, route_options options,
+                   std::shared_ptr<const std::vector<middleware>> chain);
     class runtime;  // one serve() on one loop
     friend class runtime;
 
@@ -249,6 +352,8 @@ private:
 
     server_options options_;
     std::vector<route_entry> routes_;
+    std::vector<middleware> middleware_;  // around every request, outermost first
+    std::uint64_t largest_body_limit_;    // the parser's limit: routes may raise their own above the server's
     std::atomic<std::uint64_t> served_{0};
     std::atomic<std::size_t> open_{0};
     std::atomic<std::uint64_t> next_request_id_{1};
