@@ -2,6 +2,7 @@
 #include "corio/http/headers.hpp"
 
 #include <algorithm>
+#include <ctime>
 
 namespace corio::http {
 namespace {
@@ -57,6 +58,22 @@ void headers::merge_missing(const headers& defaults) {
         if (std::none_of(fields_.begin(), own, [&](const field& f) { return iequals(f.first, d.first); }))
             fields_.push_back(d);
     }
+}
+
+std::string format_http_date(std::time_t t) {
+    std::tm utc{};
+    ::gmtime_r(&t, &utc);
+    char text[40];
+    const std::size_t n = std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+    return std::string(text, n);
+}
+
+std::optional<std::time_t> parse_http_date(std::string_view text) {
+    std::tm tm{};
+    const std::string copy(text);
+    const char* parsed = ::strptime(copy.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (parsed == nullptr || *parsed != '\0') return std::nullopt;
+    return ::timegm(&tm);
 }
 
 }  // namespace corio::http

@@ -31,13 +31,11 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, st
         return seconds >= 0 ? std::optional(std::chrono::seconds(seconds)) : std::nullopt;
     if (ec == std::errc::result_out_of_range && end == value.data() + value.size() && value.front() != '-')
         return std::chrono::seconds(std::numeric_limits<std::chrono::seconds::rep>::max());
-    std::tm tm{};
-    const std::string text(value);
-    const char* parsed = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (parsed == nullptr || *parsed != '\0') return std::nullopt;
+    const auto date = parse_http_date(value);
+    if (!date) return std::nullopt;
     // In whole seconds (no overflow for any year): a date is a whole second, so rounding the
     // wait up is measuring from the second `now` is in.
-    const long long wait = static_cast<long long>(::timegm(&tm)) -
+    const long long wait = static_cast<long long>(*date) -
                            std::chrono::floor<std::chrono::seconds>(now.time_since_epoch()).count();
     return std::chrono::seconds(std::max(wait, 0LL));
 }

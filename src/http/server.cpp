@@ -28,6 +28,7 @@
 #include "corio/wait_for.hpp"
 #include "read_buffer.hpp"
 #include "server_checks.hpp"
+#include "static_files.hpp"
 
 namespace corio::http {
 namespace {
@@ -49,6 +50,12 @@ int status_for(parse_error_code code) noexcept {
 }
 
 bool has_no_body(int status) noexcept { return status < 200 || status == 204 || status == 304; }
+
+/// Route patterns and prefixes are absolute paths.
+void require_path(const char* what, const std::string& path) {
+    if (path.empty() || path.front() != '/')
+        throw std::invalid_argument(std::string("http::server: ") + what + " must start with '/': " + path);
+}
 
 bool is_param(std::string_view segment) noexcept {
     return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
@@ -707,11 +714,7 @@ const std::string& server::runtime::date_header() {
     const std::time_t now = std::time(nullptr);
     if (now != date_second_) {
         date_second_ = now;
-        std::tm utc{};
-        ::gmtime_r(&now, &utc);
-        char text[64];
-        const std::size_t n = std::strftime(text, sizeof text, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &utc);
-        date_.assign(text, n);
+        date_ = "Date: " + format_http_date(now) + "\r\n";
     }
     return date_;
 }
@@ -736,6 +739,8 @@ std::string server::runtime::head_of(const request& req, const response& resp, b
         ;  // the body ends when the connection does
     else if (resp.stream_)
         head.append("Transfer-Encoding: chunked\r\n");
+    else if (resp.file_)
+        head.append("Content-Length: ").append(std::to_string(resp.file_->length)).append("\r\n");
     else if (!has_no_body(resp.status_))
         head.append("Content-Length: ").append(std::to_string(resp.body_.size())).append("\r\n");
     if (closing)
@@ -753,7 +758,11 @@ task<bool> server::runtime::write_response(net::tcp_stream& stream, const reques
     closing = closing || close_delimited;
     const std::string head = head_of(req, resp, closing, close_delimited);
     try {
-        if (!resp.stream_) {
+        if (resp.file_) {
+            co_await stream.write_all(head);
+            if (send_body) co_await stream.send_file(resp.file_->file->fd(), resp.file_->offset, resp.file_->length);
+            sent.body_bytes = send_body ? resp.file_->length : 0;
+        } else if (!resp.stream_) {
             const std::string_view pieces[] = {head, send_body ? std::string_view(resp.body_) : std::string_view()};
             co_await stream.write_all(std::span<const std::string_view>(pieces));  // one writev, no copy
             sent.body_bytes = pieces[1].size();
@@ -823,7 +832,7 @@ server& server::route(std::string method, std::string pattern, handler h, route_
 
 void server::add_route(std::string method, std::string pattern, handler h, route_options options,
                        std::shared_ptr<const std::vector<middleware>> chain) {
-    if (pattern.empty() || pattern.front() != '/') throw std::invalid_argument("http::server: a route must start with '/': " + pattern);
+    require_path("a route", pattern);
     if (!is_token(method)) throw std::invalid_argument("http::server: a method must be a token: " + method);
     if (!h) throw std::invalid_argument("http::server: the handler of " + method + " " + pattern + " is empty");
     std::vector<std::string> segments;
@@ -840,11 +849,24 @@ server& server::use(middleware mw) {
 
 route_group server::group(std::string prefix) { return route_group(*this, std::move(prefix)); }
 
+server& server::static_files(std::string prefix, std::string directory, static_options options) {
+    require_path("a static_files prefix", prefix);
+    auto files = std::make_shared<const detail::static_directory>(std::move(directory), std::move(options));
+    auto segments = detail::split_segments(prefix);
+    if (segments.back().empty()) segments.pop_back();  // "/assets/" is "/assets", "/" is every path
+    handler serve = [files, prefix_segments = segments.size()](request& req) { return files->serve(req, prefix_segments); };
+    add_route("GET", std::move(prefix), std::move(serve), {}, nullptr);
+    route_entry& r = routes_.back();
+    r.segments.resize(segments.size());
+    r.prefix_only = true;
+    return *this;
+}
+
 // ---- route_group ----
 
 route_group::route_group(server& owner, std::string prefix)
     : owner_(&owner), prefix_(std::move(prefix)), chain_(std::make_shared<std::vector<middleware>>()) {
-    if (prefix_.empty() || prefix_.front() != '/') throw std::invalid_argument("http::server: a group prefix must start with '/': " + prefix_);
+    require_path("a group prefix", prefix_);
     while (prefix_.size() > 1 && prefix_.back() == '/') prefix_.pop_back();
     if (prefix_ == "/") prefix_.clear();
 }
@@ -856,7 +878,7 @@ route_group& route_group::use(middleware mw) {
 }
 
 route_group& route_group::route(std::string method, std::string pattern, handler h, route_options options) {
-    if (pattern.empty() || pattern.front() != '/') throw std::invalid_argument("http::server: a route must start with '/': " + pattern);
+    require_path("a route", pattern);
     owner_->add_route(std::move(method), prefix_ + (pattern == "/" && !prefix_.empty() ? "" : pattern), std::move(h),
                       std::move(options), chain_);
     return *this;
@@ -866,9 +888,10 @@ const server::route_entry* server::match(std::string_view method, const std::vec
                                          std::vector<std::pair<std::string, std::string>>& params,
                                          std::string& allowed) const {
     for (const route_entry& r : routes_) {
-        if (r.segments.size() != segments.size()) continue;
+        const bool sized = r.prefix_only ? segments.size() >= r.segments.size() : segments.size() == r.segments.size();
+        if (!sized) continue;
         bool fits = true;
-        for (std::size_t i = 0; fits && i < segments.size(); ++i)
+        for (std::size_t i = 0; fits && i < r.segments.size(); ++i)
             fits = is_param(r.segments[i]) || r.segments[i] == segments[i];
         if (!fits) continue;
         if (r.method != method) {
@@ -876,7 +899,7 @@ const server::route_entry* server::match(std::string_view method, const std::vec
             continue;
         }
         params.clear();
-        for (std::size_t i = 0; i < segments.size(); ++i)
+        for (std::size_t i = 0; i < r.segments.size(); ++i)
             if (is_param(r.segments[i])) params.emplace_back(r.segments[i].substr(1, r.segments[i].size() - 2), segments[i]);
         return &r;
     }

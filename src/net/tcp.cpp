@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -144,6 +145,24 @@ task<> tcp_stream::write_all(std::span<const std::string_view> pieces, clock::ti
         }
         if (errno == EINTR) continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK) throw_io_error("write to", errno);
+        co_await wait_writable(watch, deadline);
+    }
+}
+
+task<> tcp_stream::send_file(int file_fd, std::uint64_t offset, std::uint64_t count, clock::time_point deadline) {
+    const corio::detail::deadline_check check("TCP sendfile to", std::min(options_.write_timeout, deadline - current_loop("write").now()),
+                                       [this] { return peer_.to_string(); });
+    detail::fd_watch& watch = open_watch("sendfile");
+    auto position = static_cast<off_t>(offset);
+    while (count > 0) {
+        const ssize_t n = ::sendfile(watch.fd(), file_fd, &position, static_cast<std::size_t>(std::min<std::uint64_t>(count, 1u << 30)));
+        if (n > 0) {
+            count -= static_cast<std::uint64_t>(n);
+            continue;
+        }
+        if (n == 0) throw connection_error("sendfile to " + peer_.to_string() + ": the file ended " + std::to_string(count) + " bytes early");
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) throw_io_error("sendfile to", errno);
         co_await wait_writable(watch, deadline);
     }
 }

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <ctime>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -43,6 +44,11 @@ inline constexpr auto token_chars = [] {
 inline bool is_token_char(unsigned char c) noexcept { return detail::token_chars.allowed[c]; }
 /// A non-empty string of tchars.
 bool is_token(std::string_view s) noexcept;
+
+/// An HTTP-date (RFC 9110 IMF-fixdate): "Sun, 06 Nov 1994 08:49:37 GMT".
+std::string format_http_date(std::time_t t);
+/// The time an IMF-fixdate names; nullopt if `text` is not one.
+std::optional<std::time_t> parse_http_date(std::string_view text);
 
 class headers {
 public:

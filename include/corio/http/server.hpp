@@ -98,6 +98,8 @@ public:
     int version_minor() const noexcept { return version_minor_; }
     const std::string& target() const noexcept { return target_; }  ///< as sent (origin-form: path + "?" + query)
     const std::string& path() const noexcept { return path_; }      ///< decoded path ("*" for OPTIONS *)
+    /// The path's segments, each decoded on its own ("/a%2Fb/c" -> "a/b", "c"; "/" -> "").
+    const std::vector<std::string>& segments() const noexcept { return segments_; }
     const query_params& query() const noexcept { return query_; }
     const http::headers& headers() const noexcept { return headers_; }
     const std::string& body() const noexcept { return body_; }
@@ -143,6 +145,50 @@ private:
     std::function<task<std::optional<std::string_view>>()> body_source_;  // streaming routes only
 };
 
+namespace detail {
+class file_handle;         // an open file (static_files.hpp)
+class static_directory;    // server::static_files
+/// Part of an open file as a response body, sent with sendfile.
+struct file_part {
+    std::shared_ptr<const file_handle> file;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+};
+}  // namespace detail
+
+/// One server-sent event (response::sse), built with chainable setters:
+///   co_yield http::sse_event(price.dump()).type("price").id(std::to_string(seq));
+/// A type or id holding CR, LF or NUL (which would end the event early and forge another) is
+/// refused with std::invalid_argument. Not an aggregate: see request_options.
+class sse_event {
+public:
+    explicit sse_event(std::string data = {}) : data_(std::move(data)) {}
+
+    sse_event& type(std::string event_type) &;          ///< "" for the default type, "message"
+    sse_event& id(std::string event_id) &;              ///< becomes the client's Last-Event-ID
+    sse_event& retry(std::chrono::milliseconds delay) &;  ///< the client's reconnection delay
+    sse_event&& type(std::string t) && { return std::move(type(std::move(t))); }
+    sse_event&& id(std::string i) && { return std::move(id(std::move(i))); }
+    sse_event&& retry(std::chrono::milliseconds d) && { return std::move(retry(d)); }
+
+    const std::string& data() const noexcept { return data_; }  ///< may hold newlines: one data: line each
+    const std::string& type() const noexcept { return type_; }
+    const std::string& id() const noexcept { return id_; }
+    std::optional<std::chrono::milliseconds> retry() const noexcept { return retry_; }
+
+private:
+    std::string data_;
+    std::string type_;
+    std::string id_;
+    std::optional<std::chrono::milliseconds> retry_;
+};
+
+struct sse_options {
+    /// A comment line sent when no event came for this long: proxies keep the connection, and a
+    /// client that left is noticed (its write fails) even while the events wait. 0: none.
+    std::chrono::nanoseconds heartbeat = std::chrono::seconds(15);
+};
+
 /// What a handler returns. A body, or a stream of pieces sent with chunked encoding.
 class response {
 public:
@@ -154,6 +200,12 @@ public:
     /// Sends each yielded piece as a chunk as soon as it is produced.
     static response stream(async_generator<std::string> pieces, std::string content_type = "application/octet-stream",
                            int status = 200);
+    /// Server-sent events (text/event-stream): each event is sent as soon as it is yielded.
+    /// The generator runs in a task of its own, cancelled when the stream ends (the client
+    /// left, the server stops): its frame is destroyed then, so its RAII cleanup runs. An event
+    /// type or id holding CR, LF or NUL (which would forge events) fails the stream: it is
+    /// logged and the connection reset.
+    static response sse(async_generator<sse_event> events, sse_options options = {});
 
     int status() const noexcept { return status_; }
     response& set_status(int status) noexcept {
@@ -172,10 +224,12 @@ public:
 
 private:
     friend class server;
+    friend class detail::static_directory;
     int status_ = 200;
     http::headers headers_;
     std::string body_;
     std::optional<async_generator<std::string>> stream_;
+    std::optional<detail::file_part> file_;  // static files: sent with sendfile
 };
 
 using handler = std::function<task<response>(request&)>;
@@ -211,6 +265,13 @@ private:
 
 /// The standard reason phrase of `status` ("Not Found"), or "Status" for codes it does not know.
 std::string_view reason_phrase(int status) noexcept;
+
+/// How server::static_files serves a directory.
+struct static_options {
+    std::string index = "index.html";   ///< a directory's answer ("" : 404; there are no listings)
+    std::chrono::seconds max_age{0};    ///< Cache-Control: max-age; 0 sends no-cache (revalidate)
+    bool serve_hidden = false;          ///< names starting with '.' (.env, .git) are 404 unless set
+};
 
 struct route_options {
     bool stream_body = false;  ///< the handler reads the body itself, with request::body_stream()
@@ -293,6 +354,15 @@ public:
     server& use(middleware mw);
     /// Routes under `prefix` ("/api") with their own middleware, inside the server's.
     route_group group(std::string prefix);
+    /// Serves the files under `directory` at `prefix` (aiohttp's add_static; `static` itself is
+    /// a C++ keyword): GET and HEAD, the content type from the extension, ETag and
+    /// Last-Modified with conditional requests (304), single byte ranges (206, 416), a
+    /// directory's index (a directory named without its '/' is redirected to it, 301). The
+    /// kernel resolves every path beneath the directory (openat2 RESOLVE_BENEATH): "..", an
+    /// encoded "%2e%2e" or "%2f", or a symlink leading out of it is a 404, with no race between
+    /// a check and the open. Files are opened on a worker thread and sent with sendfile.
+    /// Throws std::system_error if `directory` cannot be opened.
+    server& static_files(std::string prefix, std::string directory, static_options options = {});
 
     /// Binds `local` (port 0 picks one) and serves on the current loop until stopped. Once it
     /// listens, local_endpoint() tells where. `reuse_port`: for several loops on one port.
@@ -333,6 +403,7 @@ private:
         handler h;
         route_options options;
         std::shared_ptr<const std::vector<middleware>> chain;  // its group's middleware, or null
+        bool prefix_only = false;  // matches every path under `segments` (static_files)
     };
     friend class route_group;
     void add_route(std::string method, std::string pattern, handler h, route_options options,

@@ -24,6 +24,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -73,6 +74,11 @@ public:
     /// Writes the pieces in order with vectored sends (sendmsg: no copy into one buffer); the
     /// pieces and the span must stay valid until the write completes. Bounded like the above.
     task<> write_all(std::span<const std::string_view> pieces, clock::time_point deadline = clock::time_point::max());
+    /// Sends `count` bytes of the open file `file_fd` from `offset` with sendfile(2), without
+    /// copying them through user space; bounded and cancel-safe like write_all. Throws
+    /// connection_error if the file ends before `count` bytes (it shrank while being sent).
+    task<> send_file(int file_fd, std::uint64_t offset, std::uint64_t count,
+                     clock::time_point deadline = clock::time_point::max());
     /// For a pooled keep-alive connection about to be reused: true if the peer has neither sent
     /// a byte nor closed since the last read. Costs no syscall when the loop has seen no
     /// readiness since the last read ran dry, else one non-blocking peek.

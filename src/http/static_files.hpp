@@ -1,0 +1,63 @@
+// static_files.hpp (private) — what server::static_files serves a directory with; see
+// static_files.cpp.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <ctime>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "corio/http/server.hpp"
+
+namespace corio::http::detail {
+
+/// An open file descriptor, closed with its last owner.
+class file_handle {
+public:
+    file_handle() noexcept = default;
+    explicit file_handle(int fd) noexcept : fd_(fd) {}
+    file_handle(file_handle&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    file_handle& operator=(file_handle&& other) noexcept {
+        std::swap(fd_, other.fd_);
+        return *this;
+    }
+    ~file_handle();
+
+    int fd() const noexcept { return fd_; }
+
+private:
+    int fd_ = -1;
+};
+
+/// One directory served under a route prefix. Immutable once built: shared by every loop.
+class static_directory {
+public:
+    /// Opens `directory` (O_PATH); throws std::system_error if it cannot.
+    static_directory(std::string directory, static_options options);
+    static_directory(const static_directory&) = delete;
+    static_directory& operator=(const static_directory&) = delete;
+    ~static_directory();
+
+    /// The answer to GET/HEAD `req`, whose path segments after the first `prefix_segments`
+    /// name the file.
+    task<response> serve(request& req, std::size_t prefix_segments) const;
+
+private:
+    struct opened_file {
+        int status = 200;  // 200, else 404/403 (no file) or 301 (a directory named without '/')
+        file_handle file;
+        struct stat st {};
+    };
+    opened_file open_file(const std::string& relative, bool names_directory) const;
+    response answer(const request& req, file_handle file, const struct stat& st, std::string_view name) const;
+    static bool not_modified(const request& req, std::string_view etag, std::time_t modified);
+    static bool range_applies(const request& req, std::string_view etag, std::string_view modified);
+
+    std::string directory_;
+    static_options options_;
+    int root_ = -1;  // O_PATH descriptor of directory_: every open is resolved beneath it
+};
+
+}  // namespace corio::http::detail
