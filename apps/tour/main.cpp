@@ -3,6 +3,7 @@
 // Each section runs one pattern against the demo service over real HTTP (remote_service.hpp) and checks
 // that it behaved as the text says; the tour exits non-zero if any check fails, so it doubles as
 // an end-to-end test (ctest runs it).
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <memory>
@@ -376,6 +377,52 @@ corio::task<> server_deadlines_and_graceful_shutdown() {
     check(std::count(bodies.begin(), bodies.end(), "finished") == 3, "every request in flight was answered");
 }
 
+corio::async_generator<corio::http::sse_event> progress_events() {
+    for (int percent = 25; percent <= 100; percent += 25) {
+        co_await corio::sleep(20ms);
+        co_yield corio::http::sse_event(std::to_string(percent) + "%").type("progress");
+    }
+}
+
+corio::task<> middleware_request_ids_and_live_events() {
+    heading("http::server middleware: an access log, a request id that follows the request onward, live events");
+    corio::http::server app({.accept_request_id = true});  // a proxy in front assigns ids
+    std::vector<std::string> access;
+    app.use(corio::http::access_log({.text_format = "{method} {path} {status} {bytes}B request_id={request_id}",
+                                     .sink = [&access](std::string_view line) { access.emplace_back(line); }}));
+    std::string seen_downstream;
+    app.get("/inventory", [&seen_downstream](corio::http::request& req) -> corio::task<corio::http::response> {
+        seen_downstream = std::string(req.headers().get("X-Request-Id").value_or("none"));
+        co_return corio::http::response::json({{"in_stock", 7}});
+    });
+    app.get("/order", [](corio::http::request& req) -> corio::task<corio::http::response> {
+        corio::http::client_session onward({.send_request_id = true});  // passes corio::request_id on
+        const std::string stock = co_await body_of(onward, "http://" + std::string(req.headers().get("Host").value_or("")) + "/inventory");
+        co_await onward.aclose();
+        co_return corio::http::response::text("ordered; stock " + stock + "\n");
+    });
+    app.get("/progress", [](corio::http::request&) -> corio::task<corio::http::response> {
+        co_return corio::http::response::sse(progress_events());
+    });
+    const std::string base = "http://" + (co_await app.start(corio::net::endpoint::parse("127.0.0.1", 0))).to_string();
+    corio::http::client_session session;
+    auto order = co_await session.get(base + "/order", corio::http::request_options().header("X-Request-Id", "tour-42"));
+    const std::string answer = co_await order.text();
+    say("GET /order -> %d, X-Request-Id %s; the handler's own call carried %s", order.status(),
+        std::string(order.headers().get("X-Request-Id").value_or("")).c_str(), seen_downstream.c_str());
+    const std::string events = co_await body_of(session, base + "/progress");
+    const auto event_count = std::count(events.begin(), events.end(), '\n') / 3;  // event, data, blank line
+    const std::size_t last = events.rfind("data: ") + 6;
+    say("GET /progress streamed %d server-sent events, the last: %s", static_cast<int>(event_count),
+        events.substr(last, events.find('\n', last) - last).c_str());
+    co_await session.aclose();
+    app.stop(1s);
+    co_await app.wait_closed();
+    for (const auto& line : access) say("access log: %s", line.c_str());
+    check(seen_downstream == "tour-42", "the onward call carried the request id");
+    check(event_count == 4 && access.size() == 3, "four events, three requests logged");
+}
+
 corio::task<std::string> backend_state(corio::pg::connection& observer, int pid) {
     co_return co_await observer.query_value<std::string>("select coalesce((select state from pg_stat_activity where pid = $1), 'gone')", pid);
 }
@@ -456,6 +503,7 @@ corio::task<> all_sections(std::string database_url) {
     co_await retry_with_backoff();
     co_await pipeline_with_queue_and_semaphore();
     co_await server_deadlines_and_graceful_shutdown();
+    co_await middleware_request_ids_and_live_events();
     co_await database_behind_a_handler(std::move(database_url));
     co_await debug_mode_catches_mistakes();
 }

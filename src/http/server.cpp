@@ -22,7 +22,6 @@
 #include "corio/sleep.hpp"
 #include "corio/spawn.hpp"
 #include "corio/task_set.hpp"
-#include "corio/timeout.hpp"
 #include "corio/version.hpp"
 #include "corio/wait_any.hpp"
 #include "corio/wait_for.hpp"
@@ -181,18 +180,18 @@ private:
 
 /// The handler_timeout of one request: it runs from the start of the middleware chain, stops
 /// while a body is read whole (body_timeout bounds that), and starts again once it has arrived.
-struct handler_deadline {
-    clock::time_point at;
-    timeout_scope* scope = nullptr;  // the fail_at around the chain; set when it starts
+class handler_deadline {
+public:
+    explicit handler_deadline(clock::duration timeout) : timeout_(timeout), scope_(loop_now() + timeout, timeout) {}
 
-    void pause() { move_to(clock::time_point::max()); }
-    void restart(clock::duration handler_timeout) { move_to(loop_now() + handler_timeout); }
+    /// The scope the chain runs in.
+    timeout_scope& scope() noexcept { return scope_; }
+    void pause() { scope_.reschedule(clock::time_point::max()); }
+    void restart() { scope_.reschedule(loop_now() + timeout_); }
 
 private:
-    void move_to(clock::time_point t) {
-        at = t;
-        scope->reschedule(t);
-    }
+    clock::duration timeout_;
+    timeout_scope scope_;
 };
 
 /// The client went away while its body was read, before any handler ran: carries the
@@ -216,8 +215,8 @@ bool asks_to_close(const response& resp) noexcept {
 /// One serve() on one loop: the listener, its connections, their shutdown.
 class server::runtime {
 public:
-    runtime(server& owner, net::tcp_listener listener)
-        : owner_(owner), listener_(std::move(listener)), slots_(owner.options_.max_connections) {
+    runtime(server& owner, net::tcp_listener listener, bool tls)
+        : owner_(owner), tls_(tls), listener_(std::move(listener)), slots_(owner.options_.max_connections) {
         if (owner.options_.access_log) chain_.push_back(access_log());
         chain_.insert(chain_.end(), owner.middleware_.begin(), owner.middleware_.end());
     }
@@ -240,30 +239,41 @@ private:
     task<> accept_loop();
     task<> serve_connection(net::tcp_stream stream, semaphore::guard slot, control_list::iterator control);
     task<> shutdown(join_handle<void>& accepting);
+    // The connection's work, over a tcp_stream or a tls_stream (Stream).
+    template <class Stream>
     class request_reader;
-    task<> handle_requests(net::tcp_stream& stream, control_list::iterator control);
-    task<bool> drain(request_reader& reader);
+    template <class Stream>
+    task<> handle_requests(Stream& stream, control_list::iterator control, clock::time_point connected_at);
+    template <class Stream>
+    task<bool> drain(request_reader<Stream>& reader);
     static void take_head(request& req, const request_head& head);
-    task<response> dispatch(request& req, net::tcp_stream& stream, request_reader& reader, body_budget& budget);
+    template <class Stream>
+    task<response> dispatch(request& req, Stream& stream, request_reader<Stream>& reader, body_budget& budget);
     /// The middleware chain's end: routes the request, reads its body, runs the route's handler
     /// inside its group's middleware.
-    task<response> route_request(request& req, request_reader& reader, body_budget& budget, handler_deadline& deadline);
-    task<response> call_chain(request& req, const handler& router, net::tcp_stream& stream);
+    template <class Stream>
+    task<response> route_request(request& req, request_reader<Stream>& reader, body_budget& budget,
+                                 handler_deadline& deadline);
+    template <class Stream>
+    task<response> call_chain(request& req, const handler& router, Stream& stream);
     static void assign_request_id(request& req, std::uint64_t number, bool accept_theirs);
-    static void report_sent(const request& req, const response_sent& sent);
+    /// Tells the request's after_response callbacks what was sent.
+    static void report_sent(const request& req, response_sent& sent, clock::time_point started_at);
     /// `resp` if it can go on the wire, else (logged) a 500.
     /// Replaces `resp` with a (logged) 500 if it cannot go on the wire as it is.
     static void check_response(const request& req, response& resp);
     /// False if the response failed half-way (the connection was reset).
     /// Counts the body bytes it writes in `sent`.
-    task<bool> write_response(net::tcp_stream& stream, const request& req, response& resp, bool closing,
-                              response_sent& sent);
-    task<bool> write_stream(net::tcp_stream& stream, const request& req, async_generator<std::string>& pieces,
-                            bool chunked, response_sent& sent);
+    template <class Stream>
+    task<bool> write_response(Stream& stream, const request& req, response& resp, bool closing, response_sent& sent);
+    template <class Stream>
+    task<bool> write_stream(Stream& stream, const request& req, async_generator<std::string>& pieces, bool chunked,
+                            response_sent& sent);
     std::string head_of(const request& req, const response& resp, bool closing, bool close_delimited);
     const std::string& date_header();
 
     server& owner_;
+    const bool tls_;                 // connections start with a TLS handshake (server::current_tls())
     std::vector<middleware> chain_;  // around every request: access_log() if asked, then the server's
     net::tcp_listener listener_;
     semaphore slots_;  // one unit per open connection: max_connections
@@ -333,20 +343,22 @@ task<> server::runtime::accept_loop() {
 /// can stream it). Every read is bounded: the head by header_timeout (on a kept-alive
 /// connection, idle_timeout until its first byte), the body by body_timeout; both end in
 /// request_rejected (408, or the parser's status for bad syntax and limits).
+template <class Stream>
 class server::runtime::request_reader {
 public:
     /// `largest_body`: the largest body limit of any route (the route's own is set by limit_body).
-    request_reader(net::tcp_stream& stream, detail::read_buffer& buffer, const server_options& options,
+    request_reader(Stream& stream, detail::read_buffer& buffer, const server_options& options,
                    std::uint64_t largest_body)
         : stream_(stream), buffer_(buffer), options_(options), parser_(with_body_limit(options.limits, largest_body)) {}
 
     /// Reads up to the end of a head and copies it into `req`. False if the connection ended
     /// (or stayed idle too long) before a request began. `idle` turns false at the first byte
     /// of a request (empty lines before it do not count). `first`: the connection's first
-    /// request, whose wait for a first byte is bounded by header_timeout, not idle_timeout.
-    task<bool> read_head(request& req, bool& idle, bool first) {
+    /// request, whose head is due header_timeout after `connected_at` (the TLS handshake
+    /// included), not idle_timeout.
+    task<bool> read_head(request& req, bool& idle, bool first, clock::time_point connected_at) {
         bool started = false;
-        deadline_ = loop_now() + (first ? options_.header_timeout : options_.idle_timeout);
+        deadline_ = first ? connected_at + options_.header_timeout : loop_now() + options_.idle_timeout;
         for (;;) {
             const parse_result r = parse();
             if (r.event == parse_event::headers) {
@@ -436,7 +448,7 @@ private:
         co_return n > 0;
     }
 
-    net::tcp_stream& stream_;
+    Stream& stream_;
     detail::read_buffer& buffer_;
     const server_options& options_;
     request_parser parser_;
@@ -469,10 +481,16 @@ task<> server::runtime::serve_connection(net::tcp_stream stream, semaphore::guar
     } forget{controls_, control, owner_.open_};
     owner_.open_.fetch_add(1, std::memory_order_relaxed);
     (void)slot;  // held until the connection ends
+    const clock::time_point connected_at = loop_now();
     try {
-        co_await handle_requests(stream, control);
-    } catch (const connection_error&) {  // the peer vanished: nothing to answer
-    } catch (const timeout_error&) {     // a response made no progress (logged where it was cut)
+        if (!tls_) {
+            co_await handle_requests(stream, control, connected_at);
+        } else {  // the handshake counts against the first request's header_timeout
+            auto secure = co_await net::tls_stream::accept(std::move(stream), owner_.current_tls(), owner_.options_.header_timeout);
+            co_await handle_requests(secure, control, connected_at);
+        }
+    } catch (const connection_error&) {  // the peer vanished, or its handshake failed: nothing to answer
+    } catch (const timeout_error&) {     // a response made no progress (logged where it was cut), a slow handshake
     }
 }
 
@@ -481,7 +499,8 @@ namespace {
 /// After refusing a request whose bytes may still be arriving: read and drop them for a moment
 /// (at most 256 KiB, 1 s) so that closing does not reset the connection and destroy the refusal
 /// before the client has read it.
-task<> linger(net::tcp_stream& stream) {
+template <class Stream>
+task<> linger(Stream& stream) {
     stream.options().read_timeout = std::chrono::seconds(1);
     std::array<char, 16 * 1024> sink;
     try {
@@ -493,18 +512,19 @@ task<> linger(net::tcp_stream& stream) {
 
 }  // namespace
 
-task<> server::runtime::handle_requests(net::tcp_stream& stream, control_list::iterator control) {
+template <class Stream>
+task<> server::runtime::handle_requests(Stream& stream, control_list::iterator control, clock::time_point connected_at) {
     const server_options& o = owner_.options_;
     detail::read_buffer buffer(4096);  // grows for large heads; small for 10k idle connections
     for (bool first = true; !stopping_; first = false) {
         control->idle = true;
-        request_reader reader(stream, buffer, o, owner_.largest_body_limit_);
+        request_reader<Stream> reader(stream, buffer, o, owner_.largest_body_limit_);
         request req;
         req.peer_ = stream.peer();
         req.peer_gone_ = [&stream] { return stream.peer_closed(); };
         int refused = 0;
         try {
-            if (!co_await reader.read_head(req, control->idle, first)) co_return;
+            if (!co_await reader.read_head(req, control->idle, first, connected_at)) co_return;
         } catch (const request_rejected& r) {
             refused = r.status;
         }
@@ -529,13 +549,11 @@ task<> server::runtime::handle_requests(net::tcp_stream& stream, control_list::i
         try {
             sent.complete = co_await write_response(stream, req, resp, closing, sent);
         } catch (const error&) {  // the peer went away, or the write made no progress
-            sent.duration = clock::now() - started_at;
-            report_sent(req, sent);
+            report_sent(req, sent, started_at);
             throw;
         }
-        sent.duration = clock::now() - started_at;
         owner_.served_.fetch_add(1, std::memory_order_relaxed);
-        report_sent(req, sent);
+        report_sent(req, sent, started_at);
         if (!sent.complete) co_return;
         if (closing) {
             // A body left unread (refused): let the client finish sending it and read the answer,
@@ -554,7 +572,8 @@ task<> server::runtime::handle_requests(net::tcp_stream& stream, control_list::i
     }
 }
 
-task<bool> server::runtime::drain(request_reader& reader) {
+template <class Stream>
+task<bool> server::runtime::drain(request_reader<Stream>& reader) {
     try {
         while (co_await reader.next_piece()) {
         }
@@ -568,13 +587,15 @@ namespace {
 
 /// Returns once the client has closed its side (checked every 50 ms: the loop records the
 /// hang-up even while nobody reads).
-task<> until_peer_closes(const net::tcp_stream& stream) {
+template <class Stream>
+task<> until_peer_closes(const Stream& stream) {
     while (!stream.peer_closed()) co_await corio::sleep(std::chrono::milliseconds(50));
 }
 
 }  // namespace
 
-task<response> server::runtime::call_chain(request& req, const handler& router, net::tcp_stream& stream) {
+template <class Stream>
+task<response> server::runtime::call_chain(request& req, const handler& router, Stream& stream) {
     const next_handler chain(chain_, router);
     if (!owner_.options_.cancel_on_disconnect) co_return co_await chain(req);
     auto first = co_await wait_any(chain(req), until_peer_closes(stream));
@@ -602,19 +623,20 @@ task<bool> read_whole_body(Reader& reader, std::string& body, body_budget& budge
 
 }  // namespace
 
-task<response> server::runtime::dispatch(request& req, net::tcp_stream& stream, request_reader& reader,
+template <class Stream>
+task<response> server::runtime::dispatch(request& req, Stream& stream, request_reader<Stream>& reader,
                                          body_budget& budget) {
-    handler_deadline deadline{.at = loop_now() + owner_.options_.handler_timeout};
-    const handler router = [this, &reader, &budget, &deadline](request& r) {
-        return route_request(r, reader, budget, deadline);
-    };
-    const auto chain_in_time = [&](timeout_scope& scope) -> task<response> {
-        deadline.scope = &scope;
-        co_return co_await call_chain(req, router, stream);
-    };
+    handler_deadline deadline(owner_.options_.handler_timeout);
+    struct routing_parts {
+        request_reader<Stream>& reader;
+        body_budget& budget;
+        handler_deadline& deadline;
+    } parts{reader, budget, deadline};
+    // One pointer captured besides `this`: std::function keeps it without an allocation.
+    const handler router = [this, &parts](request& r) { return route_request(r, parts.reader, parts.budget, parts.deadline); };
     std::exception_ptr failure;
     try {
-        co_return co_await fail_at(deadline.at, chain_in_time);
+        co_return co_await corio::detail::scoped_awaiter<response>(call_chain(req, router, stream), deadline.scope());
     } catch (const client_left& left) {
         std::rethrow_exception(left.cause);  // ends the connection (serve_connection)
     } catch (const json_error&) {
@@ -622,7 +644,7 @@ task<response> server::runtime::dispatch(request& req, net::tcp_stream& stream, 
     } catch (const request_rejected& r) {  // while the handler streamed the body
         co_return refusal(r.status);
     } catch (const timeout_error&) {
-        if (loop_now() >= deadline.at) co_return response::text("Service Unavailable: the handler took too long\n", 503);
+        if (deadline.scope().expired()) co_return response::text("Service Unavailable: the handler took too long\n", 503);
         failure = std::current_exception();
     } catch (const std::exception&) {
         failure = std::current_exception();
@@ -631,7 +653,8 @@ task<response> server::runtime::dispatch(request& req, net::tcp_stream& stream, 
     co_return response::text("Internal Server Error\n", 500);
 }
 
-task<response> server::runtime::route_request(request& req, request_reader& reader, body_budget& budget,
+template <class Stream>
+task<response> server::runtime::route_request(request& req, request_reader<Stream>& reader, body_budget& budget,
                                               handler_deadline& deadline) {
     const std::uint64_t server_limit = owner_.options_.limits.max_body_size;
     if (req.path_ == "*") {  // OPTIONS *: what the server as a whole answers
@@ -678,7 +701,7 @@ task<response> server::runtime::route_request(request& req, request_reader& read
         co_return answer;
     }
     if (refused != 0) co_return refusal(refused);
-    if (read_whole) deadline.restart(owner_.options_.handler_timeout);
+    if (read_whole) deadline.restart();
     static const std::vector<middleware> no_middleware;
     co_return co_await next_handler(route->chain ? *route->chain : no_middleware, route->h)(req);
 }
@@ -693,7 +716,9 @@ void server::runtime::assign_request_id(request& req, std::uint64_t number, bool
     req.request_id_ = std::to_string(number);
 }
 
-void server::runtime::report_sent(const request& req, const response_sent& sent) {
+void server::runtime::report_sent(const request& req, response_sent& sent, clock::time_point started_at) {
+    if (req.after_response_.empty()) return;
+    sent.duration = clock::now() - started_at;
     for (const auto& fn : req.after_response_) {
         try {
             fn(req, sent);
@@ -751,7 +776,26 @@ std::string server::runtime::head_of(const request& req, const response& resp, b
     return head;
 }
 
-task<bool> server::runtime::write_response(net::tcp_stream& stream, const request& req, response& resp, bool closing,
+namespace {
+
+/// After the last response of a connection: a FIN (TCP) or a close_notify (TLS, bounded by
+/// write_timeout, failures ignored); the socket closes when the connection's task ends.
+task<> end_writing(net::tcp_stream& stream) {
+    stream.shutdown_write();
+    co_return;
+}
+
+task<> end_writing(net::tls_stream& stream) {
+    try {
+        co_await stream.shutdown();
+    } catch (const error&) {  // the client is gone or slow: closing is what matters
+    }
+}
+
+}  // namespace
+
+template <class Stream>
+task<bool> server::runtime::write_response(Stream& stream, const request& req, response& resp, bool closing,
                                            response_sent& sent) {
     const bool send_body = req.method_ != "HEAD" && !has_no_body(resp.status_);
     const bool close_delimited = resp.stream_ && req.version_minor_ == 0;  // no chunked in HTTP/1.0
@@ -774,12 +818,13 @@ task<bool> server::runtime::write_response(net::tcp_stream& stream, const reques
         log_error("http::server: " + req.method_ + " " + req.target_ + ": its response was cut: " + e.what());
         throw;
     }
-    if (closing) stream.shutdown_write();  // FIN after the response; the socket closes when the task ends
+    if (closing) co_await end_writing(stream);
     co_return true;
 }
 
-task<bool> server::runtime::write_stream(net::tcp_stream& stream, const request& req,
-                                         async_generator<std::string>& pieces, bool chunked, response_sent& sent) {
+template <class Stream>
+task<bool> server::runtime::write_stream(Stream& stream, const request& req, async_generator<std::string>& pieces,
+                                         bool chunked, response_sent& sent) {
     std::exception_ptr failure;
     try {
         while (auto piece = co_await pieces.next()) {
@@ -979,12 +1024,29 @@ task<> server::serve(net::endpoint local, bool reuse_port) {
     co_await serve(listen(local, reuse_port));  // a coroutine: nothing binds before it runs, on its loop
 }
 
-task<> server::serve(net::tcp_listener listener) {
+task<> server::serve(net::endpoint local, net::tls_context tls, bool reuse_port) {
+    reload_tls(std::move(tls));
+    co_await serve_on(listen(local, reuse_port), true);
+}
+
+task<> server::serve(net::tcp_listener listener) { return serve_on(std::move(listener), false); }
+
+void server::reload_tls(net::tls_context tls) {
+    std::lock_guard lock(mutex_);
+    tls_ = std::move(tls);
+}
+
+net::tls_context server::current_tls() const {
+    std::lock_guard lock(mutex_);
+    return *tls_;
+}
+
+task<> server::serve_on(net::tcp_listener listener, bool tls) {
     {
         std::lock_guard lock(mutex_);
         if (!local_) local_ = listener.local_endpoint();
     }
-    runtime rt(*this, std::move(listener));
+    runtime rt(*this, std::move(listener), tls);
     const std::uint64_t id = registry_->add(&rt, current_loop("http::server::serve").handle());
     std::exception_ptr failure;
     try {
@@ -996,12 +1058,19 @@ task<> server::serve(net::tcp_listener listener) {
     if (failure) std::rethrow_exception(failure);
 }
 
-task<net::endpoint> server::start(net::endpoint local, bool reuse_port) {
+task<net::endpoint> server::start(net::endpoint local, bool reuse_port) { return start_on(local, reuse_port, false); }
+
+task<net::endpoint> server::start(net::endpoint local, net::tls_context tls, bool reuse_port) {
+    reload_tls(std::move(tls));
+    return start_on(local, reuse_port, true);
+}
+
+task<net::endpoint> server::start_on(net::endpoint local, bool reuse_port, bool tls) {
     if (background_ && !background_->done())
         throw std::logic_error("http::server::start: already serving in the background; stop() and wait_closed() first");
     net::tcp_listener listener = listen(local, reuse_port);  // listening from here on: no race
     const net::endpoint bound = listener.local_endpoint();
-    background_ = spawn(serve(std::move(listener)), "http::server");
+    background_ = spawn(serve_on(std::move(listener), tls), "http::server");
     co_return bound;
 }
 
@@ -1021,12 +1090,23 @@ void server::stop() { stop(options_.shutdown_grace); }
 void server::stop(std::chrono::nanoseconds grace) { registry::stop_all(registry_, grace); }
 
 void server::run(net::endpoint local, int threads, run_options loop_options) {
+    run_on(local, std::nullopt, threads, loop_options);
+}
+
+void server::run(net::endpoint local, net::tls_context tls, int threads, run_options loop_options) {
+    run_on(local, std::move(tls), threads, loop_options);
+}
+
+void server::run_on(net::endpoint local, std::optional<net::tls_context> tls, int threads, run_options loop_options) {
     if (threads > 1 && local.port() == 0) throw std::invalid_argument("http::server::run: several threads need an explicit port");
+    const auto serve_here = [this, local, tls, reuse_port = threads > 1](int) {
+        return tls ? serve(local, *tls, reuse_port) : serve(local, reuse_port);
+    };
     try {
         if (threads <= 1)
-            corio::run(serve(local), loop_options);
+            corio::run(serve_here(0), loop_options);
         else
-            run_threads(threads, [this, local](int) { return serve(local, true); }, loop_options);
+            run_threads(threads, serve_here, loop_options);
     } catch (const cancelled_error&) {  // SIGINT/SIGTERM: the graceful shutdown has run
     }
 }

@@ -5,11 +5,13 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "corio/sleep.hpp"
 
@@ -277,6 +279,32 @@ task<> tls_stream::write_all(std::string_view data, clock::time_point deadline) 
     }
 }
 
+task<> tls_stream::write_all(std::span<const std::string_view> pieces, clock::time_point deadline) {
+    std::size_t total = 0;
+    for (const std::string_view p : pieces) total += p.size();
+    if (total <= 16 * 1024) {  // one record, one send: a response head with a small body
+        std::string gathered;
+        gathered.reserve(total);
+        for (const std::string_view p : pieces) gathered.append(p);
+        co_await write_all(gathered, deadline);
+        co_return;
+    }
+    for (const std::string_view p : pieces) co_await write_all(p, deadline);
+}
+
+task<> tls_stream::send_file(int file_fd, std::uint64_t offset, std::uint64_t count, clock::time_point deadline) {
+    std::string slice(std::min<std::uint64_t>(count, 64 * 1024), '\0');
+    while (count > 0) {
+        const ssize_t n = ::pread(file_fd, slice.data(), std::min<std::uint64_t>(count, slice.size()), static_cast<off_t>(offset));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw connection_error("TLS send of a file to " + peer_name() + ": reading the file failed: " + std::strerror(errno));
+        if (n == 0) throw connection_error("TLS send of a file to " + peer_name() + ": the file ended " + std::to_string(count) + " bytes early");
+        co_await write_all(std::string_view(slice.data(), static_cast<std::size_t>(n)), deadline);
+        offset += static_cast<std::uint64_t>(n);
+        count -= static_cast<std::uint64_t>(n);
+    }
+}
+
 task<> tls_stream::shutdown() { return send_close_notify(tcp_.options().write_timeout); }
 
 task<> tls_stream::send_close_notify(std::chrono::nanoseconds timeout) {
@@ -295,6 +323,11 @@ task<> tls_stream::send_close_notify(std::chrono::nanoseconds timeout) {
 void tls_stream::close() noexcept {
     ssl_.reset();
     tcp_.close();
+}
+
+void tls_stream::abort() noexcept {
+    ssl_.reset();
+    tcp_.abort();
 }
 
 task<> tls_stream::aclose() {

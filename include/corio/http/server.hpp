@@ -43,6 +43,9 @@
 // Shutdown: stop(grace), SIGINT/SIGTERM (which cancel corio::run's main task) or cancelling
 // serve(): the listener closes, idle connections close, requests in flight get up to `grace`
 // to finish (their responses say Connection: close), then what is left is cancelled.
+// HTTPS: serve(endpoint, tls_context), start(...) and run(...) take a context from
+// net::tls_context::server(); the handshake and the first request's head share header_timeout;
+// reload_tls() swaps the certificate for new connections without a restart.
 // Multi-core: run(endpoint, threads) runs one loop per thread, each with its own SO_REUSEPORT
 // listener (thread-per-core; the handlers must be safe to call from several threads).
 //
@@ -73,6 +76,7 @@
 #include "corio/http/url.hpp"
 #include "corio/net/endpoint.hpp"
 #include "corio/net/tcp.hpp"
+#include "corio/net/tls.hpp"
 #include "corio/run.hpp"
 #include "corio/spawn.hpp"
 #include "corio/task.hpp"
@@ -367,6 +371,11 @@ public:
     /// Binds `local` (port 0 picks one) and serves on the current loop until stopped. Once it
     /// listens, local_endpoint() tells where. `reuse_port`: for several loops on one port.
     task<> serve(net::endpoint local, bool reuse_port = false);
+    /// HTTPS: serves `local` like serve() above, each connection beginning with a TLS handshake
+    /// (a context from net::tls_context::server(): its ALPN offers http/1.1) that must finish,
+    /// with the first request's head, within header_timeout of the accept. A failed or slow
+    /// handshake closes the connection quietly (scanners are many).
+    task<> serve(net::endpoint local, net::tls_context tls, bool reuse_port = false);
     /// Serves on a listener bound beforehand (its address is known before anything runs:
     /// spawn this into a task_group; or a socket handed over by a supervisor).
     task<> serve(net::tcp_listener listener);
@@ -377,6 +386,11 @@ public:
     /// mistake). Throws connection_error if it cannot listen; std::logic_error if it already
     /// serves in the background.
     task<net::endpoint> start(net::endpoint local, bool reuse_port = false);
+    /// start() with HTTPS, as serve(local, tls).
+    task<net::endpoint> start(net::endpoint local, net::tls_context tls, bool reuse_port = false);
+    /// Replaces the TLS context (a renewed certificate) for the connections accepted from now
+    /// on, by every HTTPS serve(); connections open keep theirs. Any thread.
+    void reload_tls(net::tls_context tls);
     /// Waits until the serve() that start() began has finished its shutdown (at once if none).
     /// Cancelling the wait cancels the serving, which then shuts down gracefully.
     task<> wait_closed();
@@ -386,6 +400,8 @@ public:
     /// must not be 0 when threads > 1). Returns after stop() or SIGINT/SIGTERM. `loop_options`:
     /// debug mode, SIGUSR1 task dumps (corio/run.hpp).
     void run(net::endpoint local, int threads = 1, run_options loop_options = {});
+    /// run() with HTTPS, as serve(local, tls).
+    void run(net::endpoint local, net::tls_context tls, int threads = 1, run_options loop_options = {});
     /// Starts a graceful shutdown of every serve() (any thread): see the header comment.
     void stop();
     void stop(std::chrono::nanoseconds grace);
@@ -420,6 +436,11 @@ private:
     class registry;  // the serve() calls running, shared with the stop requests posted to them
     /// Binds, and records where the first listener listens.
     net::tcp_listener listen(net::endpoint local, bool reuse_port);
+    task<> serve_on(net::tcp_listener listener, bool tls);
+    task<net::endpoint> start_on(net::endpoint local, bool reuse_port, bool tls);
+    void run_on(net::endpoint local, std::optional<net::tls_context> tls, int threads, run_options loop_options);
+    /// The TLS context new connections take (reload_tls).
+    net::tls_context current_tls() const;
 
     server_options options_;
     std::vector<route_entry> routes_;
@@ -429,8 +450,9 @@ private:
     std::atomic<std::size_t> open_{0};
     std::atomic<std::uint64_t> next_request_id_{1};
     std::atomic<std::uint64_t> buffered_bytes_{0};  // bodies held for handlers; <= max_buffered_bytes
-    mutable std::mutex mutex_;  // guards local_
+    mutable std::mutex mutex_;  // guards local_ and tls_
     std::optional<net::endpoint> local_;
+    std::optional<net::tls_context> tls_;  // set by the first HTTPS serve()/start(), replaced by reload_tls()
     std::shared_ptr<registry> registry_;  // never null
     std::optional<join_handle<void>> background_;  // the serve() start() began (one loop's thread)
 };

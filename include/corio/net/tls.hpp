@@ -43,6 +43,7 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -114,11 +115,20 @@ public:
     /// Writes all of `data`: timeout_error when no progress was made for
     /// tcp().options().write_timeout, or when `deadline` passes.
     task<> write_all(std::string_view data, clock::time_point deadline = clock::time_point::max());
+    /// Writes the pieces in order (small ones gathered into one record); as write_all above.
+    task<> write_all(std::span<const std::string_view> pieces, clock::time_point deadline = clock::time_point::max());
+    /// Sends `count` bytes of the open file `file_fd` from `offset`, read in 64 KiB slices
+    /// (TLS encrypts in user space: no sendfile); as write_all. Throws connection_error if the
+    /// file ends early.
+    task<> send_file(int file_fd, std::uint64_t offset, std::uint64_t count,
+                     clock::time_point deadline = clock::time_point::max());
     /// Sends close_notify (bounded by write_timeout); the socket stays open for reading the
     /// peer's remaining data and its close_notify.
     task<> shutdown();
     /// Closes the socket now, without close_notify (idempotent).
     void close() noexcept;
+    /// Resets the connection (RST): the peer cannot take what it received for a whole message.
+    void abort() noexcept;
     /// Best-effort close_notify bounded by min(write_timeout, 1s), errors swallowed, then
     /// close(); for async_with. A cancellation still closes the socket, then propagates.
     task<> aclose();
@@ -129,6 +139,9 @@ public:
     const endpoint& peer() const noexcept { return tcp_.peer(); }
     /// The underlying stream, for its options(); do not read, write or close it directly.
     tcp_stream& tcp() noexcept { return tcp_; }
+    tcp_options& options() noexcept { return tcp_.options(); }
+    /// True once the peer has closed its side of the connection (or reset it).
+    bool peer_closed() const noexcept { return tcp_.peer_closed(); }
     /// The OpenSSL SSL object, for what corio does not wrap (peer certificate, cipher...);
     /// null when closed. Do not read, write or shut it down yourself. corio links OpenSSL
     /// privately: code that calls OpenSSL includes its headers and links OpenSSL::SSL itself.
