@@ -46,7 +46,8 @@ namespace {
 /// `message`, with the request it was logged for at the end.
 std::string with_request_id(std::string_view message) {
     std::string line(message);
-    if (const std::string* id = request_id.get()) line.append(" [request_id=").append(*id).append("]");
+    if (const std::string* id = request_id.get(); id != nullptr && !id->empty())
+        line.append(" [request_id=").append(*id).append("]");
     return line;
 }
 

@@ -165,9 +165,12 @@ TEST(context_var, log_lines_carry_the_bound_request_id) {
             co_await corio::sleep(1ms);
             corio::log_error("in a child");
         }));
+        const auto opted_out = corio::request_id.set("");  // an empty id is no id
+        corio::log_error("opted out");
     });
     corio::set_error_logger(previous);
-    ASSERT_EQ(logged.size(), 3u);
+    ASSERT_EQ(logged.size(), 4u);
+    EXPECT_EQ(logged[3], "opted out");
     EXPECT_EQ(logged[0], "before");
     EXPECT_EQ(logged[1], "inside [request_id=r-42]");
     EXPECT_EQ(logged[2], "in a child [request_id=r-42]");

@@ -3,8 +3,8 @@
 // A background task's error that nobody retrieved, a close error hidden behind a body's error,
 // a task_set child that failed: corio never drops these silently. They go to the error logger,
 // which by default writes one line to stderr. Tests and applications may replace it.
-// A line logged while corio::request_id is bound (the HTTP server binds it around each request it
-// handles, and every task started from there inherits it) ends with " [request_id=ID]".
+// A line logged while corio::request_id is bound to an id (the HTTP server binds it around each
+// request it handles, and every task started from there inherits it) ends with " [request_id=ID]".
 //
 // Thread-safety: set_error_logger is not synchronised with concurrent logging; call it at start-up.
 #pragma once

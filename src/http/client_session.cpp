@@ -109,7 +109,7 @@ std::string serialize_head(session_state& s, const outgoing& req, const std::str
     if (!req.fields.contains("Accept")) field("Accept", "*/*");
     if (s.options.auto_decompress && !req.fields.contains("Accept-Encoding")) field("Accept-Encoding", "gzip, deflate");
     if (s.options.send_request_id && !req.fields.contains("X-Request-Id"))
-        if (const std::string* id = request_id.get()) field("X-Request-Id", *id);
+        if (const std::string* id = request_id.get(); id != nullptr && !id->empty()) field("X-Request-Id", *id);
     if (s.options.use_cookies)
         if (const std::string cookies = s.jar.header_for(req.target); !cookies.empty()) field("Cookie", cookies);
     const bool sends_body = !req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
