@@ -45,6 +45,7 @@ protected:
         base_ = pattern;
         root_ = base_ / "root";
         fs::create_directories(root_ / "docs");
+        fs::create_directories(root_ / "my docs");
         write_file(root_ / "index.html", "<h1>home</h1>\n");
         write_file(root_ / "style.css", "body { color: red; }\n");
         write_file(root_ / "docs" / "guide.txt", "read me\n");
@@ -151,6 +152,9 @@ TEST_F(http_static, directories_get_their_index_or_a_redirect_and_never_a_listin
         auto docs = co_await fetch(session, app, "/site/docs", "Location");
         EXPECT_EQ(docs.status, 301);
         EXPECT_EQ(docs.header, "/site/docs/");
+        auto spaced = co_await fetch(session, app, "/site/my%20docs", "Location");
+        EXPECT_EQ(spaced.status, 301);
+        EXPECT_EQ(spaced.header, "/site/my%20docs/");  // still escaped: a valid URI reference
         auto no_index = co_await fetch(session, app, "/site/docs/");
         EXPECT_EQ(no_index.status, 404);
         auto guide = co_await fetch(session, app, "/site/docs/guide.txt");

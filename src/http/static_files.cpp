@@ -161,11 +161,17 @@ task<response> static_directory::serve(request& req, std::size_t prefix_segments
         relative.append(relative.empty() ? "" : "/").append(segments[i]);
     }
     const bool names_directory = segments.size() > prefix_segments && segments.back().empty();
-    const auto open_it = [this, relative, names_directory] { return open_file(relative, names_directory); };
-    opened_file found = co_await to_thread(open_it);  // open and stat may block on a slow disk
-    if (found.status == 301) {
+    // open and stat may block on a slow disk: on a worker, which a cancelled request stops
+    // waiting for (the job owns what it uses; an fd it opens after that is closed with its result).
+    const auto open_it = [self = shared_from_this(), relative, names_directory] {
+        return self->open_file(relative, names_directory);
+    };
+    opened_file found = co_await to_thread(abandon_on_cancel, open_it);
+    if (found.status == 301) {  // to the path as the client spelled it (still escaped), plus '/'
+        const std::string_view target = req.target();
+        const std::string_view spelled = target.substr(0, target.find('?'));
         response moved(301);
-        moved.headers().add("Location", req.path() + "/");
+        moved.headers().add("Location", (spelled.starts_with('/') ? std::string(spelled) : req.path()) + "/");
         co_return moved;
     }
     if (found.status != 200) co_return response::text(std::string(reason_phrase(found.status)) + "\n", found.status);

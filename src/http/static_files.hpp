@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <ctime>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,7 +33,7 @@ private:
 };
 
 /// One directory served under a route prefix. Immutable once built: shared by every loop.
-class static_directory {
+class static_directory : public std::enable_shared_from_this<static_directory> {
 public:
     /// Opens `directory` (O_PATH); throws std::system_error if it cannot.
     static_directory(std::string directory, static_options options);
@@ -41,7 +42,9 @@ public:
     ~static_directory();
 
     /// The answer to GET/HEAD `req`, whose path segments after the first `prefix_segments`
-    /// name the file.
+    /// name the file. Cancel safety: a cancelled serve (the handler's deadline) stops waiting at
+    /// once; an open still running on its worker thread finishes there and closes what it
+    /// opened. Made by make_shared (the open holds the directory while it runs).
     task<response> serve(request& req, std::size_t prefix_segments) const;
 
 private:
