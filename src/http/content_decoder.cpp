@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <new>
 
+#include "corio/http/headers.hpp"
+
 namespace corio::http {
 
 namespace {
@@ -13,20 +15,6 @@ namespace {
 constexpr std::size_t min_room = 1024;          // smallest output window of one inflate() call
 constexpr std::size_t max_room = 1024 * 1024;   // largest one
 constexpr std::size_t max_slice = 1u << 30;     // input per inflate_into(): fits zlib's uInt
-
-char to_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(),
-                      [](char x, char y) { return to_lower(x) == to_lower(y); });
-}
-
-std::string_view trim(std::string_view s) noexcept {
-    const auto first = s.find_first_not_of(" \t");
-    if (first == std::string_view::npos) return {};
-    return s.substr(first, s.find_last_not_of(" \t") - first + 1);
-}
 
 /// "64 MiB", "3 KiB" or "1000 bytes".
 std::string format_size(std::uint64_t bytes) {
@@ -55,7 +43,7 @@ content_decoder::coding content_decoder::parse_coding(std::string_view content_e
     std::string_view rest = content_encoding;
     while (true) {
         const std::size_t comma = rest.find(',');
-        const std::string_view element = trim(rest.substr(0, comma));
+        const std::string_view element = trim_ows(rest.substr(0, comma));
         if (!element.empty() && !iequals(element, "identity")) {
             if (result != coding::identity) {
                 throw decode_error("stacked Content-Encoding \"" + std::string(content_encoding) +

@@ -23,13 +23,6 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-/// Without leading and trailing spaces and tabs (RFC 6265's WSP).
-std::string_view trim(std::string_view s) noexcept {
-    const auto first = s.find_first_not_of(" \t");
-    if (first == std::string_view::npos) return {};
-    return s.substr(first, s.find_last_not_of(" \t") - first + 1);
-}
-
 bool is_ctl(char c) noexcept { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
 
 /// A value that can be sent back verbatim in a Cookie header (';' would split it).
@@ -205,8 +198,8 @@ std::optional<set_cookie_line> parse_set_cookie(std::string_view text, time_poin
     const std::size_t eq = pair.find('=');
     if (eq == std::string_view::npos) return std::nullopt;
     set_cookie_line line;
-    line.name = trim(pair.substr(0, eq));
-    line.value = trim(pair.substr(eq + 1));
+    line.name = trim_ows(pair.substr(0, eq));
+    line.value = trim_ows(pair.substr(eq + 1));
     if (!is_acceptable(line.name, line.value)) return std::nullopt;
     std::string_view rest =
         semi == std::string_view::npos ? std::string_view() : text.substr(semi + 1);
@@ -215,9 +208,9 @@ std::optional<set_cookie_line> parse_set_cookie(std::string_view text, time_poin
         const std::string_view av = rest.substr(0, next);
         rest = next == std::string_view::npos ? std::string_view() : rest.substr(next + 1);
         const std::size_t av_eq = av.find('=');
-        const std::string_view key = trim(av.substr(0, av_eq));
+        const std::string_view key = trim_ows(av.substr(0, av_eq));
         const std::string_view value =
-            av_eq == std::string_view::npos ? std::string_view() : trim(av.substr(av_eq + 1));
+            av_eq == std::string_view::npos ? std::string_view() : trim_ows(av.substr(av_eq + 1));
         if (iequals(key, "expires")) {
             if (auto t = parse_cookie_date(value)) line.expires = t;
         } else if (iequals(key, "max-age")) {

@@ -60,6 +60,22 @@ void headers::merge_missing(const headers& defaults) {
     }
 }
 
+std::string_view trim_ows(std::string_view s) noexcept {
+    const auto first = s.find_first_not_of(" \t");
+    if (first == std::string_view::npos) return {};
+    return s.substr(first, s.find_last_not_of(" \t") - first + 1);
+}
+
+std::vector<std::string_view> list_elements(std::string_view value) {
+    std::vector<std::string_view> out;
+    for (std::size_t at = 0; at <= value.size();) {
+        const std::size_t comma = std::min(value.find(',', at), value.size());
+        if (const std::string_view item = trim_ows(value.substr(at, comma - at)); !item.empty()) out.push_back(item);
+        at = comma + 1;
+    }
+    return out;
+}
+
 std::string format_http_date(std::time_t t) {
     std::tm utc{};
     ::gmtime_r(&t, &utc);

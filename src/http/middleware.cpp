@@ -123,21 +123,6 @@ std::string joined(const std::vector<std::string>& list) {
     return out;
 }
 
-/// The comma-separated elements of a header value, trimmed.
-std::vector<std::string_view> elements(std::string_view value) {
-    std::vector<std::string_view> out;
-    while (!value.empty()) {
-        const std::size_t comma = value.find(',');
-        std::string_view item = value.substr(0, comma);
-        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-        if (!item.empty()) out.push_back(item);
-        if (comma == std::string_view::npos) break;
-        value.remove_prefix(comma + 1);
-    }
-    return out;
-}
-
 class cors_policy {
 public:
     explicit cors_policy(cors_options o) : o_(std::move(o)) {
@@ -173,7 +158,7 @@ private:
         if (!origin_allowed(origin)) refused = "origin " + escaped(origin) + " is not allowed";
         else if (!contains_ci(o_.allow_methods, method)) refused = "method " + escaped(method) + " is not allowed";
         const std::string asked(req.headers().get("Access-Control-Request-Headers").value_or(""));
-        for (const std::string_view h : elements(asked))
+        for (const std::string_view h : list_elements(asked))
             if (refused.empty() && !any_header_ && !contains_ci(o_.allow_headers, h))
                 refused = "header " + escaped(h) + " is not allowed";
         if (!refused.empty()) return response::text("CORS preflight refused: " + refused + "\n", 403);
@@ -209,10 +194,9 @@ private:
 /// The q-value `accept` (an Accept-Encoding value) gives gzip: its own, else "*"'s, else 0.
 double gzip_quality(std::string_view accept) {
     double star = 0;
-    for (const std::string_view item : elements(accept)) {
+    for (const std::string_view item : list_elements(accept)) {
         const std::size_t semi = item.find(';');
-        std::string_view coding = item.substr(0, semi);
-        while (!coding.empty() && coding.back() == ' ') coding.remove_suffix(1);
+        const std::string_view coding = trim_ows(item.substr(0, semi));
         double q = 1;
         if (semi != std::string_view::npos) {
             const std::size_t eq = item.find('=', semi);

@@ -26,12 +26,6 @@ int hex_value(char c) noexcept {
     return -1;
 }
 
-std::string_view trim_ows(std::string_view s) noexcept {
-    while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-    return s;
-}
-
 // Calls f(element) for each trimmed element of a comma-separated list, skipping empty ones.
 template <class F>
 void for_each_element(std::string_view list, F f) {

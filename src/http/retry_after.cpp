@@ -11,19 +11,8 @@
 #include "corio/http/errors.hpp"
 
 namespace corio::http {
-namespace {
-
-std::string_view trim(std::string_view s) noexcept {
-    constexpr std::string_view blanks = " \t";
-    const auto first = s.find_first_not_of(blanks);
-    if (first == std::string_view::npos) return {};
-    return s.substr(first, s.find_last_not_of(blanks) - first + 1);
-}
-
-}  // namespace
-
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {
-    value = trim(value);
+    value = trim_ows(value);
     if (value.empty()) return std::nullopt;
     long long seconds = 0;
     const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);

@@ -89,15 +89,10 @@ std::string etag_of(const struct stat& st) {
 
 /// True if an If-None-Match value lists `etag` (weak comparison) or is "*".
 bool none_match_hits(std::string_view header, std::string_view etag) {
-    for (std::size_t at = 0; at < header.size();) {
-        const std::size_t comma = std::min(header.find(',', at), header.size());
-        std::string_view tag = header.substr(at, comma - at);
-        while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
-        while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
+    for (std::string_view tag : list_elements(header)) {
         if (tag == "*") return true;
         if (tag.starts_with("W/")) tag.remove_prefix(2);
         if (tag == etag) return true;
-        at = comma + 1;
     }
     return false;
 }

@@ -27,6 +27,11 @@ namespace corio::http {
 /// ASCII case-insensitive equality, for header names and tokens.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
+/// `s` without leading and trailing spaces and tabs (RFC 9110's OWS).
+std::string_view trim_ows(std::string_view s) noexcept;
+/// The non-empty elements of a comma-separated field value ("gzip, br;q=0"), each trimmed.
+std::vector<std::string_view> list_elements(std::string_view value);
+
 namespace detail {
 /// RFC 9110 tchar: ALPHA, DIGIT and !#$%&'*+-.^_`|~ (a table: parsers look up every byte).
 inline constexpr auto token_chars = [] {
