@@ -6,6 +6,7 @@
 #include <corio/corio.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 using namespace std::chrono_literals;
@@ -64,6 +65,27 @@ TEST(task, a_bool_awaited_in_a_loop_then_tested_reaches_its_throw) {
     } catch (const corio::timeout_error& e) {
         EXPECT_STREQ(e.what(), "gave up after 5 waits");
     }
+}
+
+/// The same class with the branch returning a value (the multipart reader's shape): g++ 12 hung,
+/// or at -O2 jumped into a trap, on `if (co_await next() == end) co_return std::nullopt;` after a
+/// `while (..) if (co_await next() == part_end) ...;` loop. Named values, as here, are right.
+corio::task<std::optional<int>> waits_until_not_ready(int& calls) {
+    int waits = 0;
+    while (waits < 10) {
+        const bool ready = co_await ready_four_times(calls);
+        if (!ready) break;
+        ++waits;
+    }
+    const bool ready = co_await ready_four_times(calls);
+    if (!ready) co_return std::nullopt;
+    co_return waits;
+}
+
+TEST(task, a_value_awaited_then_compared_reaches_its_co_return) {
+    int calls = 0;
+    EXPECT_EQ(corio::run(waits_until_not_ready(calls)), std::nullopt);
+    EXPECT_EQ(calls, 6);
 }
 
 TEST(task, returns_value_through_run) { EXPECT_EQ(corio::run(value_of(42)), 42); }

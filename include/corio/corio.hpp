@@ -19,6 +19,7 @@
 #include "corio/http/errors.hpp"
 #include "corio/http/headers.hpp"
 #include "corio/http/middleware.hpp"
+#include "corio/http/multipart.hpp"
 #include "corio/http/parser.hpp"
 #include "corio/http/retry_after.hpp"
 #include "corio/http/server.hpp"

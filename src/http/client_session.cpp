@@ -9,6 +9,7 @@
 
 #include "body_reader.hpp"
 #include "connection_pool.hpp"
+#include "request_body.hpp"
 #include "corio/context_var.hpp"
 #include "corio/log.hpp"
 #include "corio/net/resolve.hpp"
@@ -73,6 +74,7 @@ struct outgoing {
     url target;
     http::headers fields;  // the caller's headers over the session's defaults
     std::string body;
+    std::shared_ptr<request_body> streamed;  // instead of `body`: a stream, a file, a form
 };
 
 bool is_idempotent(std::string_view method) {
@@ -94,7 +96,9 @@ url request_url(const session_state& s, std::string_view text, const query_param
     return u.with_params(params).without_fragment();
 }
 
-std::string serialize_head(session_state& s, const outgoing& req, const std::string& description) {
+/// The request head; `body_length` nullopt for a chunked body.
+std::string serialize_head(session_state& s, const outgoing& req, const std::string& description,
+                           std::optional<std::uint64_t> body_length) {
     std::string head;
     head.reserve(256);
     head.append(req.method).append(" ").append(req.target.target()).append(" HTTP/1.1\r\nHost: ");
@@ -104,7 +108,8 @@ std::string serialize_head(session_state& s, const outgoing& req, const std::str
         head.append(name).append(": ").append(value).append("\r\n");
     };
     for (const auto& [name, value] : req.fields)
-        if (!iequals(name, "Host") && !iequals(name, "Content-Length")) field(name, value);
+        if (!iequals(name, "Host") && !iequals(name, "Content-Length") && !iequals(name, "Transfer-Encoding"))
+            field(name, value);  // the client frames the body itself
     if (!req.fields.contains("User-Agent")) field("User-Agent", s.options.user_agent);
     if (!req.fields.contains("Accept")) field("Accept", "*/*");
     if (s.options.auto_decompress && !req.fields.contains("Accept-Encoding")) field("Accept-Encoding", "gzip, deflate");
@@ -112,8 +117,11 @@ std::string serialize_head(session_state& s, const outgoing& req, const std::str
         if (const std::string* id = request_id.get(); id != nullptr && !id->empty()) field("X-Request-Id", *id);
     if (s.options.use_cookies)
         if (const std::string cookies = s.jar.header_for(req.target); !cookies.empty()) field("Cookie", cookies);
-    const bool sends_body = !req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
-    if (sends_body) field("Content-Length", std::to_string(req.body.size()));
+    const bool sends_body = body_length != 0 || req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
+    if (!body_length)
+        field("Transfer-Encoding", "chunked");
+    else if (sends_body)
+        field("Content-Length", std::to_string(*body_length));
     head.append("\r\n");
     return head;
 }
@@ -126,7 +134,12 @@ bool redirect(outgoing& req, int status, std::string_view location) {
     if (to_get) {
         req.method = "GET";
         req.body.clear();
+        req.streamed.reset();
         req.fields.erase("Content-Type");
+    } else if (req.streamed && req.streamed->consumed()) {
+        throw stream_consumed_error("the " + std::to_string(status) + " redirect to " + next.to_string() +
+                                    " needs the request body again, but it was a stream already sent"
+                                    " (send bytes or a file to follow it)");
     }
     if (origin_of(next) != origin_of(req.target)) {
         req.fields.erase("Authorization");
@@ -208,10 +221,15 @@ namespace {
 
 /// Writes the head and the body, within the total deadline and without a stall longer than
 /// what is left of it (or 60 s without a total).
-task<> write_request(pooled_connection& c, request_clock& clk, const std::string& head, const std::string& body) {
-    c.set_write_timeout(clk.budget({}, "write"));
+task<> write_request(pooled_connection& c, request_clock& clk, const std::string& head, const outgoing& req) {
+    const std::string& body = req.body;
+    const std::chrono::nanoseconds stall = clk.budget({}, "write");
+    c.set_write_timeout(stall);
     try {
-        if (body.empty()) {
+        if (req.streamed) {
+            co_await c.write_all(head, clk.deadline());
+            co_await req.streamed->write(c, clk.deadline(), stall);
+        } else if (body.empty()) {
             co_await c.write_all(head, clk.deadline());
         } else if (body.size() <= 64 * 1024) {
             co_await c.write_all(head + body, clk.deadline());  // one send for small bodies
@@ -235,21 +253,24 @@ struct exchange {
 };
 
 task<exchange> send_request(session_state& s, request_clock& clk, const outgoing& req) {
-    const std::string head = serialize_head(s, req, clk.description());
+    std::optional<std::uint64_t> body_length = req.body.size();  // nullopt: chunked
+    if (req.streamed && req.streamed->chunked()) body_length.reset();
+    if (req.streamed && !req.streamed->chunked()) body_length = co_await req.streamed->open(clk.description());
+    const std::string head = serialize_head(s, req, clk.description(), body_length);
     for (int attempt = 0;; ++attempt) {
         exchange ex(co_await obtain_connection(s, clk, req.target), s.options.limits);
         if (req.method == "HEAD") ex.parser.expect_no_body();
         const bool reused = ex.connection->reused;
         bool answered = false;
         try {
-            co_await write_request(*ex.connection, clk, head, req.body);
+            co_await write_request(*ex.connection, clk, head, req);
             answered = co_await read_head(*ex.connection, ex.parser, clk);
         } catch (const connection_error&) {
             // A reused connection the server had closed while idle: retried below.
-            if (!reused || attempt > 0 || !is_idempotent(req.method)) throw;
+            if (!reused || attempt > 0 || !is_idempotent(req.method) || (req.streamed && req.streamed->consumed())) throw;
         }
         if (answered) co_return ex;
-        if (!reused || attempt > 0 || !is_idempotent(req.method))
+        if (!reused || attempt > 0 || !is_idempotent(req.method) || (req.streamed && req.streamed->consumed()))
             throw protocol_error("the server closed the connection without responding");
     }
 }
@@ -265,6 +286,7 @@ task<client_response> client_session::perform(std::shared_ptr<detail::session_st
     detail::outgoing req(std::move(method), detail::request_url(s, url_text, options.params_), std::move(options.headers_));
     req.fields.merge_missing(s.options.headers);
     req.body = std::move(options.body_);
+    req.streamed = std::move(options.streamed_);
     const client_timeout timeout = options.timeout_.value_or(s.options.timeout);
     const corio::detail::deadline_check check("HTTP", timeout.total.count() > 0 ? timeout.total : std::chrono::nanoseconds::max(),
                                        [&] { return req.method + " " + req.target.to_string(); });
@@ -338,10 +360,25 @@ request_options& request_options::params(const query_params& more) & {
     for (const auto& [key, value] : more.items()) params_.add(key, value);
     return *this;
 }
-request_options& request_options::body(std::string bytes, std::string content_type) & {
+request_options& request_options::replace_body(std::string bytes, std::shared_ptr<detail::request_body> streamed,
+                                               std::string content_type) {
     body_ = std::move(bytes);
+    streamed_ = std::move(streamed);
     if (!content_type.empty()) headers_.set("Content-Type", std::move(content_type));
     return *this;
+}
+request_options& request_options::body(std::string bytes, std::string content_type) & {
+    return replace_body(std::move(bytes), nullptr, std::move(content_type));
+}
+request_options& request_options::body(async_generator<std::string> pieces, std::string content_type) & {
+    return replace_body({}, std::make_shared<detail::request_body>(std::move(pieces)), std::move(content_type));
+}
+request_options& request_options::file(std::string path, std::string content_type) & {
+    std::vector<form_data::segment> whole_file{{{}, std::move(path)}};
+    return replace_body({}, std::make_shared<detail::request_body>(std::move(whole_file)), std::move(content_type));
+}
+request_options& request_options::form(form_data form) & {
+    return replace_body({}, std::make_shared<detail::request_body>(form.encode()), form.content_type());
 }
 request_options& request_options::json(nlohmann::json value) & { return body(value.dump(), "application/json"); }
 request_options& request_options::form(query_params fields) & {

@@ -56,6 +56,14 @@ task<> pooled_connection::write_all(std::string_view data, clock::time_point dea
     return std::visit([data, deadline](auto& s) { return s.write_all(data, deadline); }, stream_);
 }
 
+task<> pooled_connection::write_all(std::span<const std::string_view> pieces, clock::time_point deadline) {
+    return std::visit([pieces, deadline](auto& s) { return s.write_all(pieces, deadline); }, stream_);
+}
+
+task<> pooled_connection::send_file(int file_fd, std::uint64_t offset, std::uint64_t count, clock::time_point deadline) {
+    return std::visit([=](auto& s) { return s.send_file(file_fd, offset, count, deadline); }, stream_);
+}
+
 task<std::size_t> pooled_connection::fill() {
     const std::span<char> space = buffer_.prepare();
     const std::size_t n = co_await std::visit([space](auto& s) { return s.read_some(space); }, stream_);

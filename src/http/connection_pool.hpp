@@ -75,6 +75,10 @@ public:
 
     /// Writes all of `data` (no progress for write_timeout, or `deadline`: timeout_error).
     task<> write_all(std::string_view data, clock::time_point deadline);
+    /// Writes the pieces in order (gathered); they must stay valid until it completes.
+    task<> write_all(std::span<const std::string_view> pieces, clock::time_point deadline);
+    /// Sends `count` bytes of the open file from `offset` (sendfile on plain TCP); as write_all.
+    task<> send_file(int file_fd, std::uint64_t offset, std::uint64_t count, clock::time_point deadline);
     /// Bytes received and not consumed yet.
     std::string_view unread() const noexcept { return buffer_.unread(); }
     void consume(std::size_t n) noexcept { buffer_.consume(n); }

@@ -76,6 +76,51 @@ std::vector<std::string_view> list_elements(std::string_view value) {
     return out;
 }
 
+std::string_view value_without_parameters(std::string_view value) noexcept {
+    return trim_ows(value.substr(0, value.find(';')));
+}
+
+namespace {
+
+/// The quoted-string at the start of `text` (which begins with '"'), unescaped; `text` is left
+/// after its closing quote. nullopt if it has none.
+std::optional<std::string> take_quoted(std::string_view& text) {
+    std::string out;
+    for (std::size_t i = 1; i < text.size(); ++i) {
+        if (text[i] == '"') {
+            text.remove_prefix(i + 1);
+            return out;
+        }
+        if (text[i] == '\\' && i + 1 < text.size()) ++i;
+        out += text[i];
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> field_parameter(std::string_view value, std::string_view name) {
+    std::size_t semicolon = value.find(';');
+    while (semicolon != std::string_view::npos) {
+        value.remove_prefix(semicolon + 1);
+        value = trim_ows(value);
+        const std::size_t equals = value.find('=');
+        if (equals == std::string_view::npos) return std::nullopt;
+        const std::string_view key = trim_ows(value.substr(0, equals));
+        value = trim_ows(value.substr(equals + 1));
+        std::optional<std::string> parameter;
+        if (value.starts_with('"')) {
+            parameter = take_quoted(value);
+            if (!parameter) return std::nullopt;
+        } else {
+            parameter = std::string(trim_ows(value.substr(0, value.find(';'))));
+        }
+        if (iequals(key, name)) return parameter;
+        semicolon = value.find(';');
+    }
+    return std::nullopt;
+}
+
 std::string format_http_date(std::time_t t) {
     std::tm utc{};
     ::gmtime_r(&t, &utc);

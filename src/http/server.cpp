@@ -641,6 +641,10 @@ task<response> server::runtime::dispatch(request& req, Stream& stream, request_r
         std::rethrow_exception(left.cause);  // ends the connection (serve_connection)
     } catch (const json_error&) {
         co_return response::text("Bad Request: the body is not valid JSON\n", 400);
+    } catch (const form_error& e) {
+        response answer = response::text(std::string(reason_phrase(e.status())) + ": " + e.what() + "\n", e.status());
+        answer.headers().add("Connection", "close");  // the rest of the body may be unread
+        co_return answer;
     } catch (const request_rejected& r) {  // while the handler streamed the body
         co_return refusal(r.status);
     } catch (const timeout_error&) {

@@ -133,10 +133,6 @@ std::optional<byte_range> requested_range(std::string_view header, std::uint64_t
 
 }  // namespace
 
-file_handle::~file_handle() {
-    if (fd_ >= 0) ::close(fd_);
-}
-
 static_directory::static_directory(std::string directory, static_options options)
     : directory_(std::move(directory)), options_(std::move(options)) {
     root_ = ::open(directory_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);

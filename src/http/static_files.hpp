@@ -11,26 +11,9 @@
 #include <utility>
 
 #include "corio/http/server.hpp"
+#include "file_handle.hpp"
 
 namespace corio::http::detail {
-
-/// An open file descriptor, closed with its last owner.
-class file_handle {
-public:
-    file_handle() noexcept = default;
-    explicit file_handle(int fd) noexcept : fd_(fd) {}
-    file_handle(file_handle&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    file_handle& operator=(file_handle&& other) noexcept {
-        std::swap(fd_, other.fd_);
-        return *this;
-    }
-    ~file_handle();
-
-    int fd() const noexcept { return fd_; }
-
-private:
-    int fd_ = -1;
-};
 
 /// One directory served under a route prefix. Immutable once built: shared by every loop.
 class static_directory : public std::enable_shared_from_this<static_directory> {

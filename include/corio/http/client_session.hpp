@@ -29,7 +29,9 @@
 // limit and the phase: "GET http://h/x: sock_read timeout (1s) expired while reading the body".
 //
 // Requests: headers (merged over the session's default headers), query params, a body given
-// as bytes, JSON or a form; User-Agent "corio/<version>", Accept-Encoding gzip/deflate, cookies
+// as bytes, JSON, a form, a multipart form_data, a file or an async_generator (streamed; the
+// client frames every body itself: a Host, Content-Length or Transfer-Encoding the caller sets is
+// not sent); User-Agent "corio/<version>", Accept-Encoding gzip/deflate, cookies
 // from the session's jar. Redirects (301/302/303/307/308) are followed up to max_redirects:
 // 307/308 repeat the method and body, the others become GET (HEAD stays HEAD); crossing to
 // another origin drops Authorization and Cookie headers.
@@ -58,7 +60,9 @@
 
 #include "corio/http/client_response.hpp"
 #include "corio/http/cookie_jar.hpp"
+#include "corio/async_generator.hpp"
 #include "corio/http/headers.hpp"
+#include "corio/http/multipart.hpp"
 #include "corio/http/parser.hpp"
 #include "corio/http/url.hpp"
 #include "corio/task.hpp"
@@ -97,6 +101,11 @@ struct session_options {
     bool send_request_id = false;
 };
 
+namespace detail {
+class session_state;
+class request_body;
+}  // namespace detail
+
 /// A request's own settings, set with chainable setters; anything unset falls back to the
 /// session's:
 ///   co_await session.post("items", http::request_options().json({{"name", "x"}}).header("X-Id", "7"));
@@ -113,6 +122,15 @@ public:
     request_options& body(std::string bytes, std::string content_type = {}) &;  ///< raw body
     request_options& json(nlohmann::json value) &;   ///< body as application/json
     request_options& form(query_params fields) &;    ///< body as application/x-www-form-urlencoded
+    /// A body sent as it is produced, each piece a chunk (Transfer-Encoding: chunked). It can be
+    /// sent once: a retry or a 307/308 redirect that would need it again throws
+    /// stream_consumed_error. Each piece must come within the time left (the total, else 60 s).
+    request_options& body(async_generator<std::string> pieces, std::string content_type = {}) &;
+    /// The file at `path` as the body, streamed from disk (sendfile) with a Content-Length;
+    /// opened when the request is sent (std::system_error naming it if it cannot be).
+    request_options& file(std::string path, std::string content_type = "application/octet-stream") &;
+    /// A multipart/form-data body (http/multipart.hpp): its files streamed from disk.
+    request_options& form(form_data form) &;
     request_options& timeout(const client_timeout& limits) &;
     request_options& follow_redirects(bool on) &;
     request_options& max_redirects(int count) &;
@@ -126,6 +144,13 @@ public:
     request_options&& body(std::string b, std::string type = {}) && { return std::move(body(std::move(b), std::move(type))); }
     request_options&& json(nlohmann::json value) && { return std::move(json(std::move(value))); }
     request_options&& form(query_params fields) && { return std::move(form(std::move(fields))); }
+    request_options&& body(async_generator<std::string> p, std::string type = {}) && {
+        return std::move(body(std::move(p), std::move(type)));
+    }
+    request_options&& file(std::string path, std::string type = "application/octet-stream") && {
+        return std::move(file(std::move(path), std::move(type)));
+    }
+    request_options&& form(form_data f) && { return std::move(form(std::move(f))); }
     request_options&& timeout(const client_timeout& limits) && { return std::move(timeout(limits)); }
     request_options&& follow_redirects(bool on) && { return std::move(follow_redirects(on)); }
     request_options&& max_redirects(int count) && { return std::move(max_redirects(count)); }
@@ -133,18 +158,18 @@ public:
 
 private:
     friend class client_session;
+    request_options& replace_body(std::string bytes, std::shared_ptr<detail::request_body> streamed, std::string content_type);
+
     http::headers headers_;
     query_params params_;
     std::string body_;  // the encoded body, whichever setter gave it
+    /// A body not held in body_ (a stream, a file, a form_data); shared, so options copy.
+    std::shared_ptr<detail::request_body> streamed_;
     std::optional<client_timeout> timeout_;
     std::optional<bool> follow_redirects_;
     std::optional<int> max_redirects_;
     std::optional<bool> raise_for_status_;
 };
-
-namespace detail {
-class session_state;
-}
 
 class client_session {
 public:

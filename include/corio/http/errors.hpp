@@ -5,6 +5,7 @@
 //     ├─ http::json_error                json() on a body that is not valid JSON
 //     ├─ http::too_many_redirects_error  more redirects than the request allows
 //     ├─ http::session_closed_error      a request on a closed client_session
+//     ├─ http::stream_consumed_error     a streamed request body needed again (a 307 redirect)
 //     └─ corio::connection_error
 //          └─ http::protocol_error       the server broke HTTP: a malformed response, or a body cut
 //                                        short by the connection closing (retryable like a reset)
@@ -63,6 +64,13 @@ public:
 using too_many_redirects = too_many_redirects_error;  ///< the name before every error ended in _error
 
 class session_closed_error : public error {
+public:
+    using error::error;
+};
+
+/// A request whose body was an async_generator, already sent, needed it again: a 307/308
+/// redirect (send bytes or a file to follow those).
+class stream_consumed_error : public error {
 public:
     using error::error;
 };

@@ -31,6 +31,13 @@ bool iequals(std::string_view a, std::string_view b) noexcept;
 std::string_view trim_ows(std::string_view s) noexcept;
 /// The non-empty elements of a comma-separated field value ("gzip, br;q=0"), each trimmed.
 std::vector<std::string_view> list_elements(std::string_view value);
+/// A field value without its ';' parameters, trimmed: "multipart/form-data; boundary=x" ->
+/// "multipart/form-data" (Content-Type, Content-Disposition).
+std::string_view value_without_parameters(std::string_view value) noexcept;
+/// The parameter `name` (case-insensitive) of such a value: "text/html; charset=utf-8" gives
+/// "utf-8" for "charset"; a quoted-string is unquoted ("name=\"a\\\"b\"" gives a"b). nullopt if
+/// the value has no such parameter, or its parameters are malformed before it.
+std::optional<std::string> field_parameter(std::string_view value, std::string_view name);
 
 namespace detail {
 /// RFC 9110 tchar: ALPHA, DIGIT and !#$%&'*+-.^_`|~ (a table: parsers look up every byte).

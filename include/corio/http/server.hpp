@@ -32,7 +32,9 @@
 // or another control character in a value), or which sets Content-Length or Transfer-Encoding
 // itself (the server frames bodies), or has a status outside 200-999, is a bug in the handler:
 // it is logged naming the header and answered 500 — its bytes never reach the wire (no response
-// splitting). A handler may set `Connection: close` to close after its response. At most
+// splitting). A form_error (request::multipart, request::form) escaping a handler is answered
+// with its status (400, 413, 415) and message, and the connection closed (the body may be left
+// unread). A handler may set `Connection: close` to close after its response. At most
 // max_connections are open: beyond that, accepting pauses until one closes.
 // HTTP/1.0 clients get `Connection: keep-alive` when they asked for it, no 100 Continue, and a
 // streamed response delimited by closing the connection (chunked is HTTP/1.1 only).
@@ -72,6 +74,7 @@
 #include "corio/async_generator.hpp"
 #include "corio/event_loop.hpp"
 #include "corio/http/headers.hpp"
+#include "corio/http/multipart.hpp"
 #include "corio/http/parser.hpp"
 #include "corio/http/url.hpp"
 #include "corio/net/endpoint.hpp"
@@ -113,6 +116,14 @@ public:
     async_generator<std::string_view> body_stream();
     /// The body parsed as JSON; throws json_error (answered 400 if not caught).
     nlohmann::json json() const;
+    /// The parts of a multipart/form-data body, each read as it arrives (http/multipart.hpp),
+    /// within `limits`. Throws form_error at once if the body is not multipart/form-data (415)
+    /// or has no boundary (400); the generator throws it for a malformed or oversized body. A
+    /// form_error a handler lets escape is answered with its status.
+    async_generator<multipart_part> multipart(multipart_options limits = {});
+    /// The fields of an application/x-www-form-urlencoded or multipart/form-data body, in order
+    /// (a file part's content as its value); form_error as multipart(), 415 for other types.
+    task<query_params> form(multipart_options limits = {});
     /// A `{name}` segment of the route; "" if the route has none of that name.
     std::string_view param(std::string_view name) const noexcept;
     const net::endpoint& peer() const noexcept { return peer_; }
