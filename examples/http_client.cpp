@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "demo_service.hpp"
 
@@ -49,6 +50,33 @@ corio::task<> retry_after_example(corio_test_support::demo_service& service) {
     check(response.status() == 200 && answer["attempts"] == 3, "two 503s with Retry-After: 0, then 200");
 }
 
+corio::task<> auth_example(corio_test_support::demo_service& service) {
+    // [snippet auth]
+    http::client_session api({.base_url = service.url("/"), .auth = http::auth::bearer("s3cr3t-token")});
+    auto mine = co_await api.get("headers", http::request_options().auth(http::auth::basic("ann", "pw")));
+    // [end snippet]
+    const nlohmann::json basic = co_await mine.json();
+    check(basic["headers"]["authorization"] == "Basic YW5uOnB3", "a request's basic credentials over the session's");
+    auto theirs = co_await api.get("headers");
+    const nlohmann::json bearer = co_await theirs.json();
+    check(bearer["headers"]["authorization"] == "Bearer s3cr3t-token", "the session's bearer token");
+    co_await api.aclose();
+}
+
+corio::task<> trace_example(corio_test_support::demo_service& service) {
+    // [snippet trace]
+    std::vector<std::string> timeline;
+    http::client_session traced({.trace = [&timeline](const http::trace_event& e) {
+        timeline.push_back(std::string(http::to_string(e.kind)) + " +" + std::to_string(e.elapsed.count() / 1000) + "us");
+    }});
+    // [end snippet]
+    auto response = co_await traced.get(service.url("/users"));
+    co_await response.text();
+    check(timeline.front().starts_with("request_start +0us") && timeline.back().starts_with("response_end"),
+          "a request's timeline, from request_start to response_end");
+    co_await traced.aclose();
+}
+
 void headers_example() {
     // [snippet headers]
     http::headers h{{"Accept", "application/json"}};
@@ -65,6 +93,8 @@ int main() {
         co_await corio::async_with(corio_test_support::start_demo_service(), [](auto& service) -> corio::task<> {
             co_await session_example(*service);
             co_await retry_after_example(*service);
+            co_await auth_example(*service);
+            co_await trace_example(*service);
         });
     }());
 }

@@ -315,6 +315,22 @@ TEST(fetch_cli, headers_are_sent) {
     EXPECT_EQ(headers["accept"], "text/plain");
 }
 
+TEST(fetch_cli, trace_prints_each_requests_timeline) {
+    demo_thread demo;
+    const auto run = fetch({"--trace", demo.url("/users")}, "", true);
+    EXPECT_EQ(run.code, 0) << run.err;
+    const std::size_t block = run.err.find("trace GET " + demo.url("/users") + "\n");
+    ASSERT_NE(block, std::string::npos) << run.err;
+    std::size_t at = block;
+    for (const char* kind : {"request_start", "connection_create_start", "dns_start", "connection_create_end",
+                             "request_headers_sent", "response_first_byte", "request_end  status 200", "response_end"}) {
+        const std::size_t next = run.err.find(kind, at);
+        EXPECT_NE(next, std::string::npos) << kind << " not after the previous event in:\n" << run.err;
+        if (next != std::string::npos) at = next;
+    }
+    EXPECT_FALSE(contains(run.err, "\r")) << "no progress bar with --trace";
+}
+
 TEST(fetch_cli, progress_bar_only_on_a_terminal) {
     demo_thread demo;
     const auto plain = fetch({demo.url("/users"), demo.url("/orders")});

@@ -31,6 +31,7 @@ static_assert(std::is_trivially_copyable_v<net::tcp_options>);
 static_assert(std::is_trivially_copyable_v<net::resolve_options>);
 static_assert(std::is_trivially_copyable_v<corio::async_with_options>);
 static_assert(std::is_trivially_copyable_v<http::client_timeout>);
+static_assert(std::is_trivially_copyable_v<http::multipart_options>);  // request::form(limits)
 // Holds std::functions: documented as named before the co_await (examples/combinators.cpp#retry).
 static_assert(!std::is_trivially_copyable_v<corio::retry_policy>);
 

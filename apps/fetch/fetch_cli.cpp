@@ -6,6 +6,7 @@
 #include <corio/http/content_decoder.hpp>
 #include <corio/http/errors.hpp>
 #include <corio/http/retry_after.hpp>
+#include <corio/http/trace.hpp>
 #include <corio/http/url.hpp>
 #include <corio/log.hpp>
 #include <corio/net/errors.hpp>
@@ -264,10 +265,46 @@ fetch_result failed_result(const std::string& url, const std::exception_ptr& e) 
     return r;
 }
 
-http::client_session make_session(const fetch_options& options) {
+/// --trace: each request's events, kept until the request is over (its body read, or its
+/// failure), then written to `err` as one block: concurrent requests do not interleave.
+class trace_printer {
+public:
+    explicit trace_printer(std::ostream& err) : err_(err) {}
+    trace_printer(const trace_printer&) = delete;
+    ~trace_printer() {
+        for (const auto& [request, lines] : pending_) err_ << lines;  // requests never finished
+    }
+
+    void add(const http::trace_event& e) {
+        std::string& lines = pending_[e.request];
+        if (lines.empty()) lines = "trace " + std::string(e.method) + " " + std::string(e.url) + "\n";
+        char when[32];
+        std::snprintf(when, sizeof when, "  %10.3f ms  ", std::chrono::duration<double, std::milli>(e.elapsed).count());
+        lines += when;
+        lines += http::to_string(e.kind);
+        if (!e.detail.empty()) lines += "  " + std::string(e.detail);
+        if (e.status != 0) lines += "  status " + std::to_string(e.status);
+        if (e.bytes != 0) lines += "  " + std::to_string(e.bytes) + " B";
+        lines += '\n';
+        if (e.kind == http::trace_kind::response_end || e.kind == http::trace_kind::request_exception) {
+            err_ << lines << std::flush;
+            pending_.erase(e.request);
+        }
+    }
+
+private:
+    std::ostream& err_;
+    std::map<std::uint64_t, std::string> pending_;  // by request number, until it is over
+};
+
+http::client_session make_session(const fetch_options& options, std::ostream& err) {
     http::session_options settings;
     settings.limit = options.concurrency;
     for (const auto& [name, value] : options.headers) settings.headers.add(name, value);
+    if (options.trace) {
+        auto printer = std::make_shared<trace_printer>(err);
+        settings.trace = [printer](const http::trace_event& e) { printer->add(e); };
+    }
     return http::client_session(std::move(settings));
 }
 
@@ -275,7 +312,7 @@ http::client_session make_session(const fetch_options& options) {
 class fetcher {
 public:
     fetcher(const fetch_options& options, std::ostream& out, std::ostream& err)
-        : options_(options), session_(make_session(options)), report_(out, err, options) {
+        : options_(options), session_(make_session(options, err)), report_(out, err, options) {
         timeout_.total = options.timeout;
         timeout_.connect = options.connect_timeout;
         if (options.rate > 0) limiter_ = std::make_unique<corio::rate_limiter>(options.rate, 1);
@@ -530,6 +567,8 @@ std::optional<int> parse_fetch_args(int argc, const char* const* argv, std::istr
         ->check(CLI::Validator(check_header, ""));
     app.add_flag("--json", options.json,
                  "Write JSON lines: {url, status, elapsed_ms, attempts, error_kind, error, json or body}");
+    app.add_flag("--trace", options.trace,
+                 "Print each request's timeline to stderr: connection, DNS, headers sent, first byte, body pieces");
     app.add_flag("--debug", options.debug,
                  "Debug mode: report blocked loops, unbounded calls, lost errors...; SIGUSR1 prints every live task");
     try {
@@ -586,7 +625,7 @@ int run_fetch(int argc, const char* const* argv, std::istream& in, std::ostream&
               bool err_is_terminal) {
     fetch_options options;
     if (const auto code = parse_fetch_args(argc, argv, in, out, err, options)) return *code;
-    options.progress = err_is_terminal;
+    options.progress = err_is_terminal && !options.trace;  // the trace goes to stderr too
     try {
         const bool debug = options.debug;
         return corio::run(fetch_all(std::move(options), out, err), {.debug = debug});

@@ -7,8 +7,9 @@
 // each result is written as soon as it is known, one line per URL (per page with --paginate), in
 // completion order: human-readable by default, JSON lines with --json. A live progress bar goes
 // to stderr when stderr is a terminal; a summary table (successes, failures by kind) always goes
-// to stderr at the end. Exit code: 0 if every request succeeded, 1 if any failed, 2 for a usage
-// error, 130 if interrupted (SIGINT/SIGTERM).
+// to stderr at the end; --trace writes each request's timeline (connection, DNS, headers sent,
+// first byte, body pieces, with times) to stderr as the request ends. Exit code: 0 if every
+// request succeeded, 1 if any failed, 2 for a usage error, 130 if interrupted (SIGINT/SIGTERM).
 //
 // A request fails with one of these kinds (error_kind()): timeout, dns, connect, tls, reset,
 // protocol, connection, redirects, url, decode, http_4xx, http_5xx, invalid_json (--paginate
@@ -55,6 +56,7 @@ public:
     std::vector<std::pair<std::string, std::string>> headers;          ///< sent with every request
     bool json = false;                                                  ///< JSON lines output
     bool debug = false;                                                 ///< corio debug mode; SIGUSR1 dumps the tasks
+    bool trace = false;                                                 ///< each request's timeline on stderr (http/trace.hpp)
     bool progress = false;                                              ///< progress bar on stderr
 };
 

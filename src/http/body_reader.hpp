@@ -13,11 +13,19 @@
 #include "corio/http/client_session.hpp"
 #include "corio/http/content_decoder.hpp"
 #include "corio/http/parser.hpp"
+#include "corio/http/trace.hpp"
 #include "corio/task.hpp"
 
 namespace corio::http::detail {
 
-/// The limits of one request and the message its timeouts throw.
+/// Where a request's trace events go (session_options::trace): no hook, no events.
+struct trace_context {
+    const trace_hook* hook = nullptr;  // the session's (it outlives every request and response)
+    std::uint64_t request = 0;         // the request's number in its session
+    clock::time_point start{};         // its request_start
+};
+
+/// The limits of one request, the message its timeouts throw, and its trace.
 class request_clock {
 public:
     request_clock(std::string description, const client_timeout& timeout);
@@ -33,12 +41,23 @@ public:
     /// timeout_error("GET http://h/x: sock_read timeout (1s) expired while reading the body").
     [[noreturn]] void throw_timeout(const char* phase) const;
 
+    void set_trace(const trace_context& trace) noexcept { trace_ = trace; }
+    const trace_context& tracing() const noexcept { return trace_; }
+    bool tracing_on() const noexcept { return trace_.hook != nullptr; }
+    /// Reports an event of this request to the session's trace hook, if it has one.
+    void trace(trace_kind kind, std::string_view detail = {}, int status = 0, std::uint64_t bytes = 0) const {
+        if (trace_.hook != nullptr) report(kind, detail, status, bytes);
+    }
+
 private:
+    void report(trace_kind kind, std::string_view detail, int status, std::uint64_t bytes) const;
+
     std::string description_;
     client_timeout timeout_;
     clock::time_point deadline_;  // start + total; time_point::max() without a total
     const char* bound_by_ = "total";  // the limit behind the last budget()
     std::chrono::nanoseconds bound_value_{};
+    trace_context trace_;
 };
 
 /// Inside a catch block: rethrows the exception being handled with `description` ("GET url")
@@ -65,6 +84,8 @@ public:
     const request_clock& clock() const noexcept { return clock_; }
 
 private:
+    /// Counts and traces what next() returns.
+    std::optional<std::string_view> handed_out(std::optional<std::string_view> piece);
     task<std::optional<std::string_view>> next_framed();
     std::optional<std::string_view> step();  // parses buffered bytes; nullopt: need more
     void complete(bool reusable) noexcept;
@@ -77,6 +98,8 @@ private:
     content_decoder decoder_;
     std::string decoded_;  // the last decoded piece
     bool done_ = false;    // the body ended (connection_ released or closed)
+    std::uint64_t received_ = 0;  // decoded body bytes handed out so far (response_end reports them)
+    bool end_reported_ = false;   // response_end went to the trace
     bool ended_ = false;   // step() saw message_complete
 };
 

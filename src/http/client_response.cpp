@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "body_reader.hpp"
+#include "corio/log.hpp"
 
 namespace corio::http {
 namespace detail {
@@ -34,6 +35,20 @@ std::chrono::nanoseconds request_clock::budget(std::chrono::nanoseconds limit, c
 void request_clock::throw_timeout(const char* phase) const {
     throw timeout_error(description_ + ": " + bound_by_ + " timeout (" + format_duration(bound_value_) +
                         ") expired while " + phase);
+}
+
+void request_clock::report(trace_kind kind, std::string_view detail, int status, std::uint64_t bytes) const {
+    const std::string_view description = description_;
+    const std::size_t space = description.find(' ');
+    const clock::time_point now = clock::now();
+    trace_event event{kind, trace_.request, description.substr(0, space), description.substr(space + 1), now,
+                      now - trace_.start, status, bytes, detail};
+    try {
+        (*trace_.hook)(event);
+    } catch (...) {
+        log_error("http::client_session: the trace hook threw at " + std::string(to_string(kind)) + " (ignored): " +
+                  describe(std::current_exception()));
+    }
 }
 
 void rethrow_naming(const std::string& description) {
@@ -115,8 +130,19 @@ task<std::optional<std::string_view>> body_reader::next_framed() {
     }
 }
 
+std::optional<std::string_view> body_reader::handed_out(std::optional<std::string_view> piece) {
+    if (piece) {
+        received_ += piece->size();
+        clock_.trace(trace_kind::response_chunk_received, {}, 0, piece->size());
+    } else if (!end_reported_) {
+        end_reported_ = true;
+        clock_.trace(trace_kind::response_end, {}, 0, received_);
+    }
+    return piece;
+}
+
 task<std::optional<std::string_view>> body_reader::next() {
-    if (done_) co_return std::nullopt;
+    if (done_) co_return handed_out(std::nullopt);
     if (connection_ == nullptr)
         throw connection_error(clock_.description() + ": the response body can no longer be read (closed or failed)");
     std::exception_ptr failure;
@@ -127,12 +153,12 @@ task<std::optional<std::string_view>> body_reader::next() {
             const auto piece = co_await next_framed();
             if (!piece) {
                 decoder_.finish();
-                co_return std::nullopt;
+                co_return handed_out(std::nullopt);
             }
-            if (decoder_.identity()) co_return piece;
+            if (decoder_.identity()) co_return handed_out(piece);
             decoded_.clear();
             decoder_.feed(*piece, decoded_);
-            if (!decoded_.empty()) co_return std::string_view(decoded_);
+            if (!decoded_.empty()) co_return handed_out(std::string_view(decoded_));
         }
     } catch (const cancelled_error&) {
         throw;

@@ -35,17 +35,27 @@ public:
     }
 
     /// Addresses of host:port, from a cache entry younger than dns_ttl or a fresh lookup.
-    task<std::vector<net::endpoint>> resolve(const url& u, std::chrono::nanoseconds timeout) {
+    task<std::vector<net::endpoint>> resolve(const url& u, std::chrono::nanoseconds timeout, const request_clock& clk) {
         const std::string key = u.host() + ":" + std::to_string(u.port());
         const auto now = clock::now();
-        if (auto it = dns_cache_.find(key); it != dns_cache_.end() && it->second.expires > now)
+        if (auto it = dns_cache_.find(key); it != dns_cache_.end() && it->second.expires > now) {
+            clk.trace(trace_kind::dns_cache_hit, u.host());
             co_return it->second.endpoints;
+        }
+        clk.trace(trace_kind::dns_start, u.host());
         auto endpoints = co_await net::resolve(u.host(), u.port(), {.timeout = timeout});
+        clk.trace(trace_kind::dns_end, u.host());
         if (dns_cache_.size() >= max_dns_entries) dns_cache_.clear();
         dns_cache_[key] = {endpoints, clock::now() + dns_ttl};
         co_return endpoints;
     }
     void forget_address(const url& u) { dns_cache_.erase(u.host() + ":" + std::to_string(u.port())); }
+    /// A new request's place in the trace (session_options::trace): none without a hook.
+    trace_context start_trace() {
+        ++requests_;
+        if (!options.trace) return {};
+        return {&options.trace, requests_, clock::now()};
+    }
 
     session_options options;
     std::optional<url> base;
@@ -61,6 +71,7 @@ private:
     };
     std::optional<net::tls_context> tls_;  // made on the first https request (reads CA files)
     std::unordered_map<std::string, dns_entry> dns_cache_;
+    std::uint64_t requests_ = 0;  // requests started, numbering them for the trace
 };
 
 namespace {
@@ -87,7 +98,8 @@ void check_field(const std::string& description, std::string_view name, std::str
         throw error(description + ": header '" + std::string(name) + "' has an invalid name or a CR, LF or NUL in its value");
 }
 
-std::string origin_of(const url& u) { return u.scheme() + "://" + u.host_header() + ":" + std::to_string(u.port()); }
+/// "https://h:8443": the scheme, host and port (a default port left out), as a pool key and in traces.
+std::string origin_of(const url& u) { return u.scheme() + "://" + u.host_header(); }
 
 url request_url(const session_state& s, std::string_view text, const query_params& params) {
     url u = s.base ? resolve(*s.base, text) : url::parse(text);
@@ -126,10 +138,24 @@ std::string serialize_head(session_state& s, const outgoing& req, const std::str
     return head;
 }
 
+/// Sets Authorization from the first of: the request's credentials, its own header, the URL's
+/// user:password, the session's; and takes the user:password out of the URL (out of messages).
+void add_credentials(outgoing& req, const std::optional<auth>& request_auth, const std::optional<auth>& session_auth) {
+    if (request_auth) {
+        req.fields.set("Authorization", request_auth->header_value());
+    } else if (!req.fields.contains("Authorization")) {
+        if (req.target.has_userinfo())
+            req.fields.set("Authorization", auth::basic(req.target.decoded_user(), req.target.decoded_password()).header_value());
+        else if (session_auth)
+            req.fields.set("Authorization", session_auth->header_value());
+    }
+    req.target = req.target.without_userinfo();
+}
+
 /// What a redirect response turns the request into; false if it is not one to follow.
 bool redirect(outgoing& req, int status, std::string_view location) {
     if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) return false;
-    url next = resolve(req.target, escape_unsafe(location)).without_fragment();
+    url next = resolve(req.target, escape_unsafe(location)).without_fragment().without_userinfo();
     const bool to_get = (status == 303 && req.method != "HEAD") || ((status == 301 || status == 302) && req.method == "POST");
     if (to_get) {
         req.method = "GET";
@@ -158,8 +184,10 @@ task<std::unique_ptr<pooled_connection>> open_connection(session_state& s, reque
     const auto left = [deadline] { return std::max<std::chrono::nanoseconds>(deadline - clock::now(), std::chrono::nanoseconds(1)); };
     const std::string authority = u.host() + ":" + std::to_string(u.port());
     std::string phase = "resolving " + u.host();
+    const std::string origin = origin_of(u);
+    clk.trace(trace_kind::connection_create_start, origin);
     try {
-        auto endpoints = co_await s.resolve(u, left());
+        auto endpoints = co_await s.resolve(u, left(), clk);
         phase = "connecting to " + authority;
         net::tcp_options options;
         options.connect_timeout = left();
@@ -170,9 +198,13 @@ task<std::unique_ptr<pooled_connection>> open_connection(session_state& s, reque
             s.forget_address(u);  // the next attempt resolves again
             throw;
         }
-        if (u.scheme() == "http") co_return std::make_unique<pooled_connection>(std::move(slot), std::move(tcp));
+        if (u.scheme() == "http") {
+            clk.trace(trace_kind::connection_create_end, origin);
+            co_return std::make_unique<pooled_connection>(std::move(slot), std::move(tcp));
+        }
         phase = "doing the TLS handshake with " + authority;
         auto tls = co_await net::tls_stream::connect(std::move(tcp), s.tls(), u.host(), left());
+        clk.trace(trace_kind::connection_create_end, origin);
         co_return std::make_unique<pooled_connection>(std::move(slot), std::move(tls));
     } catch (const timeout_error&) {
         clk.throw_timeout(phase.c_str());
@@ -182,12 +214,23 @@ task<std::unique_ptr<pooled_connection>> open_connection(session_state& s, reque
 /// A connection to the request's origin: an idle pooled one, or a new one.
 task<std::unique_ptr<pooled_connection>> obtain_connection(session_state& s, request_clock& clk, const url& u) {
     pool_lease lease;
+    const std::string origin = origin_of(u);
+    bool queued = false;
+    std::function<void()> on_queued;  // named, not built inside the co_await (g++ 12)
+    if (clk.tracing_on()) on_queued = [&] {
+        queued = true;
+        clk.trace(trace_kind::connection_queued_start, origin);
+    };
     try {
-        lease = co_await wait_for(s.pool.acquire(origin_of(u)), clk.budget(clk.timeout().pool_acquire, "pool_acquire"));
+        lease = co_await wait_for(s.pool.acquire(origin, std::move(on_queued)), clk.budget(clk.timeout().pool_acquire, "pool_acquire"));
     } catch (const timeout_error&) {
         clk.throw_timeout("waiting for a connection from the pool");
     }
-    if (lease.connection) co_return std::move(lease.connection);
+    if (queued) clk.trace(trace_kind::connection_queued_end, origin);
+    if (lease.connection) {
+        clk.trace(trace_kind::connection_reuse, origin);
+        co_return std::move(lease.connection);
+    }
     co_return co_await open_connection(s, clk, u, std::move(lease.slot));
 }
 
@@ -211,6 +254,7 @@ task<bool> read_head(pooled_connection& c, response_parser& parser, request_cloc
             if (any_byte) parser.finish();  // throws: the head was cut short
             co_return false;
         }
+        if (!any_byte) clk.trace(trace_kind::response_first_byte);
         any_byte = true;
     }
 }
@@ -226,16 +270,16 @@ task<> write_request(pooled_connection& c, request_clock& clk, const std::string
     const std::chrono::nanoseconds stall = clk.budget({}, "write");
     c.set_write_timeout(stall);
     try {
-        if (req.streamed) {
-            co_await c.write_all(head, clk.deadline());
-            co_await req.streamed->write(c, clk.deadline(), stall);
-        } else if (body.empty()) {
-            co_await c.write_all(head, clk.deadline());
-        } else if (body.size() <= 64 * 1024) {
+        if (!req.streamed && !body.empty() && body.size() <= 64 * 1024) {
             co_await c.write_all(head + body, clk.deadline());  // one send for small bodies
+            clk.trace(trace_kind::request_headers_sent, {}, 0, head.size());
         } else {
             co_await c.write_all(head, clk.deadline());
-            co_await c.write_all(body, clk.deadline());
+            clk.trace(trace_kind::request_headers_sent, {}, 0, head.size());
+            if (req.streamed)
+                co_await req.streamed->write(c, clk.deadline(), stall);
+            else if (!body.empty())
+                co_await c.write_all(body, clk.deadline());
         }
     } catch (const timeout_error&) {
         clk.throw_timeout("sending the request");
@@ -280,10 +324,12 @@ task<exchange> send_request(session_state& s, request_clock& clk, const outgoing
 task<client_response> client_session::perform(std::shared_ptr<detail::session_state> state, std::string method,
                                                std::string url_text, request_options options) {
     detail::session_state& s = *state;
-    if (s.pool.closed()) throw session_closed_error(method + " " + url_text + ": the client session is closed");
     if (!is_token(method))  // it goes on the wire as it is: no CR, LF, space or other separator
         throw std::invalid_argument("client_session: the method must be an HTTP token: \"" + escape_unsafe(method) + "\"");
     detail::outgoing req(std::move(method), detail::request_url(s, url_text, options.params_), std::move(options.headers_));
+    detail::add_credentials(req, options.auth_, s.options.auth);
+    if (s.pool.closed())
+        throw session_closed_error(req.method + " " + req.target.to_string() + ": the client session is closed");
     req.fields.merge_missing(s.options.headers);
     req.body = std::move(options.body_);
     req.streamed = std::move(options.streamed_);
@@ -295,53 +341,65 @@ task<client_response> client_session::perform(std::shared_ptr<detail::session_st
     const bool follow = options.follow_redirects_.value_or(s.options.follow_redirects);
     const int max_redirects = options.max_redirects_.value_or(s.options.max_redirects);
     detail::request_clock clk(req.method + " " + req.target.to_string(), timeout);
+    clk.set_trace(s.start_trace());
+    clk.trace(trace_kind::request_start);
     const std::string requested = clk.description();  // redirects rename clk; errors name the request
     std::vector<std::string> history;
-    for (;;) {
-        std::optional<detail::exchange> ex;
-        try {
-            ex = co_await detail::send_request(s, clk, req);
-        } catch (const connection_error&) {
-            if (s.pool.closed()) throw session_closed_error(clk.description() + ": the client session was closed during the request");
-            detail::rethrow_naming(clk.description());
-        } catch (const parse_error&) {
-            detail::rethrow_naming(clk.description());
+    client_response response;
+    try {
+        for (;;) {
+            std::optional<detail::exchange> ex;
+            try {
+                ex = co_await detail::send_request(s, clk, req);
+            } catch (const connection_error&) {
+                if (s.pool.closed()) throw session_closed_error(clk.description() + ": the client session was closed during the request");
+                detail::rethrow_naming(clk.description());
+            } catch (const parse_error&) {
+                detail::rethrow_naming(clk.description());
+            }
+            const response_head& head = ex->parser.head();
+            if (s.options.use_cookies)
+                for (const header_field& f : head.headers)
+                    if (iequals(f.name, "Set-Cookie")) s.jar.update(req.target, f.value);
+            const auto location = head.find("Location");
+            const int status = head.status;
+            std::string answered_url = req.target.to_string();
+            if (follow && location && detail::redirect(req, status, *location)) {
+                // The redirect's own body is not wanted: its connection is closed unless it has none.
+                const bool empty = head.content_length == 0;
+                detail::body_reader(state, std::move(ex->connection), std::move(ex->parser), clk, "", 0).finish_if_empty(empty);
+                if (static_cast<int>(history.size()) >= max_redirects)
+                    throw too_many_redirects_error(requested + ": more than " + std::to_string(max_redirects) +
+                                                   " redirects (the last one to " + req.target.to_string() + ")");
+                history.push_back(std::move(answered_url));
+                clk.trace(trace_kind::request_redirect, req.target.to_string(), status);
+                detail::request_clock next_hop(req.method + " " + req.target.to_string(), timeout);
+                next_hop.set_trace(clk.tracing());
+                clk = std::move(next_hop);
+                continue;
+            }
+            response.status_ = status;
+            response.version_minor_ = head.version_minor;
+            response.reason_ = std::string(head.reason);
+            for (const header_field& f : head.headers) response.headers_.add(std::string(f.name), std::string(f.value));
+            response.content_length_ = head.content_length;
+            response.method_ = req.method;
+            response.url_ = std::move(answered_url);
+            response.history_ = std::move(history);
+            clk.trace(trace_kind::request_end, {}, status);
+            const bool no_body = req.method == "HEAD" || status == 204 || status == 304 || head.content_length == 0;
+            const auto encoding = s.options.auto_decompress ? head.find("Content-Encoding").value_or("") : std::string_view();
+            response.reader_ = std::make_unique<detail::body_reader>(state, std::move(ex->connection), std::move(ex->parser),
+                                                                     std::move(clk), encoding, s.options.limits.max_body_size);
+            response.reader_->finish_if_empty(no_body);
+            break;
         }
-        const response_head& head = ex->parser.head();
-        if (s.options.use_cookies)
-            for (const header_field& f : head.headers)
-                if (iequals(f.name, "Set-Cookie")) s.jar.update(req.target, f.value);
-        const auto location = head.find("Location");
-        const int status = head.status;
-        std::string answered_url = req.target.to_string();
-        if (follow && location && detail::redirect(req, status, *location)) {
-            // The redirect's own body is not wanted: its connection is closed unless it has none.
-            const bool empty = head.content_length == 0;
-            detail::body_reader(state, std::move(ex->connection), std::move(ex->parser), clk, "", 0).finish_if_empty(empty);
-            if (static_cast<int>(history.size()) >= max_redirects)
-                throw too_many_redirects_error(requested + ": more than " + std::to_string(max_redirects) +
-                                         " redirects (the last one to " + req.target.to_string() + ")");
-            history.push_back(std::move(answered_url));
-            clk = detail::request_clock(req.method + " " + req.target.to_string(), timeout);
-            continue;
-        }
-        client_response response;
-        response.status_ = status;
-        response.version_minor_ = head.version_minor;
-        response.reason_ = std::string(head.reason);
-        for (const header_field& f : head.headers) response.headers_.add(std::string(f.name), std::string(f.value));
-        response.content_length_ = head.content_length;
-        response.method_ = req.method;
-        response.url_ = std::move(answered_url);
-        response.history_ = std::move(history);
-        const bool no_body = req.method == "HEAD" || status == 204 || status == 304 || head.content_length == 0;
-        const auto encoding = s.options.auto_decompress ? head.find("Content-Encoding").value_or("") : std::string_view();
-        response.reader_ = std::make_unique<detail::body_reader>(state, std::move(ex->connection), std::move(ex->parser),
-                                                                 std::move(clk), encoding, s.options.limits.max_body_size);
-        response.reader_->finish_if_empty(no_body);
-        if (options.raise_for_status_.value_or(s.options.raise_for_status)) response.raise_for_status();
-        co_return response;
+    } catch (...) {
+        if (clk.tracing_on()) clk.trace(trace_kind::request_exception, describe(std::current_exception()));
+        throw;
     }
+    if (options.raise_for_status_.value_or(s.options.raise_for_status)) response.raise_for_status();
+    co_return response;
 }
 
 request_options& request_options::header(std::string name, std::string value) & {
@@ -383,6 +441,10 @@ request_options& request_options::form(form_data form) & {
 request_options& request_options::json(nlohmann::json value) & { return body(value.dump(), "application/json"); }
 request_options& request_options::form(query_params fields) & {
     return body(fields.encode(), "application/x-www-form-urlencoded");
+}
+request_options& request_options::auth(http::auth credentials) & {
+    auth_ = std::move(credentials);
+    return *this;
 }
 request_options& request_options::timeout(const client_timeout& limits) & {
     timeout_ = limits;

@@ -116,7 +116,9 @@ connection_pool::connection_pool(pool_limits limits) : timer_node(&on_expiry), l
 
 connection_pool::~connection_pool() { close(); }
 
-task<pool_lease> connection_pool::acquire(std::string key) {
+task<pool_lease> connection_pool::acquire(std::string key) { return acquire(std::move(key), nullptr); }
+
+task<pool_lease> connection_pool::acquire(std::string key, std::function<void()> on_queued) {
     if (closed_) throw session_closed_error("the client session is closed");
     if (loop_ == nullptr) loop_ = &current_loop("client_session");
     std::optional<pool_lease> taken;
@@ -125,6 +127,7 @@ task<pool_lease> connection_pool::acquire(std::string key) {
         taken = try_take(key);
     }
     if (taken) co_return std::move(*taken);
+    if (on_queued) on_queued();
     co_return co_await acquire_awaiter(*this, key);
 }
 

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -133,6 +134,8 @@ public:
     /// reached. Throws session_closed_error once closed. Cancel safety: a cancelled wait takes
     /// nothing; a grant that raced the cancellation is returned (result wins).
     task<pool_lease> acquire(std::string key);
+    /// As above; `on_queued` (if set) is called when the request has to wait for a slot.
+    task<pool_lease> acquire(std::string key, std::function<void()> on_queued);
     /// Takes back a connection whose last response was read to its end.
     void release(std::unique_ptr<pooled_connection> connection);
     /// Closes every connection (those in use too) and refuses waiting and future acquires.

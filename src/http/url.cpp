@@ -479,6 +479,14 @@ url url::without_fragment() const {
     return out;
 }
 
+url url::without_userinfo() const {
+    url out = *this;
+    out.has_userinfo_ = out.has_password_ = false;
+    out.user_.clear();
+    out.password_.clear();
+    return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Resolution (RFC 3986 §5.2)
 

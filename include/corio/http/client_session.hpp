@@ -32,7 +32,8 @@
 // as bytes, JSON, a form, a multipart form_data, a file or an async_generator (streamed; the
 // client frames every body itself: a Host, Content-Length or Transfer-Encoding the caller sets is
 // not sent); User-Agent "corio/<version>", Accept-Encoding gzip/deflate, cookies
-// from the session's jar. Redirects (301/302/303/307/308) are followed up to max_redirects:
+// from the session's jar; credentials (http/auth.hpp) from the request, the URL's user:password
+// or the session. Redirects (301/302/303/307/308) are followed up to max_redirects:
 // 307/308 repeat the method and body, the others become GET (HEAD stays HEAD); crossing to
 // another origin drops Authorization and Cookie headers.
 //
@@ -61,9 +62,11 @@
 #include "corio/http/client_response.hpp"
 #include "corio/http/cookie_jar.hpp"
 #include "corio/async_generator.hpp"
+#include "corio/http/auth.hpp"
 #include "corio/http/headers.hpp"
 #include "corio/http/multipart.hpp"
 #include "corio/http/parser.hpp"
+#include "corio/http/trace.hpp"
 #include "corio/http/url.hpp"
 #include "corio/task.hpp"
 #include "corio/version.hpp"
@@ -83,6 +86,7 @@ struct client_timeout {
 struct session_options {
     std::string base_url{};       ///< relative request URLs are resolved against it ("" = none)
     http::headers headers{};     ///< default headers of every request
+    std::optional<http::auth> auth{};  ///< credentials of every request (never sent to another origin)
     client_timeout timeout{};    ///< default limits of every request
     std::size_t limit = 100;     ///< open connections in total (>= 1)
     std::size_t limit_per_host = 0;  ///< open connections per (scheme, host, port); 0 = only `limit`
@@ -99,6 +103,9 @@ struct session_options {
     /// Send the request id the calling task works for (corio::request_id, bound by http::server
     /// around its handlers) as X-Request-Id, unless the request sets that header itself.
     bool send_request_id = false;
+    /// Called with each request's events as they happen: connection, DNS, first byte, body
+    /// pieces, with timestamps (http/trace.hpp). Empty: no tracing, no cost.
+    trace_hook trace{};
 };
 
 namespace detail {
@@ -131,6 +138,8 @@ public:
     request_options& file(std::string path, std::string content_type = "application/octet-stream") &;
     /// A multipart/form-data body (http/multipart.hpp): its files streamed from disk.
     request_options& form(form_data form) &;
+    /// Credentials for this request, over the session's and the URL's (http/auth.hpp).
+    request_options& auth(http::auth credentials) &;
     request_options& timeout(const client_timeout& limits) &;
     request_options& follow_redirects(bool on) &;
     request_options& max_redirects(int count) &;
@@ -151,6 +160,7 @@ public:
         return std::move(file(std::move(path), std::move(type)));
     }
     request_options&& form(form_data f) && { return std::move(form(std::move(f))); }
+    request_options&& auth(http::auth c) && { return std::move(auth(std::move(c))); }
     request_options&& timeout(const client_timeout& limits) && { return std::move(timeout(limits)); }
     request_options&& follow_redirects(bool on) && { return std::move(follow_redirects(on)); }
     request_options&& max_redirects(int count) && { return std::move(max_redirects(count)); }
@@ -165,6 +175,7 @@ private:
     std::string body_;  // the encoded body, whichever setter gave it
     /// A body not held in body_ (a stream, a file, a form_data); shared, so options copy.
     std::shared_ptr<detail::request_body> streamed_;
+    std::optional<http::auth> auth_;
     std::optional<client_timeout> timeout_;
     std::optional<bool> follow_redirects_;
     std::optional<int> max_redirects_;

@@ -157,6 +157,8 @@ public:
     url with_params(const query_params& params) const;
     /// A copy without its fragment (what a request is sent for).
     url without_fragment() const;
+    /// A copy without its user and password (what a request names in messages and logs).
+    url without_userinfo() const;
 
     friend bool operator==(const url&, const url&) = default;
 
