@@ -94,7 +94,7 @@ bool is_idempotent(std::string_view method) {
 }
 
 void check_field(const std::string& description, std::string_view name, std::string_view value) {
-    if (!is_token(name) || value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos)
+    if (!is_token(name) || breaks_line(value))
         throw error(description + ": header '" + std::string(name) + "' has an invalid name or a CR, LF or NUL in its value");
 }
 

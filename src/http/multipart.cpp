@@ -184,13 +184,18 @@ std::string random_boundary() {
     return boundary;
 }
 
-/// `text` as a quoted-string for a part header; CR, LF and NUL (which would end the header
-/// and forge another) are refused.
-std::string quoted(std::string_view what, std::string_view text) {
-    if (text.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos)
+/// `text`, for a part header; CR, LF and NUL (which would end the header and forge another)
+/// are refused.
+std::string_view header_safe(std::string_view what, std::string_view text) {
+    if (breaks_line(text))
         throw std::invalid_argument("form_data: the " + std::string(what) + " holds CR, LF or NUL");
+    return text;
+}
+
+/// `text` as a quoted-string for a part header (refused as header_safe() does).
+std::string quoted(std::string_view what, std::string_view text) {
     std::string out = "\"";
-    for (const char c : text) {
+    for (const char c : header_safe(what, text)) {
         if (c == '"' || c == '\\') out += '\\';
         out += c;
     }
@@ -202,10 +207,8 @@ std::string part_head(const std::string& boundary, std::string_view name, const 
     std::string head = "--" + boundary + "\r\nContent-Disposition: form-data; name=" + quoted("field name", name);
     if (filename != nullptr) {
         head += "; filename=" + quoted("filename", *filename);
-        if (content_type.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos)
-            throw std::invalid_argument("form_data: the content type holds CR, LF or NUL");
         head += "\r\nContent-Type: ";
-        head += content_type;
+        head += header_safe("content type", content_type);
     }
     return head + "\r\n\r\n";
 }

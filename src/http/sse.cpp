@@ -44,7 +44,7 @@ struct cancel_on_exit {
 
 /// `value` for an event's `what`; throws if it would end the event early.
 std::string checked_field(const char* what, std::string value) {
-    if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+    if (breaks_line(value))
         throw std::invalid_argument(std::string("http::sse_event: its ") + what +
                                     " holds a CR, LF or NUL, which would end the event early: \"" + value + "\"");
     return value;

@@ -56,6 +56,11 @@ inline constexpr auto token_chars = [] {
 inline bool is_token_char(unsigned char c) noexcept { return detail::token_chars.allowed[c]; }
 /// A non-empty string of tchars.
 bool is_token(std::string_view s) noexcept;
+/// True if `value` holds CR, LF or NUL: bytes that would end a header (or event) line early
+/// and let the rest forge another.
+inline bool breaks_line(std::string_view value) noexcept {
+    return value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
 
 /// An HTTP-date (RFC 9110 IMF-fixdate): "Sun, 06 Nov 1994 08:49:37 GMT".
 std::string format_http_date(std::time_t t);
