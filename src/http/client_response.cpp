@@ -40,7 +40,8 @@ void request_clock::throw_timeout(const char* phase) const {
 void request_clock::report(trace_kind kind, std::string_view detail, int status, std::uint64_t bytes) const {
     const std::string_view description = description_;
     const std::size_t space = description.find(' ');
-    const clock::time_point now = clock::now();
+    // request_start is the instant the request's clock starts: its elapsed is 0 by definition
+    const clock::time_point now = kind == trace_kind::request_start ? trace_.start : clock::now();
     trace_event event{kind, trace_.request, description.substr(0, space), description.substr(space + 1), now,
                       now - trace_.start, status, bytes, detail};
     try {
