@@ -27,6 +27,8 @@ PACKAGES=(
   postgresql libpq-dev
   # the pg benchmark's Python peer (pgbench, its C peer, comes with postgresql)
   python3-asyncpg
+  # the independent WebSocket client and server of the WebSocket tests
+  python3-websockets
 )
 
 missing=()

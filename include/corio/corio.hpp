@@ -26,6 +26,7 @@
 #include "corio/http/server.hpp"
 #include "corio/http/trace.hpp"
 #include "corio/http/url.hpp"
+#include "corio/http/websocket.hpp"
 #include "corio/invoke.hpp"
 #include "corio/log.hpp"
 #include "corio/mutex.hpp"

@@ -1,22 +1,14 @@
 // auth.cpp — see corio/http/auth.hpp.
 #include "corio/http/auth.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <stdexcept>
+
+#include "base64.hpp"
 
 namespace corio::http {
 
 namespace {
-
-std::string base64(const std::string& bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    const int n = ::EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                    reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
 
 /// RFC 7235 token68: letters, digits, "-._~+/", then any '='.
 bool is_token68(const std::string& s) {
@@ -32,7 +24,7 @@ bool is_token68(const std::string& s) {
 
 auth auth::basic(const std::string& user, const std::string& password) {
     if (user.find(':') != std::string::npos) throw std::invalid_argument("http::auth::basic: a user name cannot hold ':'");
-    return auth("Basic " + base64(user + ":" + password));
+    return auth("Basic " + detail::base64(user + ":" + password));
 }
 
 auth auth::bearer(const std::string& token) {

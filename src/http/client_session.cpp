@@ -10,6 +10,7 @@
 #include "body_reader.hpp"
 #include "connection_pool.hpp"
 #include "request_body.hpp"
+#include "websocket_state.hpp"
 #include "corio/context_var.hpp"
 #include "corio/log.hpp"
 #include "corio/net/resolve.hpp"
@@ -400,6 +401,121 @@ task<client_response> client_session::perform(std::shared_ptr<detail::session_st
     }
     if (options.raise_for_status_.value_or(s.options.raise_for_status)) response.raise_for_status();
     co_return response;
+}
+
+namespace {
+
+/// "ws://h/x" -> "http://h/x", "wss://" -> "https://"; other text as it is.
+std::string http_form_of(std::string text) {
+    if (text.size() >= 5 && iequals(std::string_view(text).substr(0, 5), "ws://")) return "http" + text.substr(2);
+    if (text.size() >= 6 && iequals(std::string_view(text).substr(0, 6), "wss://")) return "https" + text.substr(3);
+    return text;
+}
+
+/// The handshake request's fields beyond what every request carries.
+void add_handshake_fields(detail::outgoing& req, const std::string& key, const websocket_options& options) {
+    req.fields.set("Upgrade", "websocket");
+    req.fields.set("Connection", "Upgrade");
+    req.fields.set("Sec-WebSocket-Key", key);
+    req.fields.set("Sec-WebSocket-Version", "13");
+    if (options.compression) req.fields.set("Sec-WebSocket-Extensions", std::string(detail::ws_deflate_offer));
+    std::string protocols;
+    for (const std::string& p : options.protocols) protocols.append(protocols.empty() ? "" : ", ").append(p);
+    if (!protocols.empty()) req.fields.set("Sec-WebSocket-Protocol", protocols);
+}
+
+/// Checks the server's 101 against what was asked; what it settled.
+detail::ws_handshake_result check_switch(const response_head& head, const std::string& key, const websocket_options& options,
+                                         const std::string& description) {
+    const auto wrong = [&](const std::string& why) { return websocket_handshake_error(0, description + ": " + why); };
+    const auto has = [&](std::string_view name, std::string_view token) {
+        const auto value = head.find(name);
+        if (!value) return false;
+        const auto elements = list_elements(*value);
+        return std::any_of(elements.begin(), elements.end(), [&](std::string_view e) { return iequals(e, token); });
+    };
+    if (!has("Upgrade", "websocket") || !has("Connection", "upgrade"))
+        throw wrong("the 101 response lacks Upgrade: websocket or Connection: Upgrade");
+    if (head.find("Sec-WebSocket-Accept") != std::optional<std::string_view>(detail::ws_accept_key(key)))
+        throw wrong("the 101 response's Sec-WebSocket-Accept does not match the key sent");
+    detail::ws_handshake_result result;
+    if (const auto extension = head.find("Sec-WebSocket-Extensions")) {
+        if (!options.compression) throw wrong("the server accepted an extension that was not offered");
+        try {
+            result.deflate = detail::ws_client_deflate(*extension);
+        } catch (const detail::ws_violation& v) {
+            throw wrong(v.what());
+        }
+    }
+    if (const auto protocol = head.find("Sec-WebSocket-Protocol")) {
+        if (std::find(options.protocols.begin(), options.protocols.end(), *protocol) == options.protocols.end())
+            throw wrong("the server chose the subprotocol '" + std::string(*protocol) + "', which was not offered");
+        result.protocol = std::string(*protocol);
+    }
+    return result;
+}
+
+/// Reads the handshake's response head into `parser` (false if the connection closed first).
+task<bool> read_switch(detail::pooled_connection& c, response_parser& parser, detail::request_clock& clk) {
+    for (;;) {
+        const parse_result r = parser.parse(c.unread());
+        if (r.event == parse_event::headers) {
+            c.consume(r.consumed);  // the bytes after the head are the first frames
+            co_return true;
+        }
+        c.consume(r.consumed);
+        c.set_read_timeout(clk.budget(clk.timeout().sock_read, "sock_read"));
+        std::size_t n = 0;
+        try {
+            n = co_await c.fill();
+        } catch (const timeout_error&) {
+            clk.throw_timeout("waiting for the WebSocket handshake response");
+        }
+        if (n == 0) co_return false;
+    }
+}
+
+}  // namespace
+
+task<websocket> client_session::ws_connect(std::string url, websocket_options options) {
+    return connect_websocket(state_, std::move(url), std::move(options));
+}
+
+task<websocket> client_session::connect_websocket(std::shared_ptr<detail::session_state> state, std::string url_text,
+                                                  websocket_options options) {
+    detail::session_state& s = *state;
+    detail::outgoing req("GET", detail::request_url(s, http_form_of(std::move(url_text)), {}), options.headers);
+    const std::string shown = req.target.without_userinfo().to_string();
+    const std::string description = std::string("WebSocket ") + (req.target.scheme() == "https" ? "wss" : "ws") + shown.substr(shown.find(':'));
+    if (s.pool.closed()) throw session_closed_error(description + ": the client session is closed");
+    detail::add_credentials(req, std::nullopt, s.options.auth);
+    req.fields.merge_missing(s.options.headers);
+    const std::string key = detail::ws_new_key();
+    add_handshake_fields(req, key, options);
+    detail::request_clock clk(description, s.options.timeout);
+    const std::string head = detail::serialize_head(s, req, description, 0);
+    std::unique_ptr<detail::pooled_connection> connection;
+    response_parser parser(s.options.limits);
+    try {
+        connection = co_await detail::obtain_connection(s, clk, req.target);
+        co_await detail::write_request(*connection, clk, head, req);
+        if (!co_await read_switch(*connection, parser, clk))
+            throw protocol_error("the server closed the connection without answering the WebSocket handshake");
+    } catch (const connection_error&) {
+        detail::rethrow_naming(description);
+    }
+    const response_head& answer = parser.head();
+    for (const header_field& f : answer.headers)
+        if (s.options.use_cookies && iequals(f.name, "Set-Cookie")) s.jar.update(req.target, f.value);
+    if (answer.status != 101)
+        throw websocket_handshake_error(answer.status, description + ": the server answered " + std::to_string(answer.status) + " " +
+                                                           std::string(answer.reason) + " instead of switching to WebSocket");
+    detail::ws_handshake_result settled = check_switch(answer, key, options, description);
+    const std::string leftover(connection->unread());
+    auto ws = std::make_shared<detail::websocket_state>(std::move(*connection).take_stream(), leftover, true, std::move(options),
+                                                        description, std::move(settled));
+    detail::websocket_state::start(ws);
+    co_return websocket(std::move(ws));
 }
 
 request_options& request_options::header(std::string name, std::string value) & {

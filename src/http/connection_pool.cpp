@@ -41,7 +41,7 @@ pooled_connection::pooled_connection(pool_slot slot, any_stream stream)
 
 pooled_connection::~pooled_connection() { unlink(); }
 
-net::tcp_stream& pooled_connection::tcp() noexcept {
+net::tcp_stream& tcp_of(any_stream& stream) noexcept {
     return std::visit(
         [](auto& s) -> net::tcp_stream& {
             if constexpr (std::is_same_v<std::decay_t<decltype(s)>, net::tcp_stream>)
@@ -49,8 +49,10 @@ net::tcp_stream& pooled_connection::tcp() noexcept {
             else
                 return s.tcp();
         },
-        stream_);
+        stream);
 }
+
+net::tcp_stream& pooled_connection::tcp() noexcept { return tcp_of(stream_); }
 
 task<> pooled_connection::write_all(std::string_view data, clock::time_point deadline) {
     return std::visit([data, deadline](auto& s) { return s.write_all(data, deadline); }, stream_);

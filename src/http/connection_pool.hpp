@@ -58,6 +58,8 @@ private:
 };
 
 using any_stream = std::variant<net::tcp_stream, net::tls_stream>;
+/// The TCP stream under either kind (its options, its socket).
+net::tcp_stream& tcp_of(any_stream& stream) noexcept;
 
 /// An open HTTP/1.1 connection: its stream and its read buffer.
 class pooled_connection : public corio::detail::list_node {  // node: the pool's list of all
@@ -87,6 +89,9 @@ public:
     /// returns how many arrived, 0 at end of stream.
     task<std::size_t> fill();
     void close() noexcept;
+    /// The stream, taken out for a protocol that is not HTTP any more (WebSocket); the
+    /// connection is then left closed and gives back its pool slot when destroyed.
+    any_stream take_stream() && noexcept { return std::move(stream_); }
     /// Idle and usable: open, and the peer sent nothing and did not close since the last read.
     bool is_quiet() noexcept { return unread().empty() && tcp().is_quiet(); }
 

@@ -28,6 +28,7 @@
 #include "read_buffer.hpp"
 #include "server_checks.hpp"
 #include "static_files.hpp"
+#include "ws_handshake.hpp"
 
 namespace corio::http {
 namespace {
@@ -246,6 +247,10 @@ private:
     task<> handle_requests(Stream& stream, control_list::iterator control, clock::time_point connected_at);
     template <class Stream>
     task<bool> drain(request_reader<Stream>& reader);
+    /// A 101 to WebSocket: writes it, then the connection is the websocket's until it closes.
+    template <class Stream>
+    task<> switch_to_websocket(Stream& stream, const detail::read_buffer& buffer, request& req, response& resp,
+                               clock::time_point started_at);
     static void take_head(request& req, const request_head& head);
     template <class Stream>
     task<response> dispatch(request& req, Stream& stream, request_reader<Stream>& reader, body_budget& budget);
@@ -543,6 +548,10 @@ task<> server::runtime::handle_requests(Stream& stream, control_list::iterator c
         body_budget budget(owner_.buffered_bytes_, o.max_buffered_bytes);
         response resp = co_await dispatch(req, stream, reader, budget);
         check_response(req, resp);
+        if (resp.upgrade_ && resp.status_ == 101) {
+            co_await switch_to_websocket(stream, buffer, req, resp, started_at);
+            co_return;
+        }
         bool closing = !reader.keep_alive() || stopping_ || asks_to_close(resp);
         if (!closing && !reader.complete()) closing = !co_await drain(reader);  // a body the handler left
         response_sent sent{.status = resp.status_};
@@ -570,6 +579,17 @@ task<> server::runtime::handle_requests(Stream& stream, control_list::iterator c
         // latency) until its socket blocks.
         if (!buffer.unread().empty()) co_await corio::yield();
     }
+}
+
+template <class Stream>
+task<> server::runtime::switch_to_websocket(Stream& stream, const detail::read_buffer& buffer, request& req,
+                                            response& resp, clock::time_point started_at) {
+    response_sent sent{.status = 101};
+    co_await stream.write_all(head_of(req, resp, false, false));
+    sent.complete = true;
+    owner_.served_.fetch_add(1, std::memory_order_relaxed);
+    report_sent(req, sent, started_at);
+    co_await detail::run_websocket_session(*resp.upgrade_, req, detail::any_stream(std::move(stream)), buffer.unread());
 }
 
 template <class Stream>
@@ -733,7 +753,8 @@ void server::runtime::report_sent(const request& req, response_sent& sent, clock
 }
 
 void server::runtime::check_response(const request& req, response& resp) {
-    const std::string problem = detail::response_problem(resp.status_, resp.headers_);
+    const bool switching = resp.status_ == 101 && resp.upgrade_;  // a 101 only with the session it starts
+    const std::string problem = detail::response_problem(switching ? 200 : resp.status_, resp.headers_);
     if (problem.empty()) return;
     log_error("http::server: " + req.method_ + " " + req.target_ + ": the handler's response was not sent: " + problem + "; answered 500 instead");
     resp = response::text("Internal Server Error\n", 500);
@@ -772,7 +793,9 @@ std::string server::runtime::head_of(const request& req, const response& resp, b
         head.append("Content-Length: ").append(std::to_string(resp.file_->length)).append("\r\n");
     else if (!has_no_body(resp.status_))
         head.append("Content-Length: ").append(std::to_string(resp.body_.size())).append("\r\n");
-    if (closing)
+    if (resp.upgrade_ && resp.status_ == 101)
+        head.append("Connection: Upgrade\r\n");
+    else if (closing)
         head.append("Connection: close\r\n");
     else if (req.version_minor_ == 0)
         head.append("Connection: keep-alive\r\n");  // an HTTP/1.0 client asked for it

@@ -68,6 +68,7 @@
 #include "corio/http/parser.hpp"
 #include "corio/http/trace.hpp"
 #include "corio/http/url.hpp"
+#include "corio/http/websocket.hpp"
 #include "corio/task.hpp"
 #include "corio/version.hpp"
 
@@ -198,6 +199,12 @@ public:
     task<client_response> patch(std::string url, request_options options = {});
     task<client_response> delete_(std::string url, request_options options = {});
     task<client_response> head(std::string url, request_options options = {});
+    /// Opens a WebSocket (http/websocket.hpp) to `url` (ws:// or wss://, or http(s):// and
+    /// relative to base_url), with the session's headers, cookies, auth, TLS settings and
+    /// timeouts (connect; the handshake within total). Throws websocket_handshake_error if the
+    /// server does not switch protocols, and the connection errors of request(). The websocket
+    /// lives on its own: closing the session does not close it.
+    task<http::websocket> ws_connect(std::string url, websocket_options options = {});
 
     http::cookie_jar& cookies() noexcept;
     const session_options& options() const noexcept;
@@ -215,6 +222,8 @@ public:
 private:
     static task<client_response> perform(std::shared_ptr<detail::session_state> state, std::string method,
                                          std::string url, request_options options);
+    static task<http::websocket> connect_websocket(std::shared_ptr<detail::session_state> state, std::string url,
+                                                   websocket_options options);
 
     std::shared_ptr<detail::session_state> state_;  // null only when moved from
 };

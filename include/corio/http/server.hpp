@@ -77,6 +77,7 @@
 #include "corio/http/multipart.hpp"
 #include "corio/http/parser.hpp"
 #include "corio/http/url.hpp"
+#include "corio/http/websocket.hpp"
 #include "corio/net/endpoint.hpp"
 #include "corio/net/tcp.hpp"
 #include "corio/net/tls.hpp"
@@ -162,6 +163,7 @@ private:
 
 namespace detail {
 class file_handle;         // an open file (static_files.hpp)
+struct ws_upgrade;         // a 101 answer's WebSocket session (ws_handshake.hpp)
 class static_directory;    // server::static_files
 /// Part of an open file as a response body, sent with sendfile.
 struct file_part {
@@ -240,14 +242,27 @@ public:
 private:
     friend class server;
     friend class detail::static_directory;
+    friend struct detail::ws_upgrade;
     int status_ = 200;
     http::headers headers_;
     std::string body_;
     std::optional<async_generator<std::string>> stream_;
     std::optional<detail::file_part> file_;  // static files: sent with sendfile
+    std::shared_ptr<const detail::ws_upgrade> upgrade_;  // a 101 to WebSocket: the session to run after it
 };
 
 using handler = std::function<task<response>(request&)>;
+
+/// A WebSocket route's handler: it runs after the 101 answer, for as long as the connection
+/// lasts; when it returns the server closes the websocket (1000; 1011 if it threw, 1001 when
+/// the server shuts down and cancels it).
+using websocket_handler = std::function<task<>(request&, http::websocket&)>;
+
+namespace detail {
+/// The GET handler of a WebSocket route: checks the handshake (426 without Upgrade: websocket
+/// or with another Sec-WebSocket-Version, 400 for a bad Sec-WebSocket-Key) and answers 101.
+handler websocket_route(websocket_handler h, websocket_options options);
+}  // namespace detail
 
 class next_handler;
 /// Code around handlers (aiohttp's middleware, axum's from_fn): it may look at or change the
@@ -303,6 +318,11 @@ public:
     Routes& put(std::string pattern, handler h, route_options o = {}) { return add("PUT", pattern, h, o); }
     Routes& patch(std::string pattern, handler h, route_options o = {}) { return add("PATCH", pattern, h, o); }
     Routes& delete_(std::string pattern, handler h, route_options o = {}) { return add("DELETE", pattern, h, o); }
+    /// A WebSocket endpoint (http/websocket.hpp): a GET route whose handshake passes through
+    /// the middleware like any request (which may refuse it), then `h` runs with the websocket.
+    Routes& websocket(std::string pattern, websocket_handler h, websocket_options o = {}) {
+        return static_cast<Routes&>(*this).route("GET", std::move(pattern), detail::websocket_route(std::move(h), std::move(o)));
+    }
 
 private:
     Routes& add(const char* method, std::string& pattern, handler& h, route_options& o) {
