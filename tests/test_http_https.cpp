@@ -12,9 +12,13 @@
 #include "raw_exchange.hpp"
 #include "serve_app.hpp"
 
+#include <algorithm>
+#include <array>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 using namespace std::chrono_literals;
 using corio::http::client_session;
@@ -181,4 +185,81 @@ TEST(http_https, static_files_and_pipelined_requests_go_through_tls) {
         const std::string out = co_await corio::to_thread(run_curl);
         EXPECT_EQ(out.size(), 2 * std::string("hello over TLS\n").size() + content.size());
     });
+}
+
+TEST(http_https, the_client_resumes_tls_sessions_on_new_connections) {
+    const auto pki = corio_test::test_pki::create();
+    int resumed = 0;
+    corio::run(corio::invoke([&pki, &resumed]() -> corio::task<> {
+        auto listener = corio::net::tcp_listener::bind(corio::net::endpoint::parse("127.0.0.1", 0));
+        const tls_context tls = server_context(pki);
+        auto server = corio::spawn([&listener, &tls, &resumed]() -> corio::task<> {
+            for (int i = 0; i < 5; ++i) {  // one request per connection, each closed after its answer
+                auto tcp = co_await listener.accept();
+                auto peer = co_await corio::net::tls_stream::accept(std::move(tcp), tls);
+                resumed += peer.session_reused() ? 1 : 0;
+                std::array<char, 4096> buffer;
+                co_await peer.read_some(buffer);
+                co_await peer.write_all("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+                co_await peer.shutdown();
+            }
+        });
+        client_session session({.ca_file = pki.ca_file});
+        const std::string url = "https://localhost:" + std::to_string(listener.local_endpoint().port()) + "/";
+        for (int i = 0; i < 5; ++i) {
+            auto r = co_await session.get(url);
+            const std::string body = co_await r.text();
+            EXPECT_EQ(body, "ok");
+        }
+        co_await server;
+    }));
+    EXPECT_EQ(resumed, 4);  // curl resumes 4 of 5 too
+}
+
+TEST(http_https, client_certificates_a_ca_directory_and_an_own_context_reach_the_handshake) {
+    CORIO_REQUIRE_PROGRAM("openssl", "openssl");
+    const auto pki = corio_test::test_pki::create();
+    const auto client_files = pki.issue("client", {.common_name = "client", .subject_alt_names = "DNS:client.example",
+                                                   .extended_key_usage = "clientAuth"});
+    const std::string ca_dir = pki.dir + "/ca-dir";
+    std::filesystem::create_directories(ca_dir);
+    std::filesystem::copy_file(pki.ca_file, ca_dir + "/ca.pem");
+    ASSERT_EQ(std::system(("openssl rehash " + ca_dir).c_str()), 0);
+    server app;
+    add_routes(app);
+    const tls_context requiring = tls_context::server(
+        {.certificate_chain_file = pki.cert_file, .private_key_file = pki.key_file, .client_ca_file = pki.ca_file});
+    with_https_app(app, requiring, [&pki, &client_files, &ca_dir](server& a) -> corio::task<> {
+        client_session with_certificate(
+            {.ca_dir = ca_dir, .client_cert_file = client_files.cert_file, .client_key_file = client_files.key_file});
+        auto r = co_await with_certificate.get(https_url(a, "/hello"));
+        EXPECT_EQ(r.status(), 200);
+        co_await r.text();
+        client_session own({.tls = tls_context::client({.ca_file = pki.ca_file, .certificate_chain_file = client_files.cert_file,
+                                                        .private_key_file = client_files.key_file})});
+        auto mine = co_await own.get(https_url(a, "/hello"));
+        EXPECT_EQ(mine.status(), 200);
+        co_await mine.text();
+        client_session without({.ca_file = pki.ca_file});
+        co_await corio_test::expect_throws<corio::connection_error>(without.get(https_url(a, "/hello")), "certificate");
+    });
+}
+
+TEST(http_https, turning_verification_off_is_logged_once) {
+    const auto pki = corio_test::test_pki::create();
+    std::vector<std::string> logged;
+    const auto previous = corio::set_error_logger([&logged](std::string_view line) { logged.emplace_back(line); });
+    server app;
+    add_routes(app);
+    with_https_app(app, server_context(pki), [](server& a) -> corio::task<> {
+        for (int i = 0; i < 2; ++i) {
+            client_session careless({.verify_tls = false});
+            auto r = co_await careless.get(https_url(a, "/hello"));
+            co_await r.text();
+        }
+    });
+    corio::set_error_logger(previous);
+    const auto warnings = std::count_if(logged.begin(), logged.end(),
+                                        [](const std::string& line) { return line.find("verification is OFF") != std::string::npos; });
+    EXPECT_EQ(warnings, 1);
 }

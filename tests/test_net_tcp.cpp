@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <memory>
 #include <string>
+#include <vector>
 
 using corio_test::open_fd_count;
 using namespace std::chrono_literals;
@@ -249,3 +250,46 @@ TEST(tcp, async_with_closes_the_listener) {
 }
 
 }  // namespace
+
+namespace {
+
+/// Connects to `peers` with `delay` between attempts within `budget`; expects the `good` address
+/// to win and returns how long it took.
+corio::task<std::chrono::steady_clock::duration> time_to_connect(std::vector<endpoint> peers, endpoint good,
+                                                                 std::chrono::milliseconds delay, std::chrono::milliseconds budget) {
+    corio::net::tcp_options options;
+    options.connect_timeout = budget;
+    options.happy_eyeballs_delay = delay;
+    const auto started = std::chrono::steady_clock::now();
+    tcp_stream winner = co_await tcp_stream::connect(std::move(peers), "two addresses", options);
+    EXPECT_EQ(winner.peer().to_string(), good.to_string());
+    co_return std::chrono::steady_clock::now() - started;
+}
+
+}  // namespace
+
+TEST(tcp, happy_eyeballs_races_a_stalled_address_with_the_next_one) {
+    corio::run([]() -> corio::task<> {
+        // A listener whose accept queue is full: the kernel drops further SYNs, so a connect stalls.
+        auto stalled = tcp_listener::bind(endpoint::parse("127.0.0.1", 0), {.backlog = 1});
+        std::vector<tcp_stream> filling;
+        corio::net::tcp_options quick;
+        quick.connect_timeout = 200ms;
+        for (int i = 0; i < 8; ++i) {
+            try {
+                tcp_stream s = co_await tcp_stream::connect(stalled.local_endpoint(), quick);
+                filling.push_back(std::move(s));
+            } catch (const corio::timeout_error&) {
+                break;  // full
+            }
+        }
+        auto good = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
+        const std::vector<endpoint> both{stalled.local_endpoint(), good.local_endpoint()};
+        // Generous bounds, not speed claims: racing does not wait out the stalled address's 5 s;
+        // without racing (delay 0) the stalled address takes its whole 300 ms first.
+        const auto racing = co_await time_to_connect(both, good.local_endpoint(), 50ms, 5000ms);
+        EXPECT_LT(racing, 2500ms);
+        const auto one_by_one = co_await time_to_connect(both, good.local_endpoint(), 0ms, 300ms);
+        EXPECT_GE(one_by_one, 250ms);
+    }());
+}

@@ -13,7 +13,10 @@
 #include <corio/net/tls.hpp>
 
 #include <array>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
+#include <vector>
 
 #include "tls_test_pki.hpp"
 
@@ -456,3 +459,76 @@ TEST(tls_test_pki, removes_its_directory) {
 }
 
 }  // namespace
+
+/// One echo exchange on a new connection; whether the client resumed a session.
+corio::task<bool> exchange_resumed(tcp_listener& listener, tls_context server_side, tls_context client_context) {
+    auto server = corio::spawn(echo_once(listener, std::move(server_side)));
+    auto client = co_await connect_tls(listener.local_endpoint(), std::move(client_context), "localhost");
+    const bool resumed = client.session_reused();
+    co_await client.write_all("x");
+    co_await client.shutdown();
+    const std::string echoed = co_await read_all(client);  // reading also takes the TLS 1.3 tickets
+    EXPECT_EQ(echoed, "x");
+    co_await server;
+    co_return resumed;
+}
+
+TEST(tls, a_client_context_resumes_each_servers_session_unless_told_not_to) {
+    corio::run([]() -> corio::task<> {
+        auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
+        const tls_context server_side = server_context();  // one context: its ticket keys decrypt the tickets
+        const tls_context resuming = trusting_client();
+        std::vector<bool> resumed;
+        for (int i = 0; i < 3; ++i) resumed.push_back(co_await exchange_resumed(listener, server_side, resuming));
+        EXPECT_EQ(resumed, (std::vector<bool>{false, true, true}));
+        const tls_context forgetful = tls_context::client({.ca_file = pki().ca_file, .resume_sessions = false});
+        std::vector<bool> never;
+        for (int i = 0; i < 2; ++i) never.push_back(co_await exchange_resumed(listener, server_side, forgetful));
+        EXPECT_EQ(never, (std::vector<bool>{false, false}));
+    }());
+}
+
+TEST(tls, a_server_can_require_client_certificates) {
+    const auto client_files = pki().issue("client", {.common_name = "client one", .subject_alt_names = "DNS:client.example",
+                                                     .extended_key_usage = "clientAuth"});
+    const auto requiring = [] {
+        return tls_context::server({.certificate_chain_file = pki().cert_file, .private_key_file = pki().key_file,
+                                    .client_ca_file = pki().ca_file});
+    };
+    const tls_context with_certificate = tls_context::client(
+        {.ca_file = pki().ca_file, .certificate_chain_file = client_files.cert_file, .private_key_file = client_files.key_file});
+    EXPECT_EQ(handshake_error(with_certificate, "localhost", requiring()), "");
+    corio::run(corio::invoke([](tls_context server_side) -> corio::task<> {
+        auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
+        auto server = corio::spawn(failing_accept(listener, std::move(server_side)));
+        std::string client_error;
+        try {  // TLS 1.3: the client's handshake ends before the server has judged it; the refusal comes next
+            auto client = co_await connect_tls(listener.local_endpoint(), trusting_client(), "localhost");
+            std::array<char, 16> buffer;
+            co_await client.read_some(buffer);
+        } catch (const corio::connection_error& e) {
+            client_error = e.what();
+        }
+        const std::string server_error = co_await server;
+        EXPECT_TRUE(contains(server_error, "certificate")) << server_error;
+        EXPECT_TRUE(contains(client_error, "certificate")) << client_error;
+    }, requiring()));
+}
+
+TEST(tls, min_version_refuses_an_older_protocol) {
+    tls_context old_server = server_context();
+    SSL_CTX_set_max_proto_version(old_server.native_handle(), TLS1_2_VERSION);
+    const tls_context modern = tls_context::client({.ca_file = pki().ca_file, .min_version = corio::net::tls_version::tls1_3});
+    EXPECT_NE(handshake_error(modern, "localhost", old_server), "");
+    EXPECT_EQ(handshake_error(trusting_client(), "localhost", old_server), "");
+}
+
+TEST(tls, a_ca_directory_is_trusted) {
+    CORIO_REQUIRE_PROGRAM("openssl", "openssl");
+    const std::string dir = pki().dir + "/ca-dir";
+    std::filesystem::create_directories(dir);
+    std::filesystem::copy_file(pki().ca_file, dir + "/corio-test-ca.pem", std::filesystem::copy_options::overwrite_existing);
+    ASSERT_EQ(std::system(("openssl rehash " + dir).c_str()), 0);  // the subject-hash names OpenSSL looks up
+    EXPECT_EQ(handshake_error(tls_context::client({.ca_dir = dir}), "localhost", server_context()), "");
+    EXPECT_NE(handshake_error(tls_context::client({.ca_dir = pki().dir + "/empty"}), "localhost", server_context()), "");
+}

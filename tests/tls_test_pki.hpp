@@ -37,6 +37,7 @@ public:
         std::string subject_alt_names = "DNS:localhost,IP:127.0.0.1,IP:::1";  // OpenSSL config syntax
         long valid_from_seconds = -3600;             // relative to now
         long valid_until_seconds = 30L * 24 * 3600;  // relative to now
+        std::string extended_key_usage = "serverAuth";  // "clientAuth" for a client certificate (mTLS)
     };
 
     /// A CA (CN "corio test CA", basicConstraints CA:TRUE) and a server certificate signed by it.
@@ -66,7 +67,7 @@ public:
                                                options.valid_until_seconds,
                                                {{NID_basic_constraints, "critical,CA:FALSE"},
                                                 {NID_key_usage, "critical,digitalSignature"},
-                                                {NID_ext_key_usage, "serverAuth"},
+                                                {NID_ext_key_usage, options.extended_key_usage.c_str()},
                                                 {NID_subject_key_identifier, "hash"},
                                                 {NID_authority_key_identifier, "keyid:always"},
                                                 {NID_subject_alt_name, san.c_str()}});

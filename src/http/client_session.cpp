@@ -31,7 +31,14 @@ public:
     }
 
     const net::tls_context& tls() {
-        if (!tls_) tls_ = net::tls_context::client({.verify = options.verify_tls, .ca_file = options.ca_file});
+        if (!tls_)
+            tls_ = options.tls ? *options.tls
+                               : net::tls_context::client({.verify = options.verify_tls,
+                                                           .ca_file = options.ca_file,
+                                                           .ca_dir = options.ca_dir,
+                                                           .certificate_chain_file = options.client_cert_file,
+                                                           .private_key_file = options.client_key_file,
+                                                           .min_version = options.tls_min_version});
         return *tls_;
     }
 

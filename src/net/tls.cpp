@@ -9,10 +9,14 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
+#include "corio/log.hpp"
 #include "corio/sleep.hpp"
 
 namespace corio::net {
@@ -145,22 +149,128 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* out_length, cons
 
 bool is_ip_literal(const std::string& name) { return endpoint::try_parse(name, 0).has_value(); }
 
+int min_protocol(tls_version v) noexcept { return v == tls_version::tls1_3 ? TLS1_3_VERSION : TLS1_2_VERSION; }
+
+/// Loads an endpoint's own certificate chain and key (a server's, or a client's for mTLS).
+void use_certificate(SSL_CTX* ctx, const std::string& chain_file, const std::string& key_file, const char* role) {
+    if (SSL_CTX_use_certificate_chain_file(ctx, chain_file.c_str()) != 1)
+        throw_openssl_error(std::string("TLS ") + role + " context: cannot load certificate chain \"" + chain_file + "\"");
+    if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1)
+        throw_openssl_error(std::string("TLS ") + role + " context: cannot load private key \"" + key_file + "\"");
+    if (SSL_CTX_check_private_key(ctx) != 1)
+        throw_openssl_error(std::string("TLS ") + role + " context: the private key does not match the certificate");
+}
+
+void warn_unverified_once() {
+    static std::atomic<bool> warned{false};
+    if (!warned.exchange(true))
+        log_error("net::tls_context: certificate verification is OFF (verify = false): these connections can be "
+                  "intercepted; use it for tests only (logged once)");
+}
+
+/// A client context's sessions, one per server ("host:port"), resumed by the next connection.
+/// Thread-safety: a context is shared between loops, so the map is locked.
+class session_cache {
+public:
+    session_cache() = default;
+    session_cache(const session_cache&) = delete;
+    ~session_cache() { clear(); }
+
+    /// The server's session with a reference for the caller, or null.
+    SSL_SESSION* find(const std::string& server) {
+        const std::lock_guard lock(mutex_);
+        const auto it = sessions_.find(server);
+        if (it == sessions_.end()) return nullptr;
+        SSL_SESSION_up_ref(it->second);
+        return it->second;
+    }
+    /// Takes the caller's reference to `session`.
+    void store(const std::string& server, SSL_SESSION* session) {
+        const std::lock_guard lock(mutex_);
+        if (sessions_.size() >= max_servers && !sessions_.contains(server)) clear_locked();
+        SSL_SESSION*& slot = sessions_[server];
+        if (slot != nullptr) SSL_SESSION_free(slot);
+        slot = session;
+    }
+    void forget(const std::string& server) {
+        const std::lock_guard lock(mutex_);
+        if (const auto it = sessions_.find(server); it != sessions_.end()) {
+            SSL_SESSION_free(it->second);
+            sessions_.erase(it);
+        }
+    }
+
+private:
+    static constexpr std::size_t max_servers = 1024;
+    void clear() {
+        const std::lock_guard lock(mutex_);
+        clear_locked();
+    }
+    void clear_locked() {
+        for (auto& [server, session] : sessions_) SSL_SESSION_free(session);
+        sessions_.clear();
+    }
+    std::mutex mutex_;
+    std::unordered_map<std::string, SSL_SESSION*> sessions_;  // each holds one reference
+};
+
+/// Where OpenSSL's callbacks find a connection's server key (on the SSL) and the cache (on its SSL_CTX).
+void free_server_key(void*, void* key, CRYPTO_EX_DATA*, int, long, void*) { delete static_cast<std::string*>(key); }
+int server_key_index() {
+    static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, free_server_key);
+    return index;
+}
+int session_cache_index() {
+    static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return index;
+}
+session_cache* sessions_of(SSL* ssl) {
+    return static_cast<session_cache*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), session_cache_index()));
+}
+
+/// OpenSSL's new-session callback (after a handshake; for TLS 1.3 when a ticket arrives).
+int remember_session(SSL* ssl, SSL_SESSION* session) {
+    const auto* server = static_cast<const std::string*>(SSL_get_ex_data(ssl, server_key_index()));
+    session_cache* cache = sessions_of(ssl);
+    if (server == nullptr || cache == nullptr) return 0;
+    // A copy: OpenSSL marks the connection's own session unresumable when the connection is
+    // freed without a close_notify, which is how HTTP clients usually end connections.
+    if (SSL_SESSION* copy = SSL_SESSION_dup(session)) cache->store(*server, copy);
+    return 0;  // the connection keeps its reference to `session`
+}
+
 }  // namespace
 
 struct tls_context::state {
+    state(ctx_ptr context, std::string alpn_wire) : ctx(std::move(context)), alpn(std::move(alpn_wire)) {}
     ctx_ptr ctx;
     std::string alpn;  // server: supported protocols in wire format, read by select_alpn
+    mutable session_cache sessions;  // client: the servers' sessions (locked inside)
 };
 
 tls_context tls_context::client(const client_options& options) {
-    auto s = std::make_shared<state>(state{new_context(TLS_client_method(), "client"), {}});
+    auto s = std::make_shared<state>(new_context(TLS_client_method(), "client"), std::string());
     SSL_CTX* ctx = s->ctx.get();
-    if (options.verify) SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-    if (!options.ca_file.empty()) {
-        if (SSL_CTX_load_verify_locations(ctx, options.ca_file.c_str(), nullptr) != 1)
-            throw_openssl_error("TLS client context: cannot load CA file \"" + options.ca_file + "\"");
+    SSL_CTX_set_min_proto_version(ctx, min_protocol(options.min_version));
+    if (options.verify)
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    else
+        warn_unverified_once();
+    const char* file = options.ca_file.empty() ? nullptr : options.ca_file.c_str();
+    const char* dir = options.ca_dir.empty() ? nullptr : options.ca_dir.c_str();
+    if (file != nullptr || dir != nullptr) {
+        if (SSL_CTX_load_verify_locations(ctx, file, dir) != 1)
+            throw_openssl_error("TLS client context: cannot load CA file \"" + options.ca_file + "\" / directory \"" +
+                                options.ca_dir + "\"");
     } else if (options.verify && SSL_CTX_set_default_verify_paths(ctx) != 1) {
         throw_openssl_error("TLS client context: cannot load the system CA store");
+    }
+    if (!options.certificate_chain_file.empty() || !options.private_key_file.empty())
+        use_certificate(ctx, options.certificate_chain_file, options.private_key_file, "client");
+    if (options.resume_sessions) {
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+        SSL_CTX_set_ex_data(ctx, session_cache_index(), &s->sessions);
+        SSL_CTX_sess_set_new_cb(ctx, remember_session);
     }
     const std::string wire = alpn_wire(options.alpn);
     if (!wire.empty() &&
@@ -170,14 +280,19 @@ tls_context tls_context::client(const client_options& options) {
 }
 
 tls_context tls_context::server(const server_options& options) {
-    auto s = std::make_shared<state>(state{new_context(TLS_server_method(), "server"), alpn_wire(options.alpn)});
+    auto s = std::make_shared<state>(new_context(TLS_server_method(), "server"), alpn_wire(options.alpn));
     SSL_CTX* ctx = s->ctx.get();
-    if (SSL_CTX_use_certificate_chain_file(ctx, options.certificate_chain_file.c_str()) != 1)
-        throw_openssl_error("TLS server context: cannot load certificate chain \"" + options.certificate_chain_file + "\"");
-    if (SSL_CTX_use_PrivateKey_file(ctx, options.private_key_file.c_str(), SSL_FILETYPE_PEM) != 1)
-        throw_openssl_error("TLS server context: cannot load private key \"" + options.private_key_file + "\"");
-    if (SSL_CTX_check_private_key(ctx) != 1)
-        throw_openssl_error("TLS server context: the private key does not match the certificate");
+    SSL_CTX_set_min_proto_version(ctx, min_protocol(options.min_version));
+    use_certificate(ctx, options.certificate_chain_file, options.private_key_file, "server");
+    static constexpr unsigned char session_context[] = "corio";  // resumption works with client verification too
+    SSL_CTX_set_session_id_context(ctx, session_context, sizeof session_context - 1);
+    if (!options.client_ca_file.empty()) {
+        STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(options.client_ca_file.c_str());
+        if (names == nullptr || SSL_CTX_load_verify_locations(ctx, options.client_ca_file.c_str(), nullptr) != 1)
+            throw_openssl_error("TLS server context: cannot load client CA file \"" + options.client_ca_file + "\"");
+        SSL_CTX_set_client_CA_list(ctx, names);
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    }
     if (!s->alpn.empty()) SSL_CTX_set_alpn_select_cb(ctx, select_alpn, const_cast<std::string*>(&s->alpn));
     return tls_context(std::move(s));
 }
@@ -217,7 +332,22 @@ task<tls_stream> tls_stream::connect(tcp_stream tcp, tls_context context, std::s
         SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     }
     SSL_set_connect_state(ssl);
-    co_await stream.handshake(handshake_timeout);
+    session_cache* sessions = sessions_of(ssl);
+    const std::string server = (name.empty() ? stream.tcp_.peer().address() : name) + ":" +
+                               std::to_string(stream.tcp_.peer().port());
+    if (sessions != nullptr) {
+        SSL_set_ex_data(ssl, server_key_index(), new std::string(server));
+        if (SSL_SESSION* last = sessions->find(server)) {
+            SSL_set_session(ssl, last);  // takes its own reference
+            SSL_SESSION_free(last);
+        }
+    }
+    try {
+        co_await stream.handshake(handshake_timeout);
+    } catch (...) {
+        if (sessions != nullptr) sessions->forget(server);  // never offer a session that failed
+        throw;
+    }
     co_return stream;
 }
 
@@ -351,6 +481,8 @@ std::string_view tls_stream::alpn_protocol() const noexcept {
     SSL_get0_alpn_selected(ssl_.get(), &data, &length);
     return {reinterpret_cast<const char*>(data), length};
 }
+
+bool tls_stream::session_reused() const noexcept { return ssl_ && SSL_session_reused(ssl_.get()) == 1; }
 
 SSL* tls_stream::open_ssl(const char* operation) const {
     if (!is_open()) throw connection_error(std::string(operation) + " " + peer_name() + ": the stream is closed");

@@ -37,6 +37,12 @@
 // 307/308 repeat the method and body, the others become GET (HEAD stays HEAD); crossing to
 // another origin drops Authorization and Cookie headers.
 //
+// TLS: certificates and host names are verified (verify_tls; off logs a warning once); each
+// server's last TLS session is resumed on its next connection; client certificates (mTLS), a
+// CA file or directory, a minimum version, or a net::tls_context of your own. A host with
+// several addresses is connected with happy eyeballs (net/tcp.hpp). ws_connect() opens a
+// WebSocket (http/websocket.hpp) with the session's settings.
+//
 // Errors (each names the method and URL): timeout_error; net::dns_error, net::connect_error,
 // net::tls_error, net::connection_reset_error; http::protocol_error (malformed or truncated response);
 // too_many_redirects_error (naming the URL requested and the last hop); url_error; session_closed_error
@@ -69,6 +75,7 @@
 #include "corio/http/trace.hpp"
 #include "corio/http/url.hpp"
 #include "corio/http/websocket.hpp"
+#include "corio/net/tls.hpp"
 #include "corio/task.hpp"
 #include "corio/version.hpp"
 
@@ -99,6 +106,13 @@ struct session_options {
     bool use_cookies = true;        ///< keep cookies in the session's jar and send them
     bool verify_tls = true;         ///< verify certificates and host names (off: tests only!)
     std::string ca_file{};          ///< PEM CA bundle to trust instead of the system store
+    std::string ca_dir{};           ///< a directory of CA certificates (`openssl rehash`), trusted too
+    std::string client_cert_file{}; ///< mTLS: a client certificate chain (PEM) for servers that ask...
+    std::string client_key_file{};  ///< ...and its private key (PEM)
+    net::tls_version tls_min_version = net::tls_version::tls1_2;
+    /// Your own client context (net::tls_context::client) instead of the five settings above
+    /// and verify_tls: its CA store, certificate, versions and session cache.
+    std::optional<net::tls_context> tls{};
     std::string user_agent = "corio/" CORIO_VERSION_STRING;
     parse_limits limits{};          ///< response limits; limits.max_body_size bounds bodies
     /// Send the request id the calling task works for (corio::request_id, bound by http::server

@@ -45,6 +45,10 @@ struct tcp_options {
     std::chrono::nanoseconds read_timeout = std::chrono::seconds(60);   // idle: no byte for this long
     std::chrono::nanoseconds write_timeout = std::chrono::seconds(60);  // no write progress for this long
     bool no_delay = true;                                               // TCP_NODELAY
+    /// Happy eyeballs (RFC 8305): with several addresses, the next attempt starts when the
+    /// last one has not connected within this delay (or at once when it failed); the first
+    /// to connect wins and the others are cancelled. 0: one address after the other.
+    std::chrono::nanoseconds happy_eyeballs_delay = std::chrono::milliseconds(250);
 };
 
 class tcp_stream {
@@ -56,8 +60,10 @@ public:
     /// Resolves `host` (net/resolve.hpp) and tries its addresses in order until one accepts.
     /// Throws dns_error, connect_error (listing every address tried), timeout_error.
     static task<tcp_stream> connect(std::string host, std::uint16_t port, tcp_options options = {});
-    /// Tries `peers` in order until one accepts, all within options.connect_timeout; `name`
+    /// Connects to the first of `peers` that accepts, all within options.connect_timeout; `name`
     /// ("host:port") is what errors call the peer. For callers that resolve (and cache) themselves.
+    /// The addresses are tried with happy eyeballs (options.happy_eyeballs_delay), their
+    /// families interleaved (IPv6, IPv4, IPv6, ... when the first is IPv6).
     static task<tcp_stream> connect(std::vector<endpoint> peers, std::string name, tcp_options options = {});
 
     bool is_open() const noexcept { return watch_ && watch_->is_open(); }
@@ -101,6 +107,10 @@ private:
     friend class tcp_listener;
     friend class tls_stream;  // the TLS layer (net/tls.hpp) drives OpenSSL on this socket's fd_watch
     static task<tcp_stream> connect_before(endpoint peer, clock::time_point deadline, tcp_options options);
+    /// Races connections to `peers` (happy eyeballs): the first that connects; connect_error
+    /// listing every failure, or timeout_error once `deadline` passed.
+    static task<tcp_stream> race(std::vector<endpoint> peers, std::string name, clock::time_point deadline,
+                                 tcp_options options);
     [[noreturn]] void throw_io_error(const char* operation, int error) const;
     /// Waits until the socket may take more bytes: throws timeout_error after write_timeout or
     /// at `deadline`, whichever comes first.

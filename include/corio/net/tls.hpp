@@ -8,7 +8,9 @@
 //   std::size_t n = co_await tls.read_some(buffer);  // 0 at end of stream
 //
 // Guarantees: a client verifies the peer's chain and its host name (or IP address, for an IP
-// literal) by default; TLS 1.2 is the minimum; renegotiation is refused. Every operation is
+// literal) by default; TLS 1.2 is the minimum (1.3 on request); renegotiation is refused. A
+// client context resumes each server's last session by default; a server context can require
+// client certificates (mTLS). Every operation is
 // bounded like tcp_stream's: the handshake by its handshake_timeout, each read by the tcp
 // stream's options().read_timeout (idle: no progress for that long), each write_all by
 // options().write_timeout (no progress for that long) and an optional absolute deadline, a
@@ -64,16 +66,32 @@ namespace corio::net {
 /// A shared, copyable handle to an OpenSSL SSL_CTX (reference counted; cheap to copy).
 /// Building one reads files (CA bundle, certificate, key): do it once, outside hot paths.
 /// Throws tls_error (unreadable CA file, bad certificate or key, key not matching...).
+/// The oldest protocol version a context accepts.
+enum class tls_version { tls1_2, tls1_3 };
+
 class tls_context {
 public:
     struct client_options {
-        bool verify = true;     // verify the peer's chain and host name (default ON)
+        /// Verify the peer's chain and host name (default ON). Turning it off logs a warning,
+        /// once per process: such connections can be intercepted (tests only).
+        bool verify = true;
         std::string ca_file{};  // PEM CA bundle trusted instead of the system store ("" = system)
+        std::string ca_dir{};   // a directory of CA certificates named by subject hash (`openssl rehash`), trusted too
+        std::string certificate_chain_file{};  // mTLS: the client's certificate (PEM), sent when the server asks...
+        std::string private_key_file{};        // ...with its private key (PEM)
+        tls_version min_version = tls_version::tls1_2;
+        /// Keep the latest session of each server (host:port) and resume it on the next
+        /// connection: an abbreviated handshake (TLS 1.3 tickets, TLS 1.2 sessions).
+        bool resume_sessions = true;
         std::vector<std::string> alpn = {"http/1.1"};  // offered protocols, preferred first
     };
     struct server_options {
         std::string certificate_chain_file{};  // PEM: the server certificate, then intermediates
         std::string private_key_file{};        // PEM
+        /// mTLS: require a client certificate signed by a CA of this PEM bundle; a client
+        /// without one fails the handshake. "" : no client certificates asked for.
+        std::string client_ca_file{};
+        tls_version min_version = tls_version::tls1_2;
         /// Supported protocols in the server's order of preference: the server picks the first
         /// one the client also offers (RFC 7301); none in common: no ALPN is negotiated.
         std::vector<std::string> alpn = {"http/1.1"};
@@ -135,6 +153,8 @@ public:
 
     /// The protocol ALPN negotiated ("http/1.1", "h2"), or "" if none.
     std::string_view alpn_protocol() const noexcept;
+    /// True if the handshake resumed an earlier session (client_options::resume_sessions).
+    bool session_reused() const noexcept;
     bool is_open() const noexcept { return ssl_ && tcp_.is_open(); }
     const endpoint& peer() const noexcept { return tcp_.peer(); }
     /// The underlying stream, for its options(); do not read, write or close it directly.
