@@ -77,6 +77,16 @@ corio::task<> trace_example(corio_test_support::demo_service& service) {
     co_await traced.aclose();
 }
 
+corio::task<> proxy_example(corio_test_support::demo_service& service) {
+    // [snippet proxy]
+    http::client_session proxied({.proxy = "http://user:pw@proxy.corp.example:3128",  // or trust_env: http_proxy...
+                                  .no_proxy = "localhost, 127.0.0.0/8, .corp.example"});
+    // [end snippet]
+    auto response = co_await proxied.get(service.url("/users"));  // 127.0.0.1: reached directly
+    check(response.status() == 200, "no_proxy: a loopback service is reached without the proxy");
+    co_await proxied.aclose();
+}
+
 void headers_example() {
     // [snippet headers]
     http::headers h{{"Accept", "application/json"}};
@@ -95,6 +105,7 @@ int main() {
             co_await retry_after_example(*service);
             co_await auth_example(*service);
             co_await trace_example(*service);
+            co_await proxy_example(*service);
         });
     }());
 }

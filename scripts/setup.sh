@@ -29,6 +29,8 @@ PACKAGES=(
   python3-asyncpg
   # the independent WebSocket client and server of the WebSocket tests
   python3-websockets
+  # a real forward proxy for the HTTP client's proxy tests
+  tinyproxy
 )
 
 missing=()

@@ -383,6 +383,20 @@ TEST(fetch_cli, usage_errors_exit_two) {
     EXPECT_TRUE(file.out.empty());
 }
 
+TEST(fetch_cli, proxy_option_is_used_and_checked) {
+    demo_thread demo;
+    const auto through = fetch({"--json", "--proxy", "http://127.0.0.1:1", demo.url("/users")});
+    EXPECT_EQ(through.code, 1);
+    auto line = through.by_url()[demo.url("/users")];
+    EXPECT_EQ(line["error_kind"], "connect");
+    EXPECT_TRUE(contains(line["error"].get<std::string>(), "connect to the proxy 127.0.0.1:1 failed")) << line["error"];
+    const auto bypassed = fetch({"--proxy", "http://127.0.0.1:1", "--noproxy", "127.0.0.1", demo.url("/users")});
+    EXPECT_EQ(bypassed.code, 0) << bypassed.out;
+    const auto bad = fetch({"--proxy", "socks5://127.0.0.1:1080", demo.url("/users")});
+    EXPECT_EQ(bad.code, 2);
+    EXPECT_TRUE(contains(bad.err, "bad proxy: unsupported proxy scheme 'socks5'")) << bad.err;
+}
+
 TEST(fetch_cli, help_exits_zero) {
     const auto run = fetch({"--help"});
     EXPECT_EQ(run.code, 0);

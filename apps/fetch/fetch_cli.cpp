@@ -297,10 +297,19 @@ private:
     std::map<std::uint64_t, std::string> pending_;  // by request number, until it is over
 };
 
-http::client_session make_session(const fetch_options& options, std::ostream& err) {
+/// The session's settings from the command line (the trace printer aside).
+http::session_options session_settings(const fetch_options& options) {
     http::session_options settings;
     settings.limit = options.concurrency;
     for (const auto& [name, value] : options.headers) settings.headers.add(name, value);
+    settings.proxy = options.proxy;
+    settings.no_proxy = options.no_proxy;
+    settings.trust_env = true;  // a command-line tool follows the shell's proxy settings, as curl does
+    return settings;
+}
+
+http::client_session make_session(const fetch_options& options, std::ostream& err) {
+    http::session_options settings = session_settings(options);
     if (options.trace) {
         auto printer = std::make_shared<trace_printer>(err);
         settings.trace = [printer](const http::trace_event& e) { printer->add(e); };
@@ -461,6 +470,8 @@ std::string_view error_kind(const std::exception_ptr& e) noexcept {
         return "tls";
     } catch (const corio::net::connection_reset_error&) {
         return "reset";
+    } catch (const http::proxy_error&) {
+        return "proxy";
     } catch (const http::protocol_error&) {
         return "protocol";
     } catch (const corio::connection_error&) {
@@ -519,6 +530,20 @@ std::vector<std::string> read_url_list(std::istream& in) {
     return urls;
 }
 
+namespace {
+
+/// Why the proxy settings (--proxy, --noproxy, or the environment's) cannot be used; "" if they can.
+std::string proxy_problem(const fetch_options& options) {
+    try {
+        const http::client_session probe(session_settings(options));
+    } catch (const http::url_error& e) {
+        return std::string("bad proxy: ") + e.what();
+    }
+    return {};
+}
+
+}  // namespace
+
 std::optional<int> parse_fetch_args(int argc, const char* const* argv, std::istream& in, std::ostream& out,
                                     std::ostream& err, fetch_options& options) {
     CLI::App app("Fetches many URLs concurrently: retries with backoff, rate limits, pagination, JSON lines.\n"
@@ -565,6 +590,12 @@ std::optional<int> parse_fetch_args(int argc, const char* const* argv, std::istr
         ->type_name("'NAME: VALUE'")
         ->allow_extra_args(false)  // one header per -H: a URL after it stays a URL
         ->check(CLI::Validator(check_header, ""));
+    app.add_option("-x,--proxy", options.proxy,
+                   "Use this HTTP proxy: http requests forwarded, https tunnelled with CONNECT "
+                   "(default: http_proxy, https_proxy or all_proxy from the environment)")
+        ->type_name("http://[USER:PASSWORD@]HOST[:PORT]");
+    app.add_option("--noproxy", options.no_proxy, "Hosts to reach without the proxy, comma-separated (default: no_proxy)")
+        ->type_name("LIST");
     app.add_flag("--json", options.json,
                  "Write JSON lines: {url, status, elapsed_ms, attempts, error_kind, error, json or body}");
     app.add_flag("--trace", options.trace,
@@ -594,6 +625,10 @@ std::optional<int> parse_fetch_args(int argc, const char* const* argv, std::istr
     }
     if (options.urls.empty()) {
         err << "corio-fetch: no URLs given (as arguments or with --input)\nRun with --help for more information.\n";
+        return 2;
+    }
+    if (const std::string problem = proxy_problem(options); !problem.empty()) {
+        err << "corio-fetch: " << problem << '\n';
         return 2;
     }
     options.timeout = seconds_to_duration(timeout);

@@ -12,8 +12,10 @@
 // request succeeded, 1 if any failed, 2 for a usage error, 130 if interrupted (SIGINT/SIGTERM).
 //
 // A request fails with one of these kinds (error_kind()): timeout, dns, connect, tls, reset,
-// protocol, connection, redirects, url, decode, http_4xx, http_5xx, invalid_json (--paginate
-// only: a page that is not JSON, or whose FIELD is not an array), error (anything else).
+// protocol, proxy (a proxy refused CONNECT), connection, redirects, url, decode, http_4xx,
+// http_5xx, invalid_json (--paginate only: a page that is not JSON, or whose FIELD is not an
+// array), error (anything else). --proxy (or http_proxy, https_proxy, all_proxy and no_proxy
+// from the environment, as curl reads them) sends the requests through an HTTP proxy.
 // --retries N retries transient failures — timeout, connect, reset, protocol, connection, and
 // the statuses 408, 429 and 5xx — with corio::retry: after a backoff with full jitter (uniform
 // in [0, min(30 s, 0.5 s * 2^n)) before retry n), or after the server's Retry-After (seconds or
@@ -57,6 +59,8 @@ public:
     bool json = false;                                                  ///< JSON lines output
     bool debug = false;                                                 ///< corio debug mode; SIGUSR1 dumps the tasks
     bool trace = false;                                                 ///< each request's timeline on stderr (http/trace.hpp)
+    std::string proxy;     ///< --proxy (else http_proxy/https_proxy/all_proxy from the environment, as curl)
+    std::string no_proxy;  ///< --noproxy (else no_proxy from the environment)
     bool progress = false;                                              ///< progress bar on stderr
 };
 

@@ -66,6 +66,8 @@ void rethrow_naming(const std::string& description) {
         throw net::connection_reset_error(named(e));
     } catch (const protocol_error& e) {
         throw protocol_error(named(e));
+    } catch (const proxy_error& e) {
+        throw proxy_error(e.status(), named(e));
     } catch (const parse_error& e) {
         throw protocol_error(description + ": invalid response: " + e.what());
     } catch (const decode_error& e) {

@@ -9,6 +9,7 @@
 
 #include "body_reader.hpp"
 #include "connection_pool.hpp"
+#include "proxy.hpp"
 #include "request_body.hpp"
 #include "websocket_state.hpp"
 #include "corio/context_var.hpp"
@@ -24,6 +25,7 @@ class session_state {
 public:
     explicit session_state(session_options o)
         : options(std::move(o)),
+          proxies(options),
           pool({.limit = options.limit, .limit_per_host = options.limit_per_host,
                 .keepalive = options.keepalive_timeout}) {
         if (options.limit == 0) throw std::invalid_argument("client_session: limit must be at least 1");
@@ -67,6 +69,7 @@ public:
 
     session_options options;
     std::optional<url> base;
+    proxy_settings proxies;
     connection_pool pool;
     cookie_jar jar;
 
@@ -116,12 +119,14 @@ url request_url(const session_state& s, std::string_view text, const query_param
     return u.with_params(params).without_fragment();
 }
 
-/// The request head; `body_length` nullopt for a chunked body.
+/// The request head; `body_length` nullopt for a chunked body. Sent to a proxy that forwards it
+/// (`forward_via`), the target is in absolute form and the proxy's credentials are added.
 std::string serialize_head(session_state& s, const outgoing& req, const std::string& description,
-                           std::optional<std::uint64_t> body_length) {
+                           std::optional<std::uint64_t> body_length, const proxy_route* forward_via) {
     std::string head;
     head.reserve(256);
-    head.append(req.method).append(" ").append(req.target.target()).append(" HTTP/1.1\r\nHost: ");
+    const std::string target = forward_via != nullptr ? req.target.to_string() : req.target.target();
+    head.append(req.method).append(" ").append(target).append(" HTTP/1.1\r\nHost: ");
     head.append(req.target.host_header()).append("\r\n");
     const auto field = [&](std::string_view name, std::string_view value) {
         check_field(description, name, value);
@@ -137,6 +142,8 @@ std::string serialize_head(session_state& s, const outgoing& req, const std::str
         if (const std::string* id = request_id.get(); id != nullptr && !id->empty()) field("X-Request-Id", *id);
     if (s.options.use_cookies)
         if (const std::string cookies = s.jar.header_for(req.target); !cookies.empty()) field("Cookie", cookies);
+    if (forward_via != nullptr && !forward_via->authorization.empty() && !req.fields.contains("Proxy-Authorization"))
+        field("Proxy-Authorization", forward_via->authorization);
     const bool sends_body = body_length != 0 || req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
     if (!body_length)
         field("Transfer-Encoding", "chunked");
@@ -184,45 +191,66 @@ bool redirect(outgoing& req, int status, std::string_view location) {
     return true;
 }
 
-/// A new connection to `u`: DNS, TCP connect and TLS handshake share ONE deadline (the connect
-/// limit, capped by the total); expiry names the phase it cut.
-task<std::unique_ptr<pooled_connection>> open_connection(session_state& s, request_clock& clk, const url& u,
+/// How a request reaches its origin: directly, through a proxy that forwards it, or through a
+/// proxy's CONNECT tunnel; and the pool key of its connections.
+struct route {
+    route(const session_state& s, const url& target, bool websocket)
+        : proxy(s.proxies.route_for(target)), tunnel(proxy != nullptr && (target.scheme() == "https" || websocket)) {
+        key = origin_of(target);
+        if (proxy != nullptr) key += (tunnel ? " via CONNECT " : " via ") + proxy->origin;
+    }
+    const proxy_route* forward_via() const noexcept { return tunnel ? nullptr : proxy; }
+
+    const proxy_route* proxy;  // null: direct
+    bool tunnel;               // a CONNECT tunnel through `proxy`
+    std::string key;           // "https://h via CONNECT http://p:3128"
+};
+
+/// A new connection to `u` (by way of `way`): DNS, TCP connect, the proxy's CONNECT and the
+/// TLS handshake share ONE deadline (the connect limit, capped by the total); expiry names the
+/// phase it cut.
+task<std::unique_ptr<pooled_connection>> open_connection(session_state& s, request_clock& clk, const url& u, const route& way,
                                                          pool_slot slot) {
     const auto deadline = clock::now() + clk.budget(clk.timeout().connect, "connect");
     const auto left = [deadline] { return std::max<std::chrono::nanoseconds>(deadline - clock::now(), std::chrono::nanoseconds(1)); };
-    const std::string authority = u.host() + ":" + std::to_string(u.port());
-    std::string phase = "resolving " + u.host();
-    const std::string origin = origin_of(u);
-    clk.trace(trace_kind::connection_create_start, origin);
+    const url& peer = way.proxy != nullptr ? way.proxy->address : u;  // whom the socket connects to
+    const std::string authority = peer.host() + ":" + std::to_string(peer.port());
+    const std::string peer_name = (way.proxy != nullptr ? "the proxy " : "") + authority;
+    std::string phase = "resolving " + peer.host();
+    clk.trace(trace_kind::connection_create_start, way.key);
     try {
-        auto endpoints = co_await s.resolve(u, left(), clk);
-        phase = "connecting to " + authority;
+        auto endpoints = co_await s.resolve(peer, left(), clk);
+        phase = "connecting to " + peer_name;
         net::tcp_options options;
         options.connect_timeout = left();
         net::tcp_stream tcp;
         try {
-            tcp = co_await net::tcp_stream::connect(std::move(endpoints), authority, options);
+            tcp = co_await net::tcp_stream::connect(std::move(endpoints), peer_name, options);
         } catch (const net::connect_error&) {
-            s.forget_address(u);  // the next attempt resolves again
+            s.forget_address(peer);  // the next attempt resolves again
             throw;
         }
+        if (way.tunnel) {
+            phase = "waiting for " + peer_name + " to open a tunnel";
+            co_await open_tunnel(tcp, *way.proxy, u, deadline, s.options.limits);
+        }
         if (u.scheme() == "http") {
-            clk.trace(trace_kind::connection_create_end, origin);
+            clk.trace(trace_kind::connection_create_end, way.key);
             co_return std::make_unique<pooled_connection>(std::move(slot), std::move(tcp));
         }
-        phase = "doing the TLS handshake with " + authority;
+        phase = "doing the TLS handshake with " + u.host() + ":" + std::to_string(u.port());
         auto tls = co_await net::tls_stream::connect(std::move(tcp), s.tls(), u.host(), left());
-        clk.trace(trace_kind::connection_create_end, origin);
+        clk.trace(trace_kind::connection_create_end, way.key);
         co_return std::make_unique<pooled_connection>(std::move(slot), std::move(tls));
     } catch (const timeout_error&) {
         clk.throw_timeout(phase.c_str());
     }
 }
 
-/// A connection to the request's origin: an idle pooled one, or a new one.
-task<std::unique_ptr<pooled_connection>> obtain_connection(session_state& s, request_clock& clk, const url& u) {
+/// A connection to the request's origin (by way of `way`): an idle pooled one, or a new one.
+task<std::unique_ptr<pooled_connection>> obtain_connection(session_state& s, request_clock& clk, const url& u, const route& way) {
     pool_lease lease;
-    const std::string origin = origin_of(u);
+    const std::string& origin = way.key;
     bool queued = false;
     std::function<void()> on_queued;  // named, not built inside the co_await (g++ 12)
     if (clk.tracing_on()) on_queued = [&] {
@@ -239,7 +267,7 @@ task<std::unique_ptr<pooled_connection>> obtain_connection(session_state& s, req
         clk.trace(trace_kind::connection_reuse, origin);
         co_return std::move(lease.connection);
     }
-    co_return co_await open_connection(s, clk, u, std::move(lease.slot));
+    co_return co_await open_connection(s, clk, u, way, std::move(lease.slot));
 }
 
 /// Reads until the final (non-1xx) response head; false if the connection closed before any
@@ -308,9 +336,10 @@ task<exchange> send_request(session_state& s, request_clock& clk, const outgoing
     std::optional<std::uint64_t> body_length = req.body.size();  // nullopt: chunked
     if (req.streamed && req.streamed->chunked()) body_length.reset();
     if (req.streamed && !req.streamed->chunked()) body_length = co_await req.streamed->open(clk.description());
-    const std::string head = serialize_head(s, req, clk.description(), body_length);
+    const route way(s, req.target, false);
+    const std::string head = serialize_head(s, req, clk.description(), body_length, way.forward_via());
     for (int attempt = 0;; ++attempt) {
-        exchange ex(co_await obtain_connection(s, clk, req.target), s.options.limits);
+        exchange ex(co_await obtain_connection(s, clk, req.target, way), s.options.limits);
         if (req.method == "HEAD") ex.parser.expect_no_body();
         const bool reused = ex.connection->reused;
         bool answered = false;
@@ -500,11 +529,12 @@ task<websocket> client_session::connect_websocket(std::shared_ptr<detail::sessio
     const std::string key = detail::ws_new_key();
     add_handshake_fields(req, key, options);
     detail::request_clock clk(description, s.options.timeout);
-    const std::string head = detail::serialize_head(s, req, description, 0);
+    const detail::route way(s, req.target, true);
+    const std::string head = detail::serialize_head(s, req, description, 0, nullptr);
     std::unique_ptr<detail::pooled_connection> connection;
     response_parser parser(s.options.limits);
     try {
-        connection = co_await detail::obtain_connection(s, clk, req.target);
+        connection = co_await detail::obtain_connection(s, clk, req.target, way);
         co_await detail::write_request(*connection, clk, head, req);
         if (!co_await read_switch(*connection, parser, clk))
             throw protocol_error("the server closed the connection without answering the WebSocket handshake");

@@ -43,8 +43,15 @@
 // several addresses is connected with happy eyeballs (net/tcp.hpp). ws_connect() opens a
 // WebSocket (http/websocket.hpp) with the session's settings.
 //
+// Proxies (session_options::proxy, or the environment's with trust_env): an http request goes
+// to the proxy in absolute form ("GET http://h/x HTTP/1.1") with Proxy-Authorization; an https
+// or WebSocket connection is a CONNECT tunnel through it, so the proxy sees only the host and
+// port and the TLS handshake is with the server itself. Connections through a proxy are pooled
+// per target origin. A proxy refusing CONNECT throws proxy_error with its status.
+//
 // Errors (each names the method and URL): timeout_error; net::dns_error, net::connect_error,
 // net::tls_error, net::connection_reset_error; http::protocol_error (malformed or truncated response);
+// http::proxy_error (a proxy refused CONNECT);
 // too_many_redirects_error (naming the URL requested and the last hop); url_error; session_closed_error
 // (also for a request or body read that close() interrupted); status_error when raise_for_status
 // is set.
@@ -113,6 +120,18 @@ struct session_options {
     /// Your own client context (net::tls_context::client) instead of the five settings above
     /// and verify_tls: its CA store, certificate, versions and session cache.
     std::optional<net::tls_context> tls{};
+    /// A proxy, "http://[user:password@]host[:port]" ("host:port" for short): plain http
+    /// requests are forwarded through it, https and WebSocket connections tunnelled (CONNECT).
+    /// "" = none, or with trust_env the environment's.
+    std::string proxy{};
+    std::optional<http::auth> proxy_auth{};  ///< Proxy-Authorization, over the proxy URL's user:password
+    /// Hosts reached without the proxy: "localhost, .internal.example, 10.0.0.0/8" (a name also
+    /// covers its subdomains; addresses and ranges; "*" = every host). "" = none, or the environment's.
+    std::string no_proxy{};
+    /// With proxy (or no_proxy) empty, take it from the environment as curl does: http_proxy,
+    /// https_proxy, all_proxy, no_proxy (lower case first, then upper case; HTTP_PROXY is
+    /// ignored when REQUEST_METHOD is set, as in a CGI program). Read when the session is made.
+    bool trust_env = false;
     std::string user_agent = "corio/" CORIO_VERSION_STRING;
     parse_limits limits{};          ///< response limits; limits.max_body_size bounds bodies
     /// Send the request id the calling task works for (corio::request_id, bound by http::server

@@ -7,8 +7,10 @@
 //     ├─ http::session_closed_error      a request on a closed client_session
 //     ├─ http::stream_consumed_error     a streamed request body needed again (a 307 redirect)
 //     └─ corio::connection_error
-//          └─ http::protocol_error       the server broke HTTP: a malformed response, or a body cut
-//                                        short by the connection closing (retryable like a reset)
+//          ├─ http::protocol_error       the server broke HTTP: a malformed response, or a body cut
+//          │                             short by the connection closing (retryable like a reset)
+//          └─ http::proxy_error          the proxy refused to open a tunnel (its status: 407 wants
+//                                        credentials)
 // Also: timeout_error (which phase expired, and the URL), net::dns_error, net::connect_error,
 // net::tls_error, net::connection_reset_error, http::url_error, http::decode_error.
 // Every message names the method and URL. Thread-safety: value types.
@@ -78,6 +80,18 @@ public:
 class protocol_error : public connection_error {
 public:
     using connection_error::connection_error;
+};
+
+/// A proxy answered CONNECT with something other than 2xx: status() is its answer (407: it
+/// wants credentials, session_options::proxy_auth). what(): "GET https://h/x: the proxy
+/// http://p:3128 refused CONNECT h:443: 403 Forbidden".
+class proxy_error : public connection_error {
+public:
+    proxy_error(int status, const std::string& message) : connection_error(message), status_(status) {}
+    int status() const noexcept { return status_; }
+
+private:
+    int status_;
 };
 
 }  // namespace corio::http

@@ -59,7 +59,8 @@ struct trace_event {
     std::chrono::nanoseconds elapsed{};  ///< since the request's request_start
     int status = 0;                     ///< request_redirect, request_end
     std::uint64_t bytes = 0;            ///< request_headers_sent (request bytes), response_chunk_received, response_end (body bytes)
-    /// dns_*: the host; connection_*: the origin; request_redirect: the new URL;
+    /// dns_*: the host; connection_*: the origin (through a proxy: "https://h via CONNECT
+    /// http://p:3128", "http://h via http://p:3128"); request_redirect: the new URL;
     /// request_exception: the error's message.
     std::string_view detail;
 };
