@@ -31,6 +31,8 @@ PACKAGES=(
   python3-websockets
   # a real forward proxy for the HTTP client's proxy tests
   tinyproxy
+  # the independent parser of the /metrics exposition in the metrics tests
+  python3-prometheus-client
 )
 
 missing=()

@@ -143,6 +143,15 @@ event_loop::event_loop(options opts) : opts_(opts), now_(clock::steady_now()) {
     previous_debug_on_ = detail::debug_on;
     detail::debug_on = opts_.debug;
     if (opts_.debug) debug_ = std::make_unique<detail::debug_monitor>(*this, opts_.debug_settings);
+    static std::atomic<std::uint64_t> loops_made{0};
+    const metrics::labels loop{{"loop", std::to_string(loops_made.fetch_add(1) + 1)}};
+    metrics_ = metrics::registry::global().add_collector([this, loop](metrics::sample_writer& out) { report_metrics(out, loop); });
+}
+
+void event_loop::report_metrics(metrics::sample_writer& out, const metrics::labels& loop) const {
+    out.gauge("corio_loop_tasks_alive", "Tasks started and not finished", loop, static_cast<double>(live_tasks()));
+    out.counter("corio_loop_steps_total", "Task steps run (resumptions)", loop, static_cast<double>(steps_.load(std::memory_order_relaxed)));
+    out.histogram("corio_loop_lag_seconds", "How late the loop fired its earliest due timer, per iteration", loop, lag_.read());
 }
 
 event_loop::~event_loop() {
@@ -205,19 +214,21 @@ void event_loop::run_until_done(const detail::task_state& main) {
 }
 
 void event_loop::cancel_all_and_drain() {
-    while (live_count_ > 0) {
+    while (live_tasks() > 0) {
         live_.for_each([](detail::task_state& t) { t.cancel(); });
         run_once();
     }
 }
 
 bool event_loop::finished() const noexcept {
-    return stop_when_done_ != nullptr ? stop_when_done_->done() : live_count_ == 0;
+    return stop_when_done_ != nullptr ? stop_when_done_->done() : live_tasks() == 0;
 }
 
 void event_loop::run_once() {
     if (debug_) debug_->step_begins();
     refresh_now();
+    if (!timers_.empty() && timers_.next_deadline() < now_)
+        lag_.observe(std::chrono::duration<double>(now_ - timers_.next_deadline()).count());
     timers_.fire_expired(now_);
     run_ready_batch();
     run_soon_callbacks();
@@ -235,6 +246,7 @@ void event_loop::run_once() {
 void event_loop::run_ready_batch() {
     // Only the tasks queued before the batch starts: a task that keeps rescheduling itself
     // cannot starve timers and I/O.
+    steps_.store(steps_.load(std::memory_order_relaxed) + ready_count_, std::memory_order_relaxed);
     for (std::size_t n = ready_count_; n > 0; --n) {
         detail::task_state* t = ready_head_;
         ready_head_ = t->next_ready_;

@@ -29,6 +29,7 @@
 #include "corio/http/websocket.hpp"
 #include "corio/invoke.hpp"
 #include "corio/log.hpp"
+#include "corio/metrics.hpp"
 #include "corio/mutex.hpp"
 #include "corio/net/endpoint.hpp"
 #include "corio/net/errors.hpp"

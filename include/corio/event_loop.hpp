@@ -11,8 +11,11 @@
 // blocks on I/O it advances by the real time spent blocked. Tests with long sleeps thus run
 // instantly and deterministically.
 //
-// Thread-safety: only loop_handle::post may be called from other threads; everything else
-// belongs to the loop's own thread.
+// Metrics (corio/metrics.hpp): each loop reports its live tasks, the task steps it ran and how
+// late its timers fired (corio_loop_lag_seconds: the loop was busy) to the global registry.
+//
+// Thread-safety: only loop_handle::post (and live_tasks()) may be called from other threads;
+// everything else belongs to the loop's own thread.
 #pragma once
 
 #include <atomic>
@@ -26,6 +29,7 @@
 #include "corio/detail/intrusive_list.hpp"
 #include "corio/detail/task_state.hpp"
 #include "corio/detail/timer_heap.hpp"
+#include "corio/metrics.hpp"
 
 namespace corio {
 
@@ -108,15 +112,15 @@ public:
     /// Registers a new task as live and schedules its first step.
     void start(detail::task_state& t) noexcept {
         live_.push_back(t);
-        ++live_count_;
+        live_count_.store(live_tasks() + 1, std::memory_order_relaxed);  // one writer: no read-modify-write
         schedule(t);
     }
     /// Called by a task as it completes.
     void forget(detail::task_state& t) noexcept {
         static_cast<detail::live_hook&>(t).unlink();
-        --live_count_;
+        live_count_.store(live_tasks() - 1, std::memory_order_relaxed);
     }
-    std::size_t live_tasks() const noexcept { return live_count_; }
+    std::size_t live_tasks() const noexcept { return live_count_.load(std::memory_order_relaxed); }
     /// Calls fn(task_state&) for each live (unfinished) task.
     template <class F>
     void for_each_task(F&& fn) {
@@ -165,6 +169,7 @@ private:
     int poll_timeout_ms();
     void drain_remote();
     void abandon_live_tasks() noexcept;
+    void report_metrics(metrics::sample_writer& out, const metrics::labels& loop) const;
     void on_io_events(std::uint32_t epoll_events) noexcept override;  // the wake-up eventfd
 
     options opts_;
@@ -174,7 +179,9 @@ private:
     detail::task_state* ready_tail_ = nullptr;
     std::size_t ready_count_ = 0;               // invariant: length of that list
     detail::intrusive_list<detail::task_state, detail::live_hook> live_;  // every started, unfinished task
-    std::size_t live_count_ = 0;
+    std::atomic<std::size_t> live_count_{0};  // its length; atomic for the metrics scrape, written by this thread only
+    std::atomic<std::uint64_t> steps_{0};      // task steps run; likewise
+    metrics::histogram lag_{metrics::latency_buckets()};  // how late the earliest due timer fired, per iteration
     std::vector<std::function<void()>> soon_;
     std::vector<std::function<void()>> soon_running_;
     std::size_t external_work_ = 0;         // pending I/O waits and thread jobs
@@ -187,6 +194,7 @@ private:
     event_loop* previous_ = nullptr;        // the thread's current loop before this one
     bool previous_debug_on_ = false;        // the thread's debug flag before this loop
     std::unique_ptr<detail::debug_monitor> debug_;  // debug mode only; its watchdog reads the loop's progress
+    metrics::collector_handle metrics_;  // last: removed from the registry before what it reads is destroyed
 
     static inline thread_local event_loop* running = nullptr;  // this thread's loop
 };

@@ -218,6 +218,12 @@ task<std::unique_ptr<pooled_connection>> open_connection(session_state& s, reque
     const std::string peer_name = (way.proxy != nullptr ? "the proxy " : "") + authority;
     std::string phase = "resolving " + peer.host();
     clk.trace(trace_kind::connection_create_start, way.key);
+    const auto opened = [&clk, &way, began = clock::now()] {
+        client_metrics& counted = client_metrics::get();
+        counted.opened.add();
+        counted.connect.observe(std::chrono::duration<double>(clock::now() - began).count());
+        clk.trace(trace_kind::connection_create_end, way.key);
+    };
     try {
         auto endpoints = co_await s.resolve(peer, left(), clk);
         phase = "connecting to " + peer_name;
@@ -235,12 +241,12 @@ task<std::unique_ptr<pooled_connection>> open_connection(session_state& s, reque
             co_await open_tunnel(tcp, *way.proxy, u, deadline, s.options.limits);
         }
         if (u.scheme() == "http") {
-            clk.trace(trace_kind::connection_create_end, way.key);
+            opened();
             co_return std::make_unique<pooled_connection>(std::move(slot), std::move(tcp));
         }
         phase = "doing the TLS handshake with " + u.host() + ":" + std::to_string(u.port());
         auto tls = co_await net::tls_stream::connect(std::move(tcp), s.tls(), u.host(), left());
-        clk.trace(trace_kind::connection_create_end, way.key);
+        opened();
         co_return std::make_unique<pooled_connection>(std::move(slot), std::move(tls));
     } catch (const timeout_error&) {
         clk.throw_timeout(phase.c_str());

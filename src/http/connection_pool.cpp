@@ -8,6 +8,29 @@
 
 namespace corio::http::detail {
 
+// ---- client_metrics ----
+
+client_metrics& client_metrics::get() {
+    static client_metrics* const instance = [] {
+        auto* m = new client_metrics;
+        m->registration = metrics::registry::global().add_collector([m](metrics::sample_writer& out) {
+            const auto open = static_cast<double>(m->open.load(std::memory_order_relaxed));
+            const auto idle = static_cast<double>(m->idle.load(std::memory_order_relaxed));
+            const char* help = "HTTP client connections open, by state (every client_session together)";
+            out.gauge("corio_http_client_connections", help, {{"state", "in_use"}}, open - idle);  // connecting counts as in use
+            out.gauge("corio_http_client_connections", help, {{"state", "idle"}}, idle);
+            out.gauge("corio_http_client_pool_waiters", "HTTP client requests waiting for a connection slot", {},
+                      static_cast<double>(m->waiters.load(std::memory_order_relaxed)));
+            out.counter("corio_http_client_connections_opened_total", "HTTP client connections opened", {},
+                        static_cast<double>(m->opened.value()));
+            out.histogram("corio_http_client_connect_seconds", "Time to open an HTTP client connection (DNS, TCP, proxy, TLS)", {},
+                          m->connect.read());
+        });
+        return m;
+    }();
+    return *instance;
+}
+
 // ---- pool_slot ----
 
 pool_slot::pool_slot(connection_pool& pool, pool_host& host) noexcept : pool_(&pool), host_(&host) {
@@ -130,6 +153,11 @@ task<pool_lease> connection_pool::acquire(std::string key, std::function<void()>
     }
     if (taken) co_return std::move(*taken);
     if (on_queued) on_queued();
+    struct waiting {  // counted in the waiters gauge while parked, on every path out
+        waiting() noexcept { client_metrics::get().waiters.fetch_add(1, std::memory_order_relaxed); }
+        waiting(const waiting&) = delete;
+        ~waiting() { client_metrics::get().waiters.fetch_sub(1, std::memory_order_relaxed); }
+    } counted;
     co_return co_await acquire_awaiter(*this, key);
 }
 
@@ -141,7 +169,7 @@ std::optional<pool_lease> connection_pool::try_take(const std::string& key) {
     while (!host.idle.empty()) {
         std::unique_ptr<pooled_connection> c = std::move(host.idle.back());
         host.idle.pop_back();
-        --idle_;
+        count_idle(-1);
         if (!expired(*c, now) && c->is_quiet()) return pool_lease{std::move(c), {}};
     }  // a stale connection is closed as `c` goes; its slot is free again
     if (limits_.limit_per_host != 0 && host.open >= limits_.limit_per_host) return std::nullopt;
@@ -156,8 +184,13 @@ bool connection_pool::evict_oldest_idle() noexcept {
             oldest = &host;
     if (oldest == nullptr) return false;
     oldest->idle.erase(oldest->idle.begin());  // closes it and frees its slot
-    --idle_;
+    count_idle(-1);
     return true;
+}
+
+void connection_pool::count_idle(std::ptrdiff_t delta) noexcept {
+    idle_ = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(idle_) + delta);
+    client_metrics::get().idle.fetch_add(delta, std::memory_order_relaxed);
 }
 
 bool connection_pool::expired(const pooled_connection& c, clock::time_point now) const noexcept {
@@ -170,7 +203,7 @@ void connection_pool::release(std::unique_ptr<pooled_connection> connection) {
     connection->reused = true;
     connection->idle_since = loop_->now();
     host.idle.push_back(std::move(connection));
-    ++idle_;
+    count_idle(1);
     arm_expiry();
     dispatch();
 }
@@ -178,11 +211,13 @@ void connection_pool::release(std::unique_ptr<pooled_connection> connection) {
 void connection_pool::slot_taken(pool_host& host) noexcept {
     ++host.open;
     ++open_;
+    client_metrics::get().open.fetch_add(1, std::memory_order_relaxed);
 }
 
 void connection_pool::slot_released(pool_host& host) noexcept {
     --host.open;
     --open_;
+    client_metrics::get().open.fetch_sub(1, std::memory_order_relaxed);
     if (!closed_) dispatch();
 }
 
@@ -223,7 +258,7 @@ void connection_pool::close_expired() noexcept {
     for (auto it = hosts_.begin(); it != hosts_.end();) {
         auto& idle = it->second.idle;
         const auto fresh = std::find_if(idle.begin(), idle.end(), [&](const auto& c) { return !expired(*c, now); });
-        idle_ -= static_cast<std::size_t>(fresh - idle.begin());
+        count_idle(-(fresh - idle.begin()));
         idle.erase(idle.begin(), fresh);
         it = it->second.open == 0 ? hosts_.erase(it) : std::next(it);  // forget origins no longer used
     }
@@ -235,7 +270,7 @@ void connection_pool::close() noexcept {
     if (loop_ != nullptr && queued()) loop_->remove_timer(*this);
     waiters_.refuse_all();
     for (auto& [key, host] : hosts_) host.idle.clear();
-    idle_ = 0;
+    count_idle(-static_cast<std::ptrdiff_t>(idle_));
     connections_.for_each([](pooled_connection& c) { c.close(); });  // in use: their owners drop them
 }
 

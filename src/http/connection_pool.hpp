@@ -27,6 +27,7 @@
 #include "corio/detail/timer_heap.hpp"
 #include "corio/detail/wait_queue.hpp"
 #include "corio/event_loop.hpp"
+#include "corio/metrics.hpp"
 #include "corio/net/tcp.hpp"
 #include "corio/net/tls.hpp"
 #include "corio/task.hpp"
@@ -36,6 +37,19 @@ namespace corio::http::detail {
 
 class connection_pool;
 struct pool_host;
+
+/// Every client_session's pools together, reported to corio/metrics.hpp's global registry
+/// (corio_http_client_*). Process-wide, updated from any loop: atomics.
+struct client_metrics {
+    std::atomic<std::int64_t> open{0};     // connections open: connecting, in use or idle
+    std::atomic<std::int64_t> idle{0};
+    std::atomic<std::int64_t> waiters{0};  // requests waiting for a pool slot
+    metrics::counter opened;               // connections made
+    metrics::histogram connect{metrics::latency_buckets()};  // seconds to open each (DNS, TCP, CONNECT, TLS)
+    metrics::collector_handle registration;
+
+    static client_metrics& get();  // made, and registered, on first use; never destroyed
+};
 
 /// One unit of the pool's limits, held while a connection is opened and for its whole life.
 /// Move-only; gives the unit back when destroyed.
@@ -159,6 +173,7 @@ private:
 
     std::optional<pool_lease> try_take(const std::string& key);
     bool evict_oldest_idle() noexcept;
+    void count_idle(std::ptrdiff_t delta) noexcept;  // idle_ += delta, and the process-wide gauge
     bool expired(const pooled_connection& c, clock::time_point now) const noexcept;
     void slot_taken(pool_host& host) noexcept;
     void slot_released(pool_host& host) noexcept;

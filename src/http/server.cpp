@@ -213,6 +213,25 @@ bool asks_to_close(const response& resp) noexcept {
 
 }  // namespace
 
+struct server::request_metrics {
+    std::array<std::atomic<std::uint64_t>, 900> by_status{};  // responses with status 100 + i (checked: 100-999)
+    corio::metrics::histogram seconds{corio::metrics::latency_buckets()};
+
+    void count(int status) noexcept { by_status[static_cast<std::size_t>(status - 100)].fetch_add(1, std::memory_order_relaxed); }
+    void record(int status, std::chrono::nanoseconds took) noexcept {
+        count(status);
+        seconds.observe(std::chrono::duration<double>(took).count());
+    }
+    void report(corio::metrics::sample_writer& out, std::size_t open) const {
+        for (std::size_t i = 0; i < by_status.size(); ++i)
+            if (const auto n = by_status[i].load(std::memory_order_relaxed); n > 0)
+                out.counter("corio_http_server_requests_total", "HTTP responses sent, by status", {{"status", std::to_string(100 + i)}},
+                            static_cast<double>(n));
+        out.histogram("corio_http_server_request_seconds", "Time from a request's head to its response's last byte", {}, seconds.read());
+        out.gauge("corio_http_server_open_connections", "HTTP server connections open", {}, static_cast<double>(open));
+    }
+};
+
 /// One serve() on one loop: the listener, its connections, their shutdown.
 class server::runtime {
 public:
@@ -262,9 +281,9 @@ private:
     template <class Stream>
     task<response> call_chain(request& req, const handler& router, Stream& stream);
     static void assign_request_id(request& req, std::uint64_t number, bool accept_theirs);
-    /// Tells the request's after_response callbacks what was sent.
-    static void report_sent(const request& req, response_sent& sent, clock::time_point started_at);
-    /// `resp` if it can go on the wire, else (logged) a 500.
+    /// Counts the response in the server's metrics and tells the request's after_response
+    /// callbacks what was sent.
+    void report_sent(const request& req, response_sent& sent, clock::time_point started_at);
     /// Replaces `resp` with a (logged) 500 if it cannot go on the wire as it is.
     static void check_response(const request& req, response& resp);
     /// False if the response failed half-way (the connection was reset).
@@ -535,6 +554,7 @@ task<> server::runtime::handle_requests(Stream& stream, control_list::iterator c
         }
         control->idle = false;
         if (refused != 0) {
+            owner_.metrics_->count(refused);
             response answer = refusal(refused);
             response_sent unused;
             co_await write_response(stream, req, answer, true, unused);
@@ -741,8 +761,8 @@ void server::runtime::assign_request_id(request& req, std::uint64_t number, bool
 }
 
 void server::runtime::report_sent(const request& req, response_sent& sent, clock::time_point started_at) {
-    if (req.after_response_.empty()) return;
     sent.duration = clock::now() - started_at;
+    owner_.metrics_->record(sent.status, sent.duration);
     for (const auto& fn : req.after_response_) {
         try {
             fn(req, sent);
@@ -886,7 +906,20 @@ task<bool> server::runtime::write_stream(Stream& stream, const request& req, asy
 // ---- server ----
 
 server::server(server_options options)
-    : options_(options), largest_body_limit_(options.limits.max_body_size), registry_(std::make_shared<registry>()) {}
+    : options_(options),
+      largest_body_limit_(options.limits.max_body_size),
+      registry_(std::make_shared<registry>()),
+      metrics_(std::make_unique<request_metrics>()) {}
+
+server& server::metrics(std::string path) {
+    get(std::move(path), [this](request&) -> task<response> {
+        corio::metrics::sample_writer out;
+        corio::metrics::registry::global().write(out);
+        metrics_->report(out, open_connections());
+        co_return response(200, out.text(), std::string(corio::metrics::content_type));
+    });
+    return *this;
+}
 
 server::~server() {
     // The background serve() uses this object: destroying it first would be a use-after-free.

@@ -438,6 +438,13 @@ public:
     void stop(std::chrono::nanoseconds grace);
 
     const server_options& options() const noexcept { return options_; }
+    /// Serves the Prometheus text format (corio/metrics.hpp) at `path` (a GET route; put it
+    /// behind auth middleware in a group if it must not be public): the global registry —
+    /// corio's loop and HTTP client metrics, and your own — and this server's
+    /// corio_http_server_requests_total{status="..."}, corio_http_server_request_seconds (from
+    /// the end of the request's head to the last byte of the response) and
+    /// corio_http_server_open_connections.
+    server& metrics(std::string path = "/metrics");
     /// Requests answered so far (all loops).
     std::uint64_t requests_served() const noexcept { return served_.load(std::memory_order_relaxed); }
     /// Connections open right now (all loops).
@@ -485,6 +492,8 @@ private:
     std::optional<net::endpoint> local_;
     std::optional<net::tls_context> tls_;  // set by the first HTTPS serve()/start(), replaced by reload_tls()
     std::shared_ptr<registry> registry_;  // never null
+    struct request_metrics;  // responses by status and their durations, all loops (atomics)
+    std::unique_ptr<request_metrics> metrics_;  // never null
     std::optional<join_handle<void>> background_;  // the serve() start() began (one loop's thread)
 };
 
