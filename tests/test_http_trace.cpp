@@ -8,6 +8,7 @@
 #include <corio/corio.hpp>
 #include <corio/http/server.hpp>
 #include <corio/http/trace.hpp>
+#include <corio/testing.hpp>
 
 #include "serve_app.hpp"
 
@@ -85,11 +86,13 @@ TEST(http_trace, a_new_connection_then_a_reused_one) {
     server app;
     add_routes(app);
     std::vector<recorded> events;
-    with_app(app, [&](server& a) -> corio::task<> {
-        client_session session(recording(events));
-        co_await get_all(session, base_url(a) + "/hello");
-        co_await get_all(session, base_url(a) + "/hello");
+    corio::testing::run_test([&app, &events]() -> corio::task<> {
+        auto served = co_await corio::testing::test_server::start(app);
+        client_session session = served.client(recording(events));  // requests name paths only
+        co_await get_all(session, "/hello");
+        co_await get_all(session, "/hello");
         co_await session.aclose();
+        co_await served.close();
     });
     const std::vector<trace_kind> first = kinds_of(events, 1);
     ASSERT_GE(first.size(), 10u);

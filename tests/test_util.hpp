@@ -14,6 +14,7 @@
 #include <corio/run.hpp>
 #include <corio/sleep.hpp>
 #include <corio/spawn.hpp>
+#include <corio/testing/run_test.hpp>
 #include <corio/wait_for.hpp>
 
 #include "find_program.hpp"  // tests/support
@@ -66,20 +67,13 @@ inline std::size_t open_fd_count() {
     return count;
 }
 
-/// How long run_virtual lets a test body run (in virtual time) before declaring it deadlocked.
-inline constexpr std::chrono::hours deadlock_guard{24 * 30};
-
-/// Runs a test body in virtual time. `body` is a task<> or a callable returning one (the
-/// callable lives until the run ends, so a lambda's captures stay valid). The body runs under a
-/// wait_for of deadlock_guard: a deadlock fails the test with timeout_error instead of hanging,
-/// because with nothing runnable virtual time jumps straight to that deadline. (So the loop has
-/// one pending timer of its own while the body runs.)
+/// Runs a test body (a task<>, or a callable returning one) in virtual time: the public fixture
+/// corio::testing::run_test with its defaults, deadlock guard included (a deadlock fails the
+/// test with corio::testing::deadlock_error instead of hanging). While the body runs, the loop
+/// has one pending timer of its own: the guard's.
 template <class Body>
 void run_virtual(Body body) {
-    if constexpr (std::is_invocable_v<Body&>)
-        corio::run(corio::as_task(corio::wait_for(body(), deadlock_guard)), {.virtual_time = true});
-    else
-        corio::run(corio::as_task(corio::wait_for(std::move(body), deadlock_guard)), {.virtual_time = true});
+    corio::testing::run_test(std::move(body));
 }
 
 /// Returns `v` after sleeping `d`.

@@ -51,6 +51,7 @@
 #include "corio/task.hpp"
 #include "corio/task_group.hpp"
 #include "corio/task_set.hpp"
+#include "corio/testing.hpp"
 #include "corio/timeout.hpp"
 #include "corio/timeout_scope.hpp"
 #include "corio/to_thread.hpp"

@@ -5,6 +5,7 @@
 #include <corio/http/server.hpp>
 #include <corio/invoke.hpp>
 #include <corio/run.hpp>
+#include <corio/testing/test_server.hpp>
 
 #include <array>
 #include <chrono>
@@ -17,15 +18,15 @@ namespace corio_test_support {
 /// "http://127.0.0.1:PORT" of a serving app.
 inline std::string base_url(const corio::http::server& app) { return "http://" + app.local_endpoint()->to_string(); }
 
-/// Serves `app` on 127.0.0.1 (port 0) while `body(app)` runs, then stops it gracefully.
+/// Serves `app` on 127.0.0.1 (port 0: corio::testing::test_server) while `body(app)` runs, then
+/// stops it gracefully.
 template <class Body>
 void with_app(corio::http::server& app, Body body) {
     corio::run(corio::invoke(
         [&app](Body body) -> corio::task<> {
-            co_await app.start(corio::net::endpoint::parse("127.0.0.1", 0));
+            auto served = co_await corio::testing::test_server::start(app);
             co_await body(app);
-            app.stop(std::chrono::seconds(1));
-            co_await app.wait_closed();
+            co_await served.close();
         },
         std::move(body)));
 }
