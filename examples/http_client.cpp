@@ -79,7 +79,7 @@ corio::task<> trace_example(corio_test_support::demo_service& service) {
 
 corio::task<> proxy_example(corio_test_support::demo_service& service) {
     // [snippet proxy]
-    http::client_session proxied({.proxy = "http://user:pw@proxy.corp.example:3128",  // or trust_env: http_proxy...
+    http::client_session proxied({.proxy = "http://user:pw@proxy.corp.example:3128",  // else http_proxy... if set
                                   .no_proxy = "localhost, 127.0.0.0/8, .corp.example"});
     // [end snippet]
     auto response = co_await proxied.get(service.url("/users"));  // 127.0.0.1: reached directly

@@ -300,37 +300,36 @@ TEST(http_proxy, bad_proxy_urls_are_refused_when_the_session_is_made) {
     EXPECT_NO_THROW(client_session{options});
 }
 
-TEST(http_proxy, the_environment_is_trusted_only_when_asked) {
+TEST(http_proxy, the_environment_names_the_proxy_unless_trust_env_is_off) {
     server app;
     add_routes(app);
     with_proxy(app, [](server& app, forward_proxy& proxy) -> corio::task<> {
-        const scoped_env http_proxy("http_proxy", proxy.url());
-        client_session untrusting;
-        auto direct = co_await untrusting.get(base_url(app) + "/hello");
-        EXPECT_EQ(direct.status(), 200);
-        EXPECT_TRUE(proxy.requests().empty());  // trust_env is off by default
-        session_options trusting;
-        trusting.trust_env = true;
-        client_session through_env(trusting);
+        const scoped_env http_proxy("HTTP_PROXY", proxy.url());
+        client_session through_env;
         auto proxied = co_await through_env.get(base_url(app) + "/hello");
         EXPECT_EQ(proxied.status(), 200);
         EXPECT_EQ(proxy.requests().size(), 1u);
+        session_options untrusting;
+        untrusting.trust_env = false;
+        client_session direct(untrusting);
+        auto answered = co_await direct.get(base_url(app) + "/hello");
+        EXPECT_EQ(answered.status(), 200);
+        EXPECT_EQ(proxy.requests().size(), 1u);
         {
             const scoped_env no_proxy("NO_PROXY", "localhost,127.0.0.1");
-            client_session bypassing(trusting);
+            client_session bypassing;
             auto bypassed = co_await bypassing.get(base_url(app) + "/hello");
             EXPECT_EQ(bypassed.status(), 200);
             EXPECT_EQ(proxy.requests().size(), 1u);
             co_await bypassing.aclose();
         }
-        co_await untrusting.aclose();
         co_await through_env.aclose();
+        co_await direct.aclose();
     });
 }
 
 TEST(http_proxy, upper_case_http_proxy_is_ignored_in_a_cgi_program) {
-    session_options trusting;
-    trusting.trust_env = true;
+    const session_options trusting;
     const scoped_env http_proxy("HTTP_PROXY", "http://127.0.0.1:9");
     const scoped_env cgi("REQUEST_METHOD", "GET");
     const corio::http::detail::proxy_settings cgi_settings(trusting);

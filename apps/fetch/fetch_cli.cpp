@@ -303,8 +303,7 @@ http::session_options session_settings(const fetch_options& options) {
     settings.limit = options.concurrency;
     for (const auto& [name, value] : options.headers) settings.headers.add(name, value);
     settings.proxy = options.proxy;
-    settings.no_proxy = options.no_proxy;
-    settings.trust_env = true;  // a command-line tool follows the shell's proxy settings, as curl does
+    settings.no_proxy = options.no_proxy;  // both empty: the environment's, as curl reads them
     return settings;
 }
 

@@ -1,7 +1,7 @@
 // Private to the HTTP client: which proxy a request goes through, and CONNECT tunnels.
 //
 // A session's proxies come from session_options (proxy, proxy_auth, no_proxy) or, with
-// trust_env, from the environment as curl, Python and Go read it: http_proxy, https_proxy and
+// trust_env (the default), from the environment as curl, Python and Go read it: http_proxy, https_proxy and
 // all_proxy (lower case first, then upper case; HTTP_PROXY is ignored when REQUEST_METHOD is
 // set, since a CGI program gets its request's "Proxy:" header there: the "httpoxy" hole) and
 // no_proxy. Only http:// proxies are supported. Plain http requests are forwarded to the proxy

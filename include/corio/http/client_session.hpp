@@ -43,7 +43,7 @@
 // several addresses is connected with happy eyeballs (net/tcp.hpp). ws_connect() opens a
 // WebSocket (http/websocket.hpp) with the session's settings.
 //
-// Proxies (session_options::proxy, or the environment's with trust_env): an http request goes
+// Proxies (session_options::proxy, else the environment's as curl reads it): an http request goes
 // to the proxy in absolute form ("GET http://h/x HTTP/1.1") with Proxy-Authorization; an https
 // or WebSocket connection is a CONNECT tunnel through it, so the proxy sees only the host and
 // port and the TLS handshake is with the server itself. Connections through a proxy are pooled
@@ -122,16 +122,17 @@ struct session_options {
     std::optional<net::tls_context> tls{};
     /// A proxy, "http://[user:password@]host[:port]" ("host:port" for short): plain http
     /// requests are forwarded through it, https and WebSocket connections tunnelled (CONNECT).
-    /// "" = none, or with trust_env the environment's.
+    /// "" = the environment's (trust_env), if any.
     std::string proxy{};
     std::optional<http::auth> proxy_auth{};  ///< Proxy-Authorization, over the proxy URL's user:password
     /// Hosts reached without the proxy: "localhost, .internal.example, 10.0.0.0/8" (a name also
     /// covers its subdomains; addresses and ranges; "*" = every host). "" = none, or the environment's.
     std::string no_proxy{};
-    /// With proxy (or no_proxy) empty, take it from the environment as curl does: http_proxy,
-    /// https_proxy, all_proxy, no_proxy (lower case first, then upper case; HTTP_PROXY is
-    /// ignored when REQUEST_METHOD is set, as in a CGI program). Read when the session is made.
-    bool trust_env = false;
+    /// With proxy (or no_proxy) empty, take it from the environment as curl, Python's requests
+    /// and Go do: http_proxy, https_proxy, all_proxy, no_proxy (lower case first, then upper
+    /// case; HTTP_PROXY is ignored when REQUEST_METHOD is set, as in a CGI program). Read when
+    /// the session is made. false: only the options above (aiohttp's default).
+    bool trust_env = true;
     std::string user_agent = "corio/" CORIO_VERSION_STRING;
     parse_limits limits{};          ///< response limits; limits.max_body_size bounds bodies
     /// Send the request id the calling task works for (corio::request_id, bound by http::server
