@@ -52,6 +52,7 @@ TEST(http_url, minimal_http_url_gets_defaults) {
     EXPECT_FALSE(u.has_fragment());
     EXPECT_EQ(u.target(), "/");
     EXPECT_EQ(u.host_header(), "example.com");
+    EXPECT_EQ(u.host_port(), "example.com:80");  // the default port, spelled out
     EXPECT_EQ(u.authority(), "example.com");
     EXPECT_EQ(u.to_string(), "http://example.com/");
 }
@@ -105,6 +106,7 @@ TEST(http_url, ipv6_literals) {
     EXPECT_EQ(loopback.port(), 8080);
     EXPECT_EQ(loopback.authority(), "[::1]:8080");
     EXPECT_EQ(loopback.host_header(), "[::1]:8080");
+    EXPECT_EQ(loopback.host_port(), "[::1]:8080");
     EXPECT_EQ(loopback.to_string(), "http://[::1]:8080/x");
 
     url upper = url::parse("https://[2001:DB8::A]");

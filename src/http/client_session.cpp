@@ -46,7 +46,7 @@ public:
 
     /// Addresses of host:port, from a cache entry younger than dns_ttl or a fresh lookup.
     task<std::vector<net::endpoint>> resolve(const url& u, std::chrono::nanoseconds timeout, const request_clock& clk) {
-        const std::string key = u.host() + ":" + std::to_string(u.port());
+        const std::string key = u.host_port();
         const auto now = clock::now();
         if (auto it = dns_cache_.find(key); it != dns_cache_.end() && it->second.expires > now) {
             clk.trace(trace_kind::dns_cache_hit, u.host());
@@ -59,7 +59,7 @@ public:
         dns_cache_[key] = {endpoints, clock::now() + dns_ttl};
         co_return endpoints;
     }
-    void forget_address(const url& u) { dns_cache_.erase(u.host() + ":" + std::to_string(u.port())); }
+    void forget_address(const url& u) { dns_cache_.erase(u.host_port()); }
     /// A new request's place in the trace (session_options::trace): none without a hook.
     trace_context start_trace() {
         ++requests_;

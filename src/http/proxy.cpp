@@ -132,8 +132,7 @@ const proxy_route* proxy_settings::route_for(const url& target) const noexcept {
 
 task<> open_tunnel(net::tcp_stream& tcp, const proxy_route& proxy, const url& target, clock::time_point deadline,
                    const parse_limits& limits) {
-    const std::string authority = (target.host_type() == url::host_kind::ipv6 ? "[" + target.host() + "]" : target.host()) + ":" +
-                                  std::to_string(target.port());
+    const std::string authority = target.host_port();
     const std::string request = connect_request(proxy, authority);
     co_await tcp.write_all(request, deadline);
     response_parser parser(limits);

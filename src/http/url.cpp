@@ -454,6 +454,8 @@ std::string url::host_header() const {
     return out;
 }
 
+std::string url::host_port() const { return bracketed_host() + ':' + std::to_string(port()); }
+
 std::string url::to_string() const {
     std::string out = scheme_ + ':';
     if (has_authority_) out += "//" + authority();

@@ -148,6 +148,8 @@ public:
     std::string target() const;
     /// The Host header: host (IPv6 in brackets) + ":port" only if the port is not the default.
     std::string host_header() const;
+    /// host + ":" + port(), the port always (a CONNECT request's target): "h:443", "[::1]:8080".
+    std::string host_port() const;
     /// The whole URL; url::parse(u.to_string()) == u.
     std::string to_string() const;
 
