@@ -17,6 +17,8 @@ PACKAGES=(
   python3
   # async DNS
   libc-ares-dev
+  # the io_uring event-loop backend
+  liburing-dev
   # TLS, gzip/deflate bodies, JSON bodies
   libssl-dev openssl zlib1g-dev nlohmann-json3-dev
   # the corio-fetch command line

@@ -1,6 +1,5 @@
 #include "corio/event_loop.hpp"
 
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -16,6 +15,7 @@
 #include "corio/error.hpp"
 #include "corio/log.hpp"
 #include "debug/monitor.hpp"
+#include "reactor/reactor.hpp"
 
 namespace corio {
 
@@ -125,19 +125,15 @@ clock::time_point clock::now() noexcept {
 }
 
 event_loop::event_loop(options opts) : opts_(opts), now_(clock::steady_now()) {
-    epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-    if (epoll_fd_ < 0) throw_system("epoll_create1");
-    const int wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (wake_fd < 0) {
-        ::close(epoll_fd_);
-        throw_system("eventfd");
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd_ < 0) throw_system("eventfd");
+    try {
+        reactor_ = detail::make_reactor(opts_.backend, *this, wake_fd_);
+    } catch (...) {
+        ::close(wake_fd_);
+        throw;
     }
-    remote_ = std::make_shared<detail::remote_queue>(wake_fd);
-    wake_fd_ = wake_fd;
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLET;
-    ev.data.ptr = static_cast<detail::io_watcher*>(this);
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd, &ev);  // not counted in watched_fds_
+    remote_ = std::make_shared<detail::remote_queue>(wake_fd_);
     previous_ = running;
     running = this;
     previous_debug_on_ = detail::debug_on;
@@ -155,14 +151,15 @@ void event_loop::report_metrics(metrics::sample_writer& out, const metrics::labe
 }
 
 event_loop::~event_loop() {
+    reactor_->quiesce();  // the kernel stops using the frames about to be freed
     abandon_live_tasks();
     debug_.reset();
     detail::debug_on = previous_debug_on_;
     auto dropped = remote_->close();
     dropped.clear();
     if (signal_owner.load() == this) release_signals();  // before wake_fd_ closes
+    reactor_.reset();
     ::close(wake_fd_);
-    ::close(epoll_fd_);
     running = previous_;
 }
 
@@ -171,24 +168,19 @@ clock::time_point event_loop::refresh_now() noexcept {
     return now_;
 }
 
+io_backend event_loop::backend() const noexcept { return reactor_->backend(); }
+
 void event_loop::watch(int fd, std::uint32_t epoll_events, detail::io_watcher& w, bool edge) {
-    epoll_event ev{};
-    ev.events = epoll_events | (edge ? EPOLLET : 0u);
-    ev.data.ptr = &w;
-    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) throw_system("epoll_ctl(ADD)");
-    ++watched_fds_;
+    reactor_->watch(fd, epoll_events, w, edge);
 }
 
 void event_loop::rewatch(int fd, std::uint32_t epoll_events, detail::io_watcher& w, bool edge) {
-    epoll_event ev{};
-    ev.events = epoll_events | (edge ? EPOLLET : 0u);
-    ev.data.ptr = &w;
-    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0) throw_system("epoll_ctl(MOD)");
+    reactor_->rewatch(fd, epoll_events, w, edge);
 }
 
-void event_loop::unwatch(int fd) noexcept {
-    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr) == 0) --watched_fds_;
-}
+void event_loop::unwatch(int fd) noexcept { reactor_->unwatch(fd); }
+
+void event_loop::unwatch_closed(int fd) noexcept { reactor_->unwatch_closed(fd); }
 
 bool event_loop::try_handle_signals(std::function<void(int)> on_signal) {
     event_loop* unowned = nullptr;
@@ -286,20 +278,12 @@ int event_loop::poll_timeout_ms() {
 }
 
 void event_loop::poll(int timeout_ms) {
-    if (timeout_ms == 0 && watched_fds_ == 0) return;  // nothing to learn without a syscall
-    constexpr int max_events = 128;
-    epoll_event events[max_events];
+    if (timeout_ms == 0 && !reactor_->busy()) return;  // nothing to learn without a syscall
     const auto blocked_from = opts_.virtual_time ? clock::steady_now() : clock::time_point{};
     if (debug_) debug_->polling(true);
-    const int n = ::epoll_wait(epoll_fd_, events, max_events, timeout_ms);
+    reactor_->wait(timeout_ms);
     if (debug_) debug_->polling(false);
     if (opts_.virtual_time && timeout_ms != 0) now_ += clock::steady_now() - blocked_from;
-    if (n < 0) {
-        if (errno == EINTR) return;
-        throw_system("epoll_wait");
-    }
-    for (int i = 0; i < n; ++i)
-        static_cast<detail::io_watcher*>(events[i].data.ptr)->on_io_events(events[i].events);
 }
 
 void event_loop::abandon_live_tasks() noexcept {

@@ -1,15 +1,23 @@
 #include "corio/detail/fd_watch.hpp"
 
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <utility>
+
 #include "corio/error.hpp"
+#include "reactor/ring_socket.hpp"
 
 namespace corio::detail {
 
 fd_watch::fd_watch(int fd, bool owned) : fd_(fd), loop_(&current_loop("fd_watch")), owned_(owned) {
+    // On epoll, at once: the loop then records a hang-up even while nobody waits (peer_closed()).
+    // On io_uring, at the first wait: a socket that reads through the ring hears of hang-ups
+    // from its receive, and registering would report each arrival twice.
+    if (loop_->backend() != io_backend::epoll) return;
     try {
-        loop_->watch(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, *this);
+        register_once();
     } catch (...) {
         if (owned_) ::close(fd_);
         fd_ = -1;
@@ -17,16 +25,42 @@ fd_watch::fd_watch(int fd, bool owned) : fd_(fd), loop_(&current_loop("fd_watch"
     }
 }
 
+void fd_watch::register_once() {
+    if (registered_ || fd_ < 0) return;
+    loop_->watch(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, *this);
+    registered_ = true;
+}
+
+void fd_watch::unregister() noexcept {
+    if (!std::exchange(registered_, false)) return;
+    loop_->unwatch(fd_);
+}
+
+ssize_t fd_watch::receive(std::span<char> buffer) noexcept {
+    if (ring_ == nullptr) return ::recv(fd_, buffer.data(), buffer.size(), 0);
+    return ring_reads().receive(buffer);
+}
+
+ring_receiver& fd_watch::ring_reads() noexcept {
+    if (!receiver_) receiver_.reset(new ring_receiver(*ring_, fd_, *this));
+    return *receiver_;
+}
+
+bool fd_watch::holds_unread() const noexcept { return receiver_ && receiver_->holds_unread(); }
+
+bool fd_watch::known_quiet() const noexcept { return receiver_ && receiver_->receiving() && !receiver_->holds_unread(); }
+
 void fd_watch::close() noexcept {
     if (fd_ < 0) return;
-    loop_->unwatch(fd_);
+    receiver_.reset();  // before the fd closes: its requests are cancelled by address, not by fd
+    unregister();
     if (owned_) ::close(fd_);
     forget();
 }
 
 void fd_watch::closed_by_owner() noexcept {
     if (fd_ < 0) return;
-    loop_->unwatch_closed();
+    if (std::exchange(registered_, false)) loop_->unwatch_closed(fd_);
     forget();
 }
 
@@ -51,6 +85,10 @@ void fd_watch::on_io_events(std::uint32_t events) noexcept {
 }
 
 bool fd_watch::waiter::await_suspend(std::coroutine_handle<> h) {
+    if (!(for_read_ && watch_.fed_by_ring_))
+        watch_.register_once();  // may throw: nothing to undo yet
+    else if (watch_.ring_ != nullptr)
+        watch_.ring_reads().watch_for_arrivals();  // arrivals are reported only while it receives or polls
     task_ = current_task;
     const bool bounded = deadline_ != clock::time_point::max();
     if (bounded) task_->loop().add_timer(*this, deadline_);

@@ -125,10 +125,12 @@ TEST(tcp, idle_read_times_out_naming_the_peer) {
 TEST(tcp, end_of_stream_and_reset_are_told_apart) {
     corio::run([]() -> corio::task<> {
         auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
-        auto closer = corio::spawn([&listener]() -> corio::task<> {
+        corio::event connected;  // the reset comes after the connect completed (else connect reports it)
+        auto closer = corio::spawn([&listener, &connected]() -> corio::task<> {
             tcp_stream polite = co_await listener.accept();
             polite.close();  // FIN: the peer reads end of stream
             tcp_stream rude = co_await listener.accept();
+            co_await connected.wait();
             const linger abort_on_close{1, 0};  // close sends RST
             ::setsockopt(rude.native_handle(), SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
             rude.close();
@@ -137,6 +139,7 @@ TEST(tcp, end_of_stream_and_reset_are_told_apart) {
         auto first = co_await tcp_stream::connect(listener.local_endpoint());
         EXPECT_EQ(co_await first.read_some(buffer), 0u);
         auto second = co_await tcp_stream::connect(listener.local_endpoint());
+        connected.set();
         co_await closer;
         EXPECT_THROW(co_await second.read_some(buffer), corio::net::connection_reset_error);
     }());

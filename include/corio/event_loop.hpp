@@ -2,7 +2,8 @@
 //
 // One loop per thread; a task is always resumed on the loop that owns it. The loop runs ready
 // tasks in FIFO batches, fires due timers, runs call_soon callbacks, takes work posted from
-// other threads, and blocks in epoll only when nothing is runnable. Most programs never touch
+// other threads, and blocks in its reactor only when nothing is runnable: epoll, or io_uring
+// where the kernel allows it (io_backend; CORIO_BACKEND=epoll|io_uring forces one). Most programs never touch
 // the loop directly: corio::run creates one, and the free functions (spawn, sleep, ...) find the
 // running loop of the calling thread.
 //
@@ -22,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "corio/clock.hpp"
@@ -36,6 +38,7 @@ namespace corio {
 namespace detail {
 class remote_queue;
 class debug_monitor;
+class reactor;
 
 /// Something waiting for readiness of a file descriptor registered with the loop's reactor.
 class io_watcher {
@@ -60,6 +63,16 @@ private:
     std::shared_ptr<detail::remote_queue> queue_;
 };
 
+/// What a loop blocks in and does its I/O through.
+enum class io_backend {
+    automatic,  ///< CORIO_BACKEND=epoll|io_uring if set, else io_uring when the kernel allows it, else epoll
+    epoll,      ///< readiness through epoll; each read and write is its own syscall
+    io_uring,   ///< one io_uring_enter per iteration submits the loop's I/O and reaps its completions
+};
+
+/// "epoll" or "io_uring" ("automatic" for io_backend::automatic).
+std::string_view to_string(io_backend backend) noexcept;
+
 /// How a loop runs (see the header comment for virtual time).
 struct loop_options {
     bool virtual_time = false;
@@ -68,6 +81,9 @@ struct loop_options {
     debug_options debug_settings{};
     /// When this loop owns signals: SIGUSR1 prints dump_tasks() to stderr (always on in debug mode).
     bool dump_tasks_on_sigusr1 = false;
+    /// io_backend::automatic follows CORIO_BACKEND; constructing a loop throws corio::error when
+    /// the backend asked for (here or there) cannot be had, saying why.
+    io_backend backend = io_backend::automatic;
 };
 
 class event_loop : private detail::io_watcher {
@@ -88,6 +104,10 @@ public:
     /// Re-reads the clock (in virtual time: returns the virtual time).
     clock::time_point refresh_now() noexcept;
     bool virtual_time() const noexcept { return opts_.virtual_time; }
+    /// The backend this loop runs on (never io_backend::automatic).
+    io_backend backend() const noexcept;
+    /// The loop's reactor (src/reactor/): for the I/O layers.
+    detail::reactor& reactor() noexcept { return *reactor_; }
     /// The debug monitor, in debug mode; else null.
     detail::debug_monitor* debug_monitor() const noexcept { return debug_.get(); }
     void add_timer(detail::timer_node& node, clock::time_point deadline) {
@@ -148,9 +168,8 @@ public:
     /// Changes the events a registered fd is watched for.
     void rewatch(int fd, std::uint32_t epoll_events, detail::io_watcher& w, bool edge = true);
     void unwatch(int fd) noexcept;
-    /// A registered fd was closed by its owner before unwatch(): the kernel dropped the
-    /// registration; forget it here too.
-    void unwatch_closed() noexcept { --watched_fds_; }
+    /// A registered fd was closed by its owner before unwatch(): forgets its registration.
+    void unwatch_closed(int fd) noexcept;
 
     // ---- signals ----
     /// Until this loop ends, SIGINT/SIGTERM call on_signal(signo) on the loop thread (and SIGUSR1
@@ -185,9 +204,8 @@ private:
     std::vector<std::function<void()>> soon_;
     std::vector<std::function<void()>> soon_running_;
     std::size_t external_work_ = 0;         // pending I/O waits and thread jobs
-    int epoll_fd_ = -1;
     int wake_fd_ = -1;                      // eventfd written by posts and, when this loop owns them, signals
-    std::size_t watched_fds_ = 0;           // fds registered by watch(), excluding wake_fd_
+    std::unique_ptr<detail::reactor> reactor_;  // epoll or io_uring; hears wake_fd_
     std::shared_ptr<detail::remote_queue> remote_;  // cross-thread posts + the eventfd wake-up
     std::function<void(int)> on_signal_;
     const detail::task_state* stop_when_done_ = nullptr;  // set during run_until_done

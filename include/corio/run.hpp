@@ -30,6 +30,8 @@ struct run_options {
     debug_options debug_settings{};
     /// SIGUSR1 prints dump_tasks() to stderr (always, in debug mode; needs handle_signals).
     bool dump_tasks_on_sigusr1 = false;
+    /// epoll or io_uring (event_loop.hpp); automatic follows CORIO_BACKEND, else the kernel.
+    io_backend backend = io_backend::automatic;
 };
 
 template <class T>
@@ -40,7 +42,8 @@ T run(task<T> main, run_options opts = {}) {
     event_loop loop({.virtual_time = opts.virtual_time,
                      .debug = debug,
                      .debug_settings = opts.debug_settings,
-                     .dump_tasks_on_sigusr1 = opts.dump_tasks_on_sigusr1});
+                     .dump_tasks_on_sigusr1 = opts.dump_tasks_on_sigusr1,
+                     .backend = opts.backend});
     join_handle<T> h = spawn(std::move(main), "main");
     if (opts.handle_signals) loop.try_handle_signals([&h](int) { h.cancel(); });
     loop.run_until_done(h.state());

@@ -1,7 +1,7 @@
 // src/debug/monitor.hpp — a debug loop's watchdog, cancellation-grace checks and reports.
 //
 // One per event loop in debug mode (event_loop owns it). The loop tells it when each step begins
-// and when it blocks in epoll; a watchdog thread samples that and, when one step has run past the
+// and when it blocks in its reactor (epoll or io_uring); a watchdog thread samples that and, when one step has run past the
 // threshold, stops the loop thread with a signal just long enough to unwind its stack, then
 // reports from its own thread while the loop is still blocked.
 #pragma once
@@ -47,7 +47,7 @@ public:
     /// A new step begins (a task step, a batch of callbacks, I/O dispatch). The loop thread is
     /// the only writer: a plain increment, no locked instruction.
     void step_begins() noexcept { steps_.store(steps_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
-    /// The loop blocks in epoll (true) or returns from it (false).
+    /// The loop blocks in its reactor (true) or returns from it (false).
     void polling(bool blocked) noexcept {
         polling_.store(blocked, std::memory_order_relaxed);
         step_begins();
@@ -73,7 +73,7 @@ private:
     debug_options options_;
     pthread_t loop_thread_;
     std::atomic<std::uint64_t> steps_{0};  // bumped at every step: unchanged means one step runs on
-    std::atomic<bool> polling_{false};     // the loop is blocked in epoll (not a blocked loop)
+    std::atomic<bool> polling_{false};     // the loop is blocked in its reactor (not a blocked loop)
     std::uint64_t last_task_id_ = 0;       // loop thread only
     std::mutex mutex_;
     std::condition_variable stop_cv_;

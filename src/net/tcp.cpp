@@ -19,6 +19,7 @@
 #include "corio/queue.hpp"
 #include "corio/task_group.hpp"
 #include "corio/wait_for.hpp"
+#include "../reactor/ring_socket.hpp"
 
 namespace corio::net {
 namespace {
@@ -30,6 +31,15 @@ std::unique_ptr<detail::fd_watch> open_socket(int family, const std::string& pur
     const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) throw connection_error(purpose + ": socket(): " + errno_text(errno));
     return std::make_unique<detail::fd_watch>(fd);
+}
+
+/// The current loop's ring, if it runs on io_uring and its provided buffers could be set up:
+/// sockets then receive, send and accept through it.
+detail::uring_reactor* socket_ring() noexcept {
+    event_loop* loop = event_loop::current();
+    if (loop == nullptr || loop->backend() != io_backend::io_uring) return nullptr;
+    auto& ring = static_cast<detail::uring_reactor&>(loop->reactor());
+    return ring.buffers() != nullptr ? &ring : nullptr;
 }
 
 void set_no_delay(int fd, bool on) {
@@ -156,6 +166,10 @@ task<tcp_stream> tcp_stream::connect_before(endpoint peer, clock::time_point dea
         ::getsockopt(watch->fd(), SOL_SOCKET, SO_ERROR, &error, &length);
         if (error != 0) throw connect_error(what + " failed: " + errno_text(error));
     }
+    if (detail::uring_reactor* ring = socket_ring()) {
+        watch->unregister();  // the connect's poll: from here on the ring reports arrivals
+        watch->receive_through(*ring);
+    }
     co_return tcp_stream(std::move(watch), peer, options);
 }
 
@@ -175,11 +189,11 @@ task<std::size_t> tcp_stream::read_some(std::span<char> buffer) {
     detail::fd_watch& watch = open_watch("read");
     for (;;) {
         // The last read ran dry and no readiness edge came since: wait instead of a doomed recv.
-        if (!watch.maybe_readable() && !co_await watch.readable(current_loop("read_some").now() + options_.read_timeout))
+        if (watch.must_wait_to_read() && !co_await watch.readable(current_loop("read_some").now() + options_.read_timeout))
             throw_timeout("read from " + peer_.to_string(), options_.read_timeout);
-        const ssize_t n = ::recv(watch.fd(), buffer.data(), buffer.size(), 0);
-        // A short read drained the socket: the next read waits for an edge instead of a
-        // doomed recv (edge-triggered epoll reports any later data or FIN).
+        const ssize_t n = watch.receive(buffer);
+        // A short read drained the socket (or the ring's queue): the next read waits for an edge
+        // instead of a doomed recv (edge-triggered epoll, or the ring, reports any later data or FIN).
         if (n > 0 && static_cast<std::size_t>(n) < buffer.size()) watch.not_readable();
         if (n >= 0) co_return static_cast<std::size_t>(n);
         if (errno == EINTR) continue;
@@ -205,12 +219,22 @@ task<> tcp_stream::write_all(std::span<const std::string_view> pieces, clock::ti
     for (const std::string_view piece : pieces)
         if (!piece.empty()) vectors[count++] = {const_cast<char*>(piece.data()), piece.size()};
     std::size_t first = 0;  // vectors[first, count) remain; vectors[first] may be partly sent
+    std::size_t sent = 0;
+    last_write_sent_ = 0;
     while (first < count) {
         msghdr message{};
         message.msg_iov = vectors + first;
         message.msg_iovlen = count - first;
-        const ssize_t n = ::sendmsg(watch.fd(), &message, MSG_NOSIGNAL);
+        ssize_t n;
+        if (watch.ring() != nullptr) {
+            const std::size_t accepted = co_await ring_send(watch, message, deadline, sent);
+            n = static_cast<ssize_t>(accepted);
+        } else {
+            n = ::sendmsg(watch.fd(), &message, MSG_NOSIGNAL);
+        }
         if (n >= 0) {
+            sent += static_cast<std::size_t>(n);
+            last_write_sent_ = sent;
             for (auto left = static_cast<std::size_t>(n); left > 0;) {
                 const std::size_t step = std::min(left, vectors[first].iov_len);
                 vectors[first].iov_base = static_cast<char*>(vectors[first].iov_base) + step;
@@ -248,14 +272,35 @@ task<> tcp_stream::wait_writable(detail::fd_watch& watch, clock::time_point dead
     watch.not_writable();
     const auto stalled_at = current_loop("write_all").now() + options_.write_timeout;
     if (co_await watch.writable(std::min(deadline, stalled_at))) co_return;
+    throw_write_timeout(stalled_at, deadline);
+}
+
+void tcp_stream::throw_write_timeout(clock::time_point stalled_at, clock::time_point deadline) const {
     if (stalled_at <= deadline)
         throw timeout_error("write to " + peer_.to_string() + " made no progress for " + format_duration(options_.write_timeout));
     throw timeout_error("write to " + peer_.to_string() + " did not finish by its deadline");
 }
 
+task<std::size_t> tcp_stream::ring_send(detail::fd_watch& watch, const msghdr& message, clock::time_point deadline,
+                                        std::size_t sent) {
+    for (;;) {
+        const auto stalled_at = current_loop("write_all").now() + options_.write_timeout;
+        detail::ring_operation send(*watch.ring(), std::min(deadline, stalled_at));
+        io_uring_prep_sendmsg(&send.request(), watch.fd(), &message, MSG_NOSIGNAL);
+        const int n = co_await send;
+        // Whatever stopped it, a send reports what it sent: the caller's count stays exact.
+        if (n > 0) last_write_sent_ = sent + static_cast<std::size_t>(n);
+        if (send.cancelled() || (send.expired() && corio::detail::current_task->cancel_pending()))
+            throw cancelled_error("write cancelled");
+        if (n > 0) co_return static_cast<std::size_t>(n);
+        if (send.expired()) throw_write_timeout(stalled_at, deadline);
+        if (n != 0 && n != -EINTR && n != -EAGAIN) throw_io_error("write to", -n);
+    }
+}
+
 bool tcp_stream::is_quiet() noexcept {
-    if (!is_open() || watch_->peer_closed()) return false;
-    if (!watch_->maybe_readable()) return true;
+    if (!is_open() || watch_->peer_closed() || watch_->holds_unread()) return false;
+    if (watch_->known_quiet() || !watch_->maybe_readable()) return true;
     char byte;
     const ssize_t n = ::recv(watch_->fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -304,14 +349,15 @@ task<tcp_stream> tcp_listener::accept(tcp_options options) {
     for (;;) {
         sockaddr_storage peer{};
         socklen_t length = sizeof peer;
-        const int fd = ::accept4(watch_->fd(), reinterpret_cast<sockaddr*>(&peer), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        const int fd = accept_one(peer, length);
         if (fd >= 0) {
             auto stream_watch = std::make_unique<detail::fd_watch>(fd);
+            if (detail::uring_reactor* ring = socket_ring()) stream_watch->receive_through(*ring);
             set_no_delay(fd, options.no_delay);
             co_return tcp_stream(std::move(stream_watch), endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&peer), length),
                                  options);
         }
-        if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno == EINTR || errno == ECONNABORTED || errno == ENOTCONN) continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             throw connection_error("accept on " + local_.to_string() + " failed: " + errno_text(errno));
         watch_->not_readable();
@@ -319,7 +365,23 @@ task<tcp_stream> tcp_listener::accept(tcp_options options) {
     }
 }
 
+int tcp_listener::accept_one(sockaddr_storage& peer, socklen_t& length) {
+    auto* address = reinterpret_cast<sockaddr*>(&peer);
+    detail::uring_reactor* ring = socket_ring();
+    if (ring == nullptr) return ::accept4(watch_->fd(), address, &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (!acceptor_) acceptor_.reset(new detail::ring_acceptor(*ring, watch_->fd(), watch_->feed_from_ring()));
+    const int fd = acceptor_->accept();
+    if (fd >= 0 && ::getpeername(fd, address, &length) != 0) {  // a multishot accept reports no address
+        const int failure = errno;  // ENOTCONN: reset before we looked
+        ::close(fd);
+        errno = failure;
+        return -1;
+    }
+    return fd;
+}
+
 void tcp_listener::close() noexcept {
+    acceptor_.reset();  // closes the connections it had taken
     if (watch_) watch_->close();
 }
 

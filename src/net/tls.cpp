@@ -60,8 +60,9 @@ void begin_ssl_call() noexcept {
 
 // --- A socket BIO that never raises SIGPIPE -------------------------------------------------
 // OpenSSL's own socket BIO writes with write(2): a peer's reset would kill the process with
-// SIGPIPE. This one uses send(MSG_NOSIGNAL), and reads the fd through the stream's fd_watch, so
-// a closed stream reads fd -1 (EBADF) instead of a reused descriptor number.
+// SIGPIPE. This one uses send(MSG_NOSIGNAL), and reads through the stream's fd_watch (recv, or
+// the io_uring reactor's queue), so a closed stream reads fd -1 (EBADF) instead of a reused
+// descriptor number.
 
 detail::fd_watch& watch_of(BIO* bio) { return *static_cast<detail::fd_watch*>(BIO_get_data(bio)); }
 
@@ -78,7 +79,7 @@ int bio_result(BIO* bio, ssize_t n, bool reading) {
 int bio_read(BIO* bio, char* out, int size) {
     BIO_clear_retry_flags(bio);
     ssize_t n;
-    do n = ::recv(watch_of(bio).fd(), out, static_cast<std::size_t>(size), 0);
+    do n = watch_of(bio).receive(std::span<char>(out, static_cast<std::size_t>(size)));
     while (n < 0 && errno == EINTR);
     return bio_result(bio, n, true);
 }

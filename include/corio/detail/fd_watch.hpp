@@ -1,9 +1,11 @@
 // corio/detail/fd_watch.hpp — waiting for a file descriptor to become readable or writable.
 //
-// An fd_watch registers one fd with its loop's epoll for the fd's whole life (edge-triggered,
-// read and write interest at once) and remembers readiness between waits, so no edge is lost.
-// The protocol, used by the net layer: try the syscall first; only when it says EAGAIN, call
-// not_readable()/not_writable() and co_await readable()/writable(), then try again.
+// An fd_watch registers one fd with its loop's reactor for the fd's remaining life (edge-
+// triggered, read and write interest at once: on epoll when it is made, on io_uring when it
+// first waits), and remembers readiness between waits, so no edge is lost. The protocol, used by the net layer: try the syscall first;
+// only when it says EAGAIN, call not_readable()/not_writable() and co_await readable()/writable(),
+// then try again. A socket whose reads come from the io_uring reactor's ring (feed_from_ring():
+// src/reactor/ring_socket.hpp) hears of arrivals from it and registers only to wait for writing.
 // At most one task waits for each direction at a time. A wait may carry a deadline: it then
 // yields false when the deadline passes first (the caller throws its own timeout_error).
 //
@@ -17,8 +19,12 @@
 // Thread-safety: one loop's thread.
 #pragma once
 
+#include <sys/types.h>
+
 #include <coroutine>
 #include <cstdint>
+#include <memory>
+#include <span>
 
 #include "corio/clock.hpp"
 #include "corio/detail/task_state.hpp"
@@ -27,14 +33,20 @@
 
 namespace corio::detail {
 
+class uring_reactor;
+class ring_receiver;
+struct ring_receiver_release {
+    void operator()(ring_receiver* receiver) const noexcept;  // src/reactor/ring_socket.cpp
+};
+
 class fd_watch final : io_watcher {
 public:
     fd_watch() noexcept = default;
-    /// Registers `fd` (already non-blocking) with the current loop and takes ownership of it.
+    /// Watches `fd` (already non-blocking) on the current loop and takes ownership of it.
     explicit fd_watch(int fd) : fd_watch(fd, true) {}
     struct borrowed_t {};
     static constexpr borrowed_t borrowed{};
-    /// Registers `fd` (already non-blocking), which stays its owner's to close.
+    /// Watches `fd` (already non-blocking), which stays its owner's to close.
     fd_watch(int fd, borrowed_t) : fd_watch(fd, false) {}
     fd_watch(fd_watch&& other) = delete;  // the epoll registration points at this object
     fd_watch& operator=(fd_watch&&) = delete;
@@ -51,8 +63,35 @@ public:
 
     /// After the peer closed, reads never wait again (its edge may already have been consumed).
     void not_readable() noexcept { readable_ = peer_closed_; }
-    /// False only when a read ran dry (not_readable) and no readiness edge came since.
-    bool maybe_readable() const noexcept { return readable_; }
+    /// False only when a read ran dry (not_readable) and no readiness edge came since (unknown,
+    /// so true, while nothing reports arrivals: not registered and not fed by the ring).
+    bool maybe_readable() const noexcept { return readable_ || !(registered_ || fed_by_ring_); }
+    /// A read ran dry and no edge came since: wait (readable()) before reading again.
+    bool must_wait_to_read() const noexcept { return !readable_; }
+    /// As recv(2) with no flags on the non-blocking fd (-1 and errno EAGAIN: nothing yet); when
+    /// reads come through the ring, taken from what its multishot receive queued.
+    ssize_t receive(std::span<char> buffer) noexcept;
+    /// Reads come from now on through a multishot receive on `ring` (src/reactor/ring_socket.hpp),
+    /// started by the first receive(), which reports arrivals: waiting to read needs no registration.
+    void receive_through(uring_reactor& ring) noexcept {
+        ring_ = &ring;
+        fed_by_ring_ = true;
+    }
+    /// The ring reads come through (null: recv).
+    uring_reactor* ring() const noexcept { return ring_; }
+    /// For a pooled connection: bytes, the end of the stream or an error wait unread in the ring's queue.
+    bool holds_unread() const noexcept;
+    /// The ring is receiving and nothing arrived: the peer is known to be quiet without a syscall.
+    bool known_quiet() const noexcept;
+    /// From now on a ring_acceptor reports arrivals, to the watcher returned: waiting to read
+    /// needs no registration.
+    io_watcher& feed_from_ring() noexcept {
+        fed_by_ring_ = true;
+        return *this;
+    }
+    /// Ends the registration (if any) while keeping the fd: for a socket that waited to connect
+    /// and from then on reads through the ring, so arrivals are not reported twice.
+    void unregister() noexcept;
     /// The loop has seen the peer close its side (or an error): sticky, unlike readiness.
     bool peer_closed() const noexcept { return peer_closed_; }
     void not_writable() noexcept { writable_ = false; }
@@ -115,18 +154,24 @@ public:
 private:
     fd_watch(int fd, bool owned);
     void forget() noexcept;
+    void register_once();  // registers with the reactor unless already registered
+    ring_receiver& ring_reads() noexcept;  // the receiver (made on first use) of a watch reading through ring_
     void on_io_events(std::uint32_t events) noexcept override;
     bool ready(bool for_read) const noexcept { return for_read ? readable_ : writable_; }
     waiter*& slot(bool for_read) noexcept { return for_read ? reader_ : writer_; }
 
     int fd_ = -1;
-    event_loop* loop_ = nullptr;  // where fd_ is registered
+    event_loop* loop_ = nullptr;  // the loop it waits on
     waiter* reader_ = nullptr;    // the task waiting for readability, if any
     waiter* writer_ = nullptr;
     bool readable_ = true;        // no EAGAIN seen since the last readiness edge: worth trying
     bool writable_ = true;
     bool peer_closed_ = false;    // EPOLLRDHUP/HUP/ERR seen; never cleared
     bool owned_ = true;           // close() closes fd_ (false: a borrowed fd)
+    bool registered_ = false;     // the reactor reports this fd's readiness (since the first wait)
+    bool fed_by_ring_ = false;    // a ring_receiver/ring_acceptor reports read readiness
+    uring_reactor* ring_ = nullptr;  // receive() reads through this ring (null: recv)
+    std::unique_ptr<ring_receiver, ring_receiver_release> receiver_;  // made by the first receive() through ring_
 };
 
 inline fd_watch::waiter fd_watch::readiness::operator co_await() const noexcept {

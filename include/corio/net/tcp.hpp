@@ -15,12 +15,20 @@
 // errors throw corio::connection_error with the errno text.
 //
 // Cancel safety: connect — the half-open socket is closed. read_some — no data is lost: bytes
-// are only taken from the socket after the wait, so a cancelled read consumed nothing.
-// write_all — a prefix of the data may have been sent; the stream is then in an unknown state
-// and should be closed. accept — no connection is taken.
+// are only taken from the socket (or, on io_uring, from what the ring received) after the wait,
+// so a cancelled read consumed nothing. write_all — a prefix of the data may have been sent
+// (last_write_sent() says how much; on io_uring the task resumes only once the kernel has
+// finished with the buffers); the stream is then in an unknown state and should be closed.
+// accept — no connection is lost: on io_uring one the ring took waits for the next accept().
+//
+// On the io_uring backend (event_loop.hpp) a stream keeps one multishot receive in flight into
+// the loop's provided buffers and sends with one request per write, all submitted in the loop's
+// one io_uring_enter per iteration; a listener keeps one multishot accept in flight.
 // A stream closes its socket on destruction; close() and aclose() (for async_with) do it early.
 // Thread-safety: a stream or listener belongs to the loop that created it. Move-only.
 #pragma once
+
+#include <sys/socket.h>
 
 #include <chrono>
 #include <cstddef>
@@ -36,6 +44,13 @@
 #include "corio/clock.hpp"
 #include "corio/net/errors.hpp"
 #include "corio/task.hpp"
+
+namespace corio::detail {
+class ring_acceptor;
+struct ring_acceptor_release {
+    void operator()(ring_acceptor* acceptor) const noexcept;  // src/reactor/ring_socket.cpp
+};
+}  // namespace corio::detail
 
 namespace corio::net {
 
@@ -80,6 +95,9 @@ public:
     /// Writes the pieces in order with vectored sends (sendmsg: no copy into one buffer); the
     /// pieces and the span must stay valid until the write completes. Bounded like the above.
     task<> write_all(std::span<const std::string_view> pieces, clock::time_point deadline = clock::time_point::max());
+    /// How many bytes of the last write_all the kernel took: all of them once it returned; after
+    /// it threw (cancelled, timed out, reset), the prefix that went out.
+    std::size_t last_write_sent() const noexcept { return last_write_sent_; }
     /// Sends `count` bytes of the open file `file_fd` from `offset` with sendfile(2), without
     /// copying them through user space; bounded and cancel-safe like write_all. Throws
     /// connection_error if the file ends before `count` bytes (it shrank while being sent).
@@ -115,11 +133,16 @@ private:
     /// Waits until the socket may take more bytes: throws timeout_error after write_timeout or
     /// at `deadline`, whichever comes first.
     task<> wait_writable(detail::fd_watch& watch, clock::time_point deadline);
+    /// One sendmsg through the io_uring reactor: the bytes it sent (> 0); bounded like write_all.
+    task<std::size_t> ring_send(detail::fd_watch& watch, const msghdr& message, clock::time_point deadline,
+                                std::size_t sent);
+    [[noreturn]] void throw_write_timeout(clock::time_point stalled_at, clock::time_point deadline) const;
     detail::fd_watch& open_watch(const char* operation) const;
 
     std::unique_ptr<detail::fd_watch> watch_;  // pinned registration; null when default/moved-from
     endpoint peer_;
     tcp_options options_;
+    std::size_t last_write_sent_ = 0;  // bytes of the current (or last) write_all the kernel took
 };
 
 class tcp_listener {
@@ -145,8 +168,11 @@ public:
 private:
     tcp_listener(std::unique_ptr<detail::fd_watch> watch, endpoint local) noexcept
         : watch_(std::move(watch)), local_(local) {}
+    /// As accept4(2) (-1 and errno EAGAIN: none yet), through the ring's multishot accept on io_uring.
+    int accept_one(sockaddr_storage& peer, socklen_t& length);
 
     std::unique_ptr<detail::fd_watch> watch_;
+    std::unique_ptr<detail::ring_acceptor, detail::ring_acceptor_release> acceptor_;  // io_uring: made by the first accept
     endpoint local_;
 };
 
