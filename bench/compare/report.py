@@ -324,14 +324,17 @@ BAR_W = 500
 ROW_H = 22
 
 
-def _panel(title, subtitle, bars, y, log_scale=False):
-    """bars: [(label, value or None, kind ('corio'|'reference'|'peer'), note)]. Returns (svg, height)."""
+def _panel(title, subtitle, bars, y, log_scale=False, goal=None):
+    """bars: [(label, value or None, kind ('corio'|'reference'|'peer'), note)]; goal: (value, text) drawn
+    as a dashed orange line, or None. Returns (svg, height)."""
     parts = []
     e = html.escape
     parts.append(f'<text x="12" y="{y + 18}" class="title">{e(title)}</text>')
     parts.append(f'<text x="12" y="{y + 34}" class="sub">{e(subtitle)}</text>')
     y0 = y + 46
     values = [v for _, v, _, _ in bars if v is not None and v > 0]
+    if goal and goal[0] and values:
+        values.append(goal[0])
     if not values:
         parts.append(f'<text x="{LABEL_W}" y="{y0 + 14}" class="skip">no figures</text>')
         return "\n".join(parts), 46 + ROW_H + 10
@@ -359,10 +362,17 @@ def _panel(title, subtitle, bars, y, log_scale=False):
         parts.append(f'<rect x="{LABEL_W}" y="{ry + 3}" width="{w:.1f}" height="{ROW_H - 6}" fill="{colour}" rx="2"/>')
         text = note or _num(v)
         parts.append(f'<text x="{LABEL_W + w + 6:.1f}" y="{ry + 15}" class="value"{weight}>{e(text)}</text>')
+    bottom = y0 + len(bars) * ROW_H
     if ref:
         rx = LABEL_W + width(ref)
-        parts.append(f'<line x1="{rx:.1f}" y1="{y0}" x2="{rx:.1f}" y2="{y0 + len(bars) * ROW_H}" '
+        parts.append(f'<line x1="{rx:.1f}" y1="{y0}" x2="{rx:.1f}" y2="{bottom}" '
                      f'stroke="{REFERENCE}" stroke-dasharray="4 3" stroke-width="1"/>')
+    if goal and goal[0]:
+        gx = LABEL_W + width(goal[0])
+        parts.append(f'<line x1="{gx:.1f}" y1="{y0}" x2="{gx:.1f}" y2="{bottom + 4}" '
+                     f'stroke="{CORIO}" stroke-dasharray="2 2" stroke-width="1.5"/>')
+        parts.append(f'<text x="{gx:.1f}" y="{bottom + 14}" text-anchor="middle" class="goal">{e(goal[1])}</text>')
+        return "\n".join(parts), 46 + len(bars) * ROW_H + 26
     return "\n".join(parts), 46 + len(bars) * ROW_H + 14
 
 
@@ -390,36 +400,40 @@ def svg(results):
         if rows.get("server") and summary["server"].get(cores):
             bars = bars_for(rows["server"], lambda k: summary["server"][cores].get(k), "cpu_us",
                             lambda v: f"{v:.1f} µs", False)
+            nginx = summary["server"][cores].get("nginx", {}).get("cpu_us")
+            goal = (nginx * SERVER_GOAL_CPU, f"goal: {SERVER_GOAL_CPU}× nginx") if nginx and cores == "1" else None
             panels.append((f"HTTP server, {cores} core{'s' if cores == '2' else ''}: CPU per request "
                            "(shorter is better)",
                            "server's CPU time (user + kernel) / requests; wrk -t1 -c64 on CPU 1; dashed: nginx",
-                           bars, False))
+                           bars, False, goal))
     if rows.get("client") and summary["client"]:
         bars = bars_for(rows["client"], lambda k: summary["client"].get(k), "req_s",
                         lambda v: f"{v:,.0f} req/s", True)
         panels.append(("HTTP client vs nginx, 64 in flight: requests per second (longer is better)",
-                       "client pinned to CPU 0, nginx to CPU 1; dashed: wrk", bars, False))
+                       "client pinned to CPU 0, nginx to CPU 1; dashed: wrk", bars, False, None))
     if rows.get("tasks") and summary["tasks"]:
         t = summary["tasks"]
         if t.get("spawn_await"):
             bars = bars_for(rows["tasks"], lambda k: t["spawn_await"].get(k), "value", lambda v: f"{v:,.1f} ns", False)
             panels.append(("Tasks: spawn + await, ns per task (shorter is better; log scale)",
-                           "batches of 1,000 trivial tasks, single thread", bars, True))
+                           "batches of 1,000 trivial tasks, single thread", bars, True,
+                           (TASK_GOAL_SPAWN_NS, f"goal: {TASK_GOAL_SPAWN_NS:.0f} ns")))
         if t.get("memory"):
             bars = bars_for(rows["tasks"], lambda k: t["memory"].get(k), "value", lambda v: f"{v:,.0f} B", False)
             panels.append(("Tasks: memory per sleeping task, bytes (shorter is better)",
-                           "resident memory growth / 100,000 sleepers, frame included", bars, False))
+                           "resident memory growth / 100,000 sleepers, frame included", bars, False,
+                           (TASK_GOAL_MEMORY_B, f"goal: {TASK_GOAL_MEMORY_B:.0f} B")))
 
     body, y = [], 56
-    for title, subtitle, bars, log_scale in panels:
-        part, h = _panel(title, subtitle, bars, y, log_scale)
+    for title, subtitle, bars, log_scale, goal in panels:
+        part, h = _panel(title, subtitle, bars, y, log_scale, goal)
         body.append(part)
         y += h
     height = y + 24
     header = (f'<text x="12" y="24" class="head">corio beside its peers — {html.escape(meta["date"])}</text>'
               f'<text x="12" y="42" class="sub">{html.escape(str(meta["cpus"]))} CPUs, kernel '
               f'{html.escape(meta["kernel"])}, corio {html.escape(meta["corio_commit"])}; medians of '
-              f'{meta["rounds"]} interleaved round(s). corio in orange, the reference in black.</text>')
+              f'{meta["rounds"]} interleaved round(s). corio in orange, the reference (nginx, wrk) in black, goals dotted.</text>')
     legend = (f'<text x="12" y="{height - 8}" class="sub">generated by bench/compare/run '
               f'(compare.md has the figures, compare.json every round)</text>')
     return "\n".join([
@@ -427,6 +441,6 @@ def svg(results):
         "<style>text{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;fill:#212529}"
         ".head{font-size:16px;font-weight:bold}.title{font-size:13px;font-weight:bold}"
         ".sub{font-size:11px;fill:#6c757d}.label{font-size:12px}.value{font-size:11px}"
-        ".skip{font-size:11px;fill:#868e96;font-style:italic}</style>",
+        ".skip{font-size:11px;fill:#868e96;font-style:italic}.goal{font-size:10px;fill:#e8590c}</style>",
         f'<rect width="{WIDTH}" height="{height}" fill="white"/>',
         header, *body, legend, "</svg>", ""])
