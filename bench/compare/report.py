@@ -160,39 +160,41 @@ def markdown(results):
     cli = summary["client"]
     tasks = summary["tasks"]
 
-    def goal_row(title, getter, limit, at_most, reference, fmt=_ratio):
+    def goal_row(title, source, field, limit, at_most, reference, fmt=_ratio):
+        """source(key) -> that row's summary (or None); field: the figure the goal is about."""
         cells = []
         for key, _ in backends:
-            x = getter(key)
-            cells.append("—" if x is None else f"{fmt(x)} ({_goal(x, limit, at_most)})")
+            s = source(key)
+            x = s.get(field) if s else None
+            if x is not None:
+                cells.append(f"{fmt(x)} ({_goal(x, limit, at_most)})")
+            else:
+                cells.append("skipped" if s is None or not s.get("rounds_ok") else "—")
         add(f"| {title} | " + " | ".join(cells) + f" | {reference} |")
 
     if srv1:
         nginx1 = srv1.get("nginx", {})
-        goal_row(f"server, 1 core: CPU per request ≤ {SERVER_GOAL_CPU}× nginx's",
-                 lambda k: srv1.get(k, {}).get("cpu_vs_nginx"), SERVER_GOAL_CPU, True,
-                 f"nginx {_num(nginx1.get('cpu_us'))} µs/req")
-        goal_row("server, 1 core: p99 ≤ nginx's", lambda k: srv1.get(k, {}).get("p99_vs_nginx"),
+        goal_row(f"server, 1 core: CPU per request ≤ {SERVER_GOAL_CPU}× nginx's", srv1.get, "cpu_vs_nginx",
+                 SERVER_GOAL_CPU, True, f"nginx {_num(nginx1.get('cpu_us'))} µs/req")
+        goal_row("server, 1 core: p99 ≤ nginx's", srv1.get, "p99_vs_nginx",
                  SERVER_GOAL_P99, True, f"nginx p99 {_num(nginx1.get('p99_ms'), 2)} ms")
     if srv2:
-        goal_row(f"server, 2 cores: req/s ≥ {SERVER_GOAL_SCALE}× its 1-core rate",
-                 lambda k: srv2.get(k, {}).get("rate_vs_1core"), SERVER_GOAL_SCALE, False,
+        goal_row(f"server, 2 cores: req/s ≥ {SERVER_GOAL_SCALE}× its 1-core rate", srv2.get, "rate_vs_1core",
+                 SERVER_GOAL_SCALE, False,
                  f"nginx {_ratio(srv2.get('nginx', {}).get('rate_vs_1core'))} (wrk holds one of the CPUs)")
     if cli:
-        goal_row("client: req/s ≥ the bare Beast loop's", lambda k: cli.get(k, {}).get("rate_vs_beast"),
+        goal_row("client: req/s ≥ the bare Beast loop's", cli.get, "rate_vs_beast",
                  CLIENT_GOAL_RATE, False, f"Beast {_num(cli.get('beast', {}).get('req_s'))} req/s")
-        goal_row(f"client: CPU per request ≤ {CLIENT_GOAL_CPU}× wrk's", lambda k: cli.get(k, {}).get("cpu_vs_wrk"),
+        goal_row(f"client: CPU per request ≤ {CLIENT_GOAL_CPU}× wrk's", cli.get, "cpu_vs_wrk",
                  CLIENT_GOAL_CPU, True, f"wrk {_num(cli.get('wrk', {}).get('cpu_us'))} µs/req")
     if tasks:
-        goal_row(f"tasks: spawn+await ≤ {TASK_GOAL_SPAWN_NS:.0f} ns",
-                 lambda k: tasks.get("spawn_await", {}).get(k, {}).get("value"), TASK_GOAL_SPAWN_NS, True,
-                 f"Asio {_num(tasks.get('spawn_await', {}).get('asio', {}).get('value'))} ns, "
-                 f"Go {_num(tasks.get('spawn_await', {}).get('go', {}).get('value'))} ns",
+        spawn, memory = tasks.get("spawn_await", {}), tasks.get("memory", {})
+        goal_row(f"tasks: spawn+await ≤ {TASK_GOAL_SPAWN_NS:.0f} ns", spawn.get, "value", TASK_GOAL_SPAWN_NS, True,
+                 f"Asio {_num(spawn.get('asio', {}).get('value'))} ns, Go {_num(spawn.get('go', {}).get('value'))} ns",
                  fmt=lambda x: f"{x:.1f} ns")
-        goal_row(f"tasks: ≤ {TASK_GOAL_MEMORY_B:.0f} B per sleeping task (total)",
-                 lambda k: tasks.get("memory", {}).get(k, {}).get("value"), TASK_GOAL_MEMORY_B, True,
-                 f"Asio {_num(tasks.get('memory', {}).get('asio', {}).get('value'))} B, "
-                 f"Go {_num(tasks.get('memory', {}).get('go', {}).get('value'))} B",
+        goal_row(f"tasks: ≤ {TASK_GOAL_MEMORY_B:.0f} B per sleeping task (total)", memory.get, "value",
+                 TASK_GOAL_MEMORY_B, True,
+                 f"Asio {_num(memory.get('asio', {}).get('value'))} B, Go {_num(memory.get('go', {}).get('value'))} B",
                  fmt=lambda x: f"{x:.0f} B")
     add("")
 
@@ -255,6 +257,7 @@ def markdown(results):
         add("| workload | " + " | ".join(f"**{r['label']}**" if r["corio"] else r["label"] for r in rows["tasks"]) + " |")
         add("|---|" + "---|" * len(rows["tasks"]))
         counts = set()
+        task_failures = {}  # row label -> its distinct errors, in order
         for test, title in TASK_ROWS:
             cells = []
             for row in rows["tasks"]:
@@ -266,8 +269,10 @@ def markdown(results):
                 elif s.get("na"):
                     cells.append("—")
                 elif not s.get("rounds_ok"):
-                    cells.append("failed")
-                    notes.append(f"tasks {test} {row['label']}: {s.get('error', '')[:240]}")
+                    cells.append("skipped")
+                    errors = task_failures.setdefault(row["label"], [])
+                    if s.get("error", "")[:240] not in errors:
+                        errors.append(s.get("error", "")[:240])
                 else:
                     prefix = "+" if test == "wait_for" else ""
                     cells.append(prefix + _num(s["value"], 1 if s["value"] < 100 else 0))
@@ -278,6 +283,8 @@ def markdown(results):
                         counts.add((row["label"], int(s["n"])))
             add(f"| {title} | " + " | ".join(cells) + " |")
         add("")
+        for label, errors in task_failures.items():
+            notes.append(f"tasks {label}: skipped: " + "; ".join(errors))
         by_n = {}
         for label, n in counts:
             by_n.setdefault(n, []).append(label)
