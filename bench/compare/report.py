@@ -134,14 +134,18 @@ def markdown(results):
     meta, summary, rows = results["meta"], results["summary"], results["rows"]
     lines = []
     add = lines.append
+
+    def version(name):
+        return meta.get(name) or "(not installed)"
+
     add(f"## corio beside its peers — {meta['date']}")
     add("")
     add(f"`bench/compare/run` on {meta['cpus']} CPUs ({meta['cpu']}), kernel {meta['kernel']}, corio "
         f"{meta['corio_commit']}, {meta['g++']}; {meta['rounds']} interleaved round(s), {meta['seconds']} s per "
         "load run. Figures are medians across rounds; every ratio is computed within a round, then medianed. "
-        "Peers: nginx " + meta.get("nginx", "") + ", wrk " + meta.get("wrk", "") + ", Boost " + meta.get("boost", "")
-        + ", Go " + meta.get("go", "") + ", " + meta.get("python3", "") + " with aiohttp " + meta.get("aiohttp", "")
-        + " and uvloop " + meta.get("uvloop", "") + " (Debian packages).")
+        f"Peers (Debian packages): nginx {version('nginx')}, wrk {version('wrk')}, Boost {version('boost')}, "
+        f"Go {version('go')}, {meta.get('python3', 'Python')} with aiohttp {version('aiohttp')} and uvloop "
+        f"{version('uvloop')}.")
     add("")
 
     corio_keys = [r for r in rows.get("server", []) + rows.get("client", []) + rows.get("tasks", []) if r["corio"]]
@@ -295,9 +299,6 @@ def markdown(results):
         notes.append("Asio has no join handle: its spawn rows wait for a batch with a counter the completion "
                      "handlers decrement (use_promise, one handle per task, costs more); Go waits on a "
                      "sync.WaitGroup. Go has no awaitable call, hence no await/timeout figures.")
-        for row in rows["tasks"]:
-            if row.get("skip"):
-                notes.append(f"tasks {row['label']}: skipped: {row['skip']}")
 
     if any(r["corio"] for sec in rows.values() for r in sec):
         notes.append("corio's rows run once with CORIO_BACKEND=epoll and once with CORIO_BACKEND=io_uring; a corio "
