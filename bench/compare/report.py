@@ -303,8 +303,8 @@ def markdown(results):
     if any(r["corio"] for sec in rows.values() for r in sec):
         notes.append("corio's rows run once with CORIO_BACKEND=epoll and once with CORIO_BACKEND=io_uring; a corio "
                      "that does not know the variable uses its default loop for both.")
-    if meta.get("other_load_median") is not None:
-        notes.append(f"other programs' CPU use during the server runs: median {meta['other_load_median']:.0%} "
+    if meta.get("other_load_median") is not None and not any(n.startswith("other programs") for n in notes):
+        notes.append(f"other programs' CPU use during the HTTP runs: median {meta['other_load_median']:.0%} "
                      f"of the machine, at most {meta['other_load_max']:.0%}.")
     add("### Notes")
     add("")
