@@ -127,8 +127,8 @@ void ring_receiver::release(ring_receiver* r) noexcept {
         for (std::size_t i = r->head_; i < r->chunks_.size(); ++i) buffers.give_back(r->chunks_[i].buffer);
         r->chunks_.clear();
     }
-    if (r->receiving_ && !std::exchange(r->pausing_, true)) r->ring_.cancel(*r);
-    if (r->poll_.in_flight) r->ring_.cancel(r->poll_);
+    if (r->receiving_ && !std::exchange(r->pausing_, true)) r->ring_.cancel_now(*r);  // the socket closes now, not at the next wait
+    if (r->poll_.in_flight) r->ring_.cancel_now(r->poll_);
     if (r->receiving_ || r->poll_.in_flight)
         r->ring_.adopt(*r);  // freed by free_if_done() at the last completion
     else
@@ -204,7 +204,7 @@ void ring_acceptor::release(ring_acceptor* a) noexcept {
     a->watcher_ = nullptr;
     for (std::size_t i = a->head_; i < a->accepted_.size(); ++i) ::close(a->accepted_[i]);
     a->accepted_.clear();
-    if (a->accepting_ && !std::exchange(a->pausing_, true)) a->ring_.cancel(*a);
+    if (a->accepting_ && !std::exchange(a->pausing_, true)) a->ring_.cancel_now(*a);  // stops listening now
     if (a->accepting_)
         a->ring_.adopt(*a);
     else

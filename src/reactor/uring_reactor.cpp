@@ -20,11 +20,14 @@ constexpr unsigned completion_entries = 4096;  // multishot requests complete ma
     throw error(std::string("event loop (io_uring): ") + call + ": " + std::strerror(-negative_errno));
 }
 
-/// The ring with the cheapest settings this kernel takes: completions run only when the loop
-/// enters the ring (DEFER_TASKRUN, kernel 6.1), else whenever the task runs (COOP_TASKRUN).
+/// The ring with the cheapest settings this kernel takes that still report every completion
+/// by the loop's next wait: completions run as task work when the loop's thread next enters the
+/// kernel (COOP_TASKRUN), on a ring only that thread submits to (SINGLE_ISSUER). Not
+/// DEFER_TASKRUN: it runs a bounded batch of completions per io_uring_enter, so an arrival (a
+/// pooled connection's server gone away) could go unreported past a wait.
 int set_up_ring(io_uring& ring) {
     const unsigned preferred[] = {
-        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
         IORING_SETUP_COOP_TASKRUN,
         0,
     };
@@ -86,8 +89,8 @@ uring_reactor::uring_reactor(io_watcher& wake, int wake_fd) {
 }
 
 uring_reactor::~uring_reactor() {
-    buffers_.reset();
     io_uring_queue_exit(&ring_);  // the kernel ends every request: no completion is delivered any more
+    buffers_.reset();             // after: no request can still be filling one
     while (!owned_.empty()) {
         ring_completion& c = owned_.front();
         c.unlink();
@@ -142,6 +145,11 @@ void uring_reactor::cancel(ring_completion& c) noexcept {
     io_uring_sqe_set_data64(&sqe, 0);  // the cancel's own completion goes nowhere
 }
 
+void uring_reactor::cancel_now(ring_completion& c) noexcept {
+    cancel(c);
+    io_uring_submit(&ring_);
+}
+
 void uring_reactor::arm(poll_registration& r) noexcept {
     io_uring_sqe request{};
     if (r.edge())
@@ -172,7 +180,7 @@ void uring_reactor::unwatch(int fd) noexcept {
     if (r == nullptr) return;
     r->detach();
     if (r->armed()) {
-        cancel(*r);  // freed at its last completion
+        cancel_now(*r);  // the poll holds the file open: a socket closed next closes now; r is freed at its last completion
     } else {
         r->unlink();
         delete r;
@@ -223,7 +231,7 @@ void uring_reactor::deliver(std::uint64_t user_data, int result, std::uint32_t f
     reinterpret_cast<ring_completion*>(user_data)->complete(result, flags);
 }
 
-provided_buffers::provided_buffers(io_uring& ring) : ring_(ring) {
+provided_buffers::provided_buffers(io_uring& ring) {
     const std::size_t entries_bytes = count * sizeof(io_uring_buf);
     void* entries = ::mmap(nullptr, entries_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (entries == MAP_FAILED) throw_uring("mmap (buffer ring)", -errno);
@@ -240,7 +248,7 @@ provided_buffers::provided_buffers(io_uring& ring) : ring_(ring) {
     registration.ring_addr = reinterpret_cast<std::uintptr_t>(entries_);
     registration.ring_entries = count;
     registration.bgid = group;
-    if (const int rc = io_uring_register_buf_ring(&ring_, &registration, 0); rc < 0) {
+    if (const int rc = io_uring_register_buf_ring(&ring, &registration, 0); rc < 0) {
         ::munmap(memory_, std::size_t{count} * size);
         ::munmap(entries_, entries_bytes);
         throw_uring("io_uring_register_buf_ring", rc);
@@ -248,8 +256,7 @@ provided_buffers::provided_buffers(io_uring& ring) : ring_(ring) {
     for (unsigned id = 0; id < count; ++id) give_back(id);
 }
 
-provided_buffers::~provided_buffers() {
-    io_uring_unregister_buf_ring(&ring_, group);
+provided_buffers::~provided_buffers() {  // the ring is gone by now, and its registration with it
     ::munmap(memory_, std::size_t{count} * size);
     ::munmap(entries_, count * sizeof(io_uring_buf));
 }

@@ -48,7 +48,7 @@ public:
     static constexpr unsigned short group = 0;
 
     explicit provided_buffers(io_uring& ring);  // throws corio::error naming the failed call
-    ~provided_buffers();
+    ~provided_buffers();  // only after the ring has been torn down
     provided_buffers(const provided_buffers&) = delete;
     provided_buffers& operator=(const provided_buffers&) = delete;
 
@@ -60,7 +60,6 @@ public:
     unsigned available() const noexcept { return available_; }
 
 private:
-    io_uring& ring_;
     io_uring_buf_ring* entries_ = nullptr;  // shared with the kernel
     char* memory_ = nullptr;                // count * size bytes
     unsigned available_ = 0;                // invariant: buffers the kernel may fill
@@ -88,6 +87,9 @@ public:
     void submit(ring_completion& c, const io_uring_sqe& request) noexcept;
     /// Asks the kernel to end every request completing to `c`; each still completes.
     void cancel(ring_completion& c) noexcept;
+    /// cancel(), submitted at once rather than at the loop's next wait: for a socket being
+    /// closed, whose requests hold it open (a listener would go on accepting).
+    void cancel_now(ring_completion& c) noexcept;
     /// Takes ownership of `c` (whose requests are in flight): freed by c itself at its last
     /// completion (unlink, then delete) or with the reactor.
     void adopt(ring_completion& c) noexcept { owned_.push_back(c); }
