@@ -21,6 +21,7 @@
 // usable CPUs, the benchmark is skipped with an error message.
 // nginx dies with this process (PR_SET_PDEATHSIG), is stopped at exit, and its temporary
 // directory is removed as soon as nginx has started, so neither outlives a crash.
+#include "await_workers.hpp"
 #include "bench_util.hpp"
 #include "nginx_process.hpp"
 
@@ -154,14 +155,7 @@ corio::task<std::string> get_all(corio::http::client_session& session, const std
     std::int64_t bad_responses = 0;
     std::vector<corio::join_handle<>> workers;
     for (std::int64_t i = 0; i < tasks; ++i) workers.push_back(corio::spawn(get_loop(session, url, remaining, bad_responses)));
-    std::string failure;
-    for (auto& w : workers) {
-        try {
-            co_await w;
-        } catch (const std::exception& e) {
-            if (failure.empty()) failure = e.what();
-        }
-    }
+    std::string failure = co_await bench::await_workers(workers);
     if (failure.empty() && bad_responses > 0)
         failure = std::to_string(bad_responses) + " responses were not 200 \"" + std::string(expected_body) + "\"";
     co_return failure;

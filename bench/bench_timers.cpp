@@ -3,6 +3,9 @@
 //   timer_heap_insert/1000000        insert 1M timers (random deadlines)        -> per_op
 //   timer_heap_remove/1000000        remove 1M timers in random order           -> per_op
 //   timer_heap_fire/1000000          fire 1M due timers (fire_expired)          -> per_op
+//   timer_lane_insert_remove/1000000 insert 1M timers all set 60 s ahead as time advances (a
+//                                    server's fixed timeouts: one lane), remove them in random
+//                                    order                                      -> per_op (a pair)
 //   sleepers_start_cancel/N          spawn N tasks sleeping 1h, let them start, cancel them
 //                                    all, wait until they have finished         -> per_sleeper
 //   sleepers_fire/1000000            spawn 1M tasks sleeping 0-999 ms (virtual time), await
@@ -46,8 +49,14 @@ struct timer_set {
         std::iota(order.begin(), order.end(), std::size_t{0});
         std::shuffle(order.begin(), order.end(), rng);
     }
-    void insert_all(timer_heap& heap) {
-        for (std::size_t i = 0; i < deadlines.size(); ++i) heap.insert(nodes[i], deadlines[i]);
+    void insert_all(timer_heap& heap) {  // random deadlines: the heap
+        for (std::size_t i = 0; i < deadlines.size(); ++i) heap.insert(nodes[i], deadlines[i], clock::time_point{});
+    }
+    void insert_all_60s_ahead(timer_heap& heap) {  // one fixed duration as time advances: a lane
+        for (std::size_t i = 0; i < deadlines.size(); ++i) {
+            const auto now = clock::time_point(std::chrono::microseconds(i));
+            heap.insert(nodes[i], now + 60s, now);
+        }
     }
     void remove_all(timer_heap& heap) {
         for (std::size_t i : order) heap.remove(nodes[i]);
@@ -100,6 +109,18 @@ void timer_heap_fire(benchmark::State& state) {
     bench::report_time_per_op(state, "op", static_cast<double>(state.range(0)));
 }
 BENCHMARK(timer_heap_fire)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
+
+void timer_lane_insert_remove(benchmark::State& state) {
+    timer_set timers(static_cast<std::size_t>(state.range(0)));
+    timer_heap heap;
+    for (auto _ : state) {
+        timers.insert_all_60s_ahead(heap);
+        timers.remove_all(heap);
+    }
+    if (!heap.empty()) state.SkipWithError("timers left behind");
+    bench::report_time_per_op(state, "op", static_cast<double>(state.range(0)));
+}
+BENCHMARK(timer_lane_insert_remove)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 
 corio::task<> start_cancel_main(benchmark::State& state) {
     const auto count = static_cast<std::size_t>(state.range(0));

@@ -286,12 +286,18 @@ TEST(tls, cancelled_handshakes_leak_no_descriptor) {
     corio::run([]() -> corio::task<> {
         auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
         // Client side: the server never answers the ClientHello.
-        auto silent = corio::spawn([&listener]() -> corio::task<> {
+        corio::event accepted;
+        auto silent = corio::spawn([&listener, &accepted]() -> corio::task<> {
             tcp_stream peer = co_await listener.accept();
+            accepted.set();
             co_await corio::sleep(10s);
         });
         EXPECT_THROW(co_await corio::wait_for(connect_tls(listener.local_endpoint(), trusting_client(), "localhost"), 20ms),
                      corio::timeout_error);
+        // The 20ms may run out before `silent` took the connection (a slow build: the loop's time
+        // is read once per iteration, and io_uring reports the accept an iteration later), and
+        // the server below must not get it.
+        co_await corio::wait_for(accepted.wait(), 5s);
         silent.cancel();
         // Server side: the client never sends a ClientHello.
         auto server = corio::spawn(accept_tls(listener, server_context()));

@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <corio/corio.hpp>
+#include <corio/detail/timer_heap.hpp>
 
+#include <algorithm>
+#include <random>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -97,3 +100,71 @@ TEST(clock, outside_a_loop_reads_steady_clock) {
 }
 
 }  // namespace
+
+namespace {
+
+/// A timer that records its id in `log` when it fires.
+struct logged_timer : corio::detail::timer_node {
+    logged_timer() noexcept : timer_node(&fire) {}
+    static void fire(timer_node& node) noexcept {
+        auto& self = static_cast<logged_timer&>(node);
+        self.log->push_back(self.id);
+    }
+    int id = 0;
+    std::vector<int>* log = nullptr;
+};
+
+}  // namespace
+
+TEST(timer_heap, lanes_and_heap_fire_in_deadline_then_insertion_order) {
+    // Timers set a few fixed durations ahead as time advances (lanes), others at random (heap),
+    // a third of them removed again: what fires, and in which order, must be what one sorted
+    // list of (deadline, insertion) says.
+    using corio::clock;
+    constexpr int n = 3000;
+    std::vector<logged_timer> timers(n);
+    std::vector<int> fired;
+    corio::detail::timer_heap heap;
+    std::mt19937 rng(7);
+    struct expected {
+        clock::time_point deadline;
+        int id;
+    };
+    std::vector<expected> reference;
+    const clock::duration fixed[] = {std::chrono::seconds(5), std::chrono::seconds(60), std::chrono::milliseconds(250)};
+    for (int i = 0; i < n; ++i) {
+        timers[static_cast<std::size_t>(i)].id = i;
+        timers[static_cast<std::size_t>(i)].log = &fired;
+        const auto now = clock::time_point(std::chrono::milliseconds(i / 3));  // time advances, with ties
+        const auto deadline = rng() % 4 == 0 ? now + std::chrono::milliseconds(rng() % 70'000) : now + fixed[rng() % 3];
+        heap.insert(timers[static_cast<std::size_t>(i)], deadline, now);
+        reference.push_back({deadline, i});
+    }
+    for (int i = 0; i < n; i += 3) heap.remove(timers[static_cast<std::size_t>(i)]);  // firsts of lanes among them
+    EXPECT_EQ(heap.size(), static_cast<std::size_t>(n - n / 3));
+    std::erase_if(reference, [](const expected& e) { return e.id % 3 == 0; });
+    std::stable_sort(reference.begin(), reference.end(), [](const expected& a, const expected& b) { return a.deadline < b.deadline; });
+    // Fire in steps, as a loop would, so that proxies come due early and re-key themselves.
+    for (auto t = clock::time_point(); !heap.empty(); t += std::chrono::milliseconds(997)) heap.fire_expired(t);
+    std::vector<int> expected_order;
+    for (const auto& e : reference) expected_order.push_back(e.id);
+    EXPECT_EQ(fired, expected_order);
+    for (const auto& t : timers) EXPECT_FALSE(t.queued());
+}
+
+TEST(timer_heap, a_lane_that_empties_leaves_nothing_queued) {
+    using corio::clock;
+    corio::detail::timer_heap heap;
+    logged_timer a, b;
+    std::vector<int> fired;
+    a.log = b.log = &fired;
+    const auto now = clock::time_point(std::chrono::seconds(1));
+    heap.insert(a, now + std::chrono::seconds(60), now);
+    heap.insert(b, now + std::chrono::seconds(60), now);  // same lane
+    heap.remove(a);
+    EXPECT_EQ(heap.size(), 1u);
+    heap.remove(b);
+    EXPECT_TRUE(heap.empty());
+    EXPECT_EQ(heap.fire_expired(clock::time_point::max()), 0u);
+    EXPECT_TRUE(fired.empty());
+}

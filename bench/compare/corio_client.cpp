@@ -9,6 +9,7 @@
 // p50_ms/p99_ms (each request's latency as its task saw it), errors, backend (CORIO_BACKEND as
 // given). Exits 1 with the first failure's message if a request failed.
 #include "common.hpp"
+#include "../await_workers.hpp"
 
 #include <corio/error.hpp>
 #include <corio/http/client_session.hpp>
@@ -59,15 +60,7 @@ corio::task<> get_loop(http::client_session& session, const std::string& url, lo
 corio::task<std::string> run_load(http::client_session& session, const std::string& url, int tasks, load& l) {
     std::vector<corio::join_handle<>> workers;
     for (int i = 0; i < tasks; ++i) workers.push_back(corio::spawn(get_loop(session, url, l)));
-    std::string failure;
-    for (auto& w : workers) {
-        try {
-            co_await w;
-        } catch (const std::exception& e) {
-            if (failure.empty()) failure = e.what();
-        }
-    }
-    co_return failure;
+    co_return co_await bench::await_workers(workers);
 }
 
 corio::task<int> client_main(std::string url, int connections, double seconds, double warmup) {

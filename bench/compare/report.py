@@ -130,6 +130,22 @@ def _failures_note(label, s):
     return None
 
 
+def _row_label(row):
+    return f"**{row['label']}**" if row["corio"] else row["label"]
+
+
+def _measured(row, s, what, prefix, empty_cells, add, notes):
+    """False after adding the row that says why there is no figure (prefix, then the reason and
+    empty_cells empty cells); True if the row has figures, after noting its failed rounds."""
+    if s is None or not s.get("rounds_ok"):
+        add(f"{prefix} {_escape(_cell_skip(row, s))} |" + " |" * empty_cells)
+        return False
+    note = _failures_note(what, s)
+    if note:
+        notes.append(note)
+    return True
+
+
 def markdown(results):
     meta, summary, rows = results["meta"], results["summary"], results["rows"]
     lines = []
@@ -219,13 +235,10 @@ def markdown(results):
         for cores in ("1", "2"):
             for row in rows["server"]:
                 s = summary["server"].get(cores, {}).get(row["key"])
-                label = f"**{row['label']}**" if row["corio"] else row["label"]
-                if s is None or not s.get("rounds_ok"):
-                    add(f"| {label} | {cores} | {_escape(_cell_skip(row, s))} | | | | | | |")
+                label = _row_label(row)
+                if not _measured(row, s, f"server {row['label']}, {cores} core(s)", f"| {label} | {cores} |", 6,
+                                 add, notes):
                     continue
-                n = _failures_note(f"server {row['label']}, {cores} core(s)", s)
-                if n:
-                    notes.append(n)
                 add(f"| {label} | {cores} | {_num(s['req_s'])} | {_num(s['p50_ms'], 2)} | {_num(s['p99_ms'], 2)} | "
                     f"**{_num(s['cpu_us'], 1)}** | {_ratio(s['cpu_vs_nginx'])} | {_ratio(s['p99_vs_nginx'])} | "
                     f"{_ratio(s.get('rate_vs_1core')) if cores == '2' else ''} |")
@@ -243,13 +256,9 @@ def markdown(results):
         add("|---|---|---|---|---|---|---|")
         for row in rows["client"]:
             s = summary["client"].get(row["key"])
-            label = f"**{row['label']}**" if row["corio"] else row["label"]
-            if s is None or not s.get("rounds_ok"):
-                add(f"| {label} | {_escape(_cell_skip(row, s))} | | | | | |")
+            label = _row_label(row)
+            if not _measured(row, s, f"client {row['label']}", f"| {label} |", 5, add, notes):
                 continue
-            n = _failures_note(f"client {row['label']}", s)
-            if n:
-                notes.append(n)
             add(f"| {label} | {_num(s['req_s'])} | {_num(s['p50_ms'], 2)} | {_num(s['p99_ms'], 2)} | "
                 f"**{_num(s['cpu_us'], 1)}** | {_ratio(s['rate_vs_beast'])} | {_ratio(s['cpu_vs_wrk'])} |")
         add("")
@@ -258,7 +267,7 @@ def markdown(results):
     if rows.get("tasks"):
         add("### Tasks: one process per measurement, pinned to CPU 0, CPU time")
         add("")
-        add("| workload | " + " | ".join(f"**{r['label']}**" if r["corio"] else r["label"] for r in rows["tasks"]) + " |")
+        add("| workload | " + " | ".join(_row_label(r) for r in rows["tasks"]) + " |")
         add("|---|" + "---|" * len(rows["tasks"]))
         counts = set()
         task_failures = {}  # row label -> its distinct errors, in order

@@ -111,7 +111,7 @@ public:
     /// The debug monitor, in debug mode; else null.
     detail::debug_monitor* debug_monitor() const noexcept { return debug_.get(); }
     void add_timer(detail::timer_node& node, clock::time_point deadline) {
-        timers_.insert(node, deadline);
+        timers_.insert(node, deadline, now_);
     }
     void remove_timer(detail::timer_node& node) noexcept { timers_.remove(node); }
     std::size_t pending_timers() const noexcept { return timers_.size(); }

@@ -825,6 +825,9 @@ std::string server::runtime::head_of(const request& req, const response& resp, b
 
 namespace {
 
+/// A body this small is copied after the head, which then goes out as one piece.
+constexpr std::size_t copied_body_limit = 1024;
+
 /// After the last response of a connection: a FIN (TCP) or a close_notify (TLS, bounded by
 /// write_timeout, failures ignored); the socket closes when the connection's task ends.
 task<> end_writing(net::tcp_stream& stream) {
@@ -847,16 +850,22 @@ task<bool> server::runtime::write_response(Stream& stream, const request& req, r
     const bool send_body = req.method_ != "HEAD" && !has_no_body(resp.status_);
     const bool close_delimited = resp.stream_ && req.version_minor_ == 0;  // no chunked in HTTP/1.0
     closing = closing || close_delimited;
-    const std::string head = head_of(req, resp, closing, close_delimited);
+    std::string head = head_of(req, resp, closing, close_delimited);
     try {
         if (resp.file_) {
             co_await stream.write_all(head);
             if (send_body) co_await stream.send_file(resp.file_->file->fd(), resp.file_->offset, resp.file_->length);
             sent.body_bytes = send_body ? resp.file_->length : 0;
         } else if (!resp.stream_) {
-            const std::string_view pieces[] = {head, send_body ? std::string_view(resp.body_) : std::string_view()};
-            co_await stream.write_all(std::span<const std::string_view>(pieces));  // one writev, no copy
-            sent.body_bytes = pieces[1].size();
+            std::string_view body = send_body ? std::string_view(resp.body_) : std::string_view();
+            const std::size_t body_bytes = body.size();
+            if (body_bytes <= copied_body_limit) {  // one piece: one plain send, no scatter list for the kernel to import
+                head.append(body);
+                body = {};
+            }
+            const std::string_view pieces[] = {head, body};
+            co_await stream.write_all(std::span<const std::string_view>(pieces));  // one writev, the body not copied
+            sent.body_bytes = body_bytes;
         } else {
             co_await stream.write_all(head);
             if (send_body && !co_await write_stream(stream, req, *resp.stream_, !close_delimited, sent)) co_return false;

@@ -51,6 +51,19 @@ void set_no_delay(int fd, bool on) {
     throw timeout_error(what + " timed out after " + format_duration(budget));
 }
 
+/// Marks the first `n` bytes of vectors[first, ...) sent: emptied vectors are skipped (first
+/// moves past them), a partly sent one starts after its sent prefix. Returns n.
+std::size_t consume(iovec* vectors, std::size_t& first, std::size_t n) noexcept {
+    for (std::size_t left = n; left > 0;) {
+        const std::size_t step = std::min(left, vectors[first].iov_len);
+        vectors[first].iov_base = static_cast<char*>(vectors[first].iov_base) + step;
+        vectors[first].iov_len -= step;
+        left -= step;
+        if (vectors[first].iov_len == 0) ++first;
+    }
+    return n;
+}
+
 /// RFC 8305 §4: the addresses with their families alternating, starting with the first's.
 std::vector<endpoint> interleave_families(const std::vector<endpoint>& peers) {
     std::vector<endpoint> first, other;
@@ -225,23 +238,24 @@ task<> tcp_stream::write_all(std::span<const std::string_view> pieces, clock::ti
         msghdr message{};
         message.msg_iov = vectors + first;
         message.msg_iovlen = count - first;
-        ssize_t n;
-        if (watch.ring() != nullptr) {
-            const std::size_t accepted = co_await ring_send(watch, message, deadline, sent);
-            n = static_cast<ssize_t>(accepted);
-        } else {
-            n = ::sendmsg(watch.fd(), &message, MSG_NOSIGNAL);
-        }
-        if (n >= 0) {
-            sent += static_cast<std::size_t>(n);
+        if (detail::uring_reactor* ring = watch.ring()) {  // one request, submitted by the loop's next wait
+            const auto stalled_at = current_loop("write_all").now() + options_.write_timeout;
+            detail::ring_operation send(*ring, std::min(deadline, stalled_at));
+            if (message.msg_iovlen == 1)
+                io_uring_prep_send(&send.request(), watch.fd(), vectors[first].iov_base, vectors[first].iov_len, MSG_NOSIGNAL);
+            else
+                io_uring_prep_sendmsg(&send.request(), watch.fd(), &message, MSG_NOSIGNAL);
+            const int result = co_await send;
+            // Whatever stopped it, a send reports what it sent: last_write_sent() stays exact.
+            sent += consume(vectors, first, static_cast<std::size_t>(std::max(result, 0)));
             last_write_sent_ = sent;
-            for (auto left = static_cast<std::size_t>(n); left > 0;) {
-                const std::size_t step = std::min(left, vectors[first].iov_len);
-                vectors[first].iov_base = static_cast<char*>(vectors[first].iov_base) + step;
-                vectors[first].iov_len -= step;
-                left -= step;
-                if (vectors[first].iov_len == 0) ++first;
-            }
+            throw_if_send_failed(send, result, stalled_at, deadline);
+            continue;
+        }
+        const ssize_t n = ::sendmsg(watch.fd(), &message, MSG_NOSIGNAL);
+        if (n >= 0) {
+            sent += consume(vectors, first, static_cast<std::size_t>(n));
+            last_write_sent_ = sent;
             continue;
         }
         if (errno == EINTR) continue;
@@ -281,21 +295,12 @@ void tcp_stream::throw_write_timeout(clock::time_point stalled_at, clock::time_p
     throw timeout_error("write to " + peer_.to_string() + " did not finish by its deadline");
 }
 
-task<std::size_t> tcp_stream::ring_send(detail::fd_watch& watch, const msghdr& message, clock::time_point deadline,
-                                        std::size_t sent) {
-    for (;;) {
-        const auto stalled_at = current_loop("write_all").now() + options_.write_timeout;
-        detail::ring_operation send(*watch.ring(), std::min(deadline, stalled_at));
-        io_uring_prep_sendmsg(&send.request(), watch.fd(), &message, MSG_NOSIGNAL);
-        const int n = co_await send;
-        // Whatever stopped it, a send reports what it sent: the caller's count stays exact.
-        if (n > 0) last_write_sent_ = sent + static_cast<std::size_t>(n);
-        if (send.cancelled() || (send.expired() && corio::detail::current_task->cancel_pending()))
-            throw cancelled_error("write cancelled");
-        if (n > 0) co_return static_cast<std::size_t>(n);
-        if (send.expired()) throw_write_timeout(stalled_at, deadline);
-        if (n != 0 && n != -EINTR && n != -EAGAIN) throw_io_error("write to", -n);
-    }
+void tcp_stream::throw_if_send_failed(const detail::ring_operation& send, int result, clock::time_point stalled_at,
+                                      clock::time_point deadline) const {
+    if (send.cancelled() || (send.expired() && corio::detail::current_task->cancel_pending())) throw cancelled_error("write cancelled");
+    if (result > 0) return;
+    if (send.expired()) throw_write_timeout(stalled_at, deadline);
+    if (result != 0 && result != -EINTR && result != -EAGAIN) throw_io_error("write to", -result);
 }
 
 bool tcp_stream::is_quiet() noexcept {
@@ -352,7 +357,7 @@ task<tcp_stream> tcp_listener::accept(tcp_options options) {
         const int fd = accept_one(peer, length);
         if (fd >= 0) {
             auto stream_watch = std::make_unique<detail::fd_watch>(fd);
-            if (detail::uring_reactor* ring = socket_ring()) stream_watch->receive_through(*ring);
+            if (acceptor_) stream_watch->receive_through(acceptor_->ring());
             set_no_delay(fd, options.no_delay);
             co_return tcp_stream(std::move(stream_watch), endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&peer), length),
                                  options);
@@ -367,9 +372,11 @@ task<tcp_stream> tcp_listener::accept(tcp_options options) {
 
 int tcp_listener::accept_one(sockaddr_storage& peer, socklen_t& length) {
     auto* address = reinterpret_cast<sockaddr*>(&peer);
-    detail::uring_reactor* ring = socket_ring();
-    if (ring == nullptr) return ::accept4(watch_->fd(), address, &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (!acceptor_) acceptor_.reset(new detail::ring_acceptor(*ring, watch_->fd(), watch_->feed_from_ring()));
+    if (!acceptor_) {
+        detail::uring_reactor* ring = socket_ring();
+        if (ring == nullptr) return ::accept4(watch_->fd(), address, &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        acceptor_.reset(new detail::ring_acceptor(*ring, watch_->fd(), watch_->feed_from_ring()));
+    }
     const int fd = acceptor_->accept();
     if (fd >= 0 && ::getpeername(fd, address, &length) != 0) {  // a multishot accept reports no address
         const int failure = errno;  // ENOTCONN: reset before we looked

@@ -93,6 +93,7 @@ public:
     int accept() noexcept;
     /// The owner is gone: closes the queued connections; freed once no request is in flight.
     static void release(ring_acceptor* acceptor) noexcept;
+    uring_reactor& ring() const noexcept { return ring_; }
 
     void complete(int result, std::uint32_t flags) noexcept override;
 

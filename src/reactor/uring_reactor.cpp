@@ -83,6 +83,9 @@ private:
 
 uring_reactor::uring_reactor(io_watcher& wake, int wake_fd) {
     if (const int rc = set_up_ring(ring_); rc < 0) throw_uring("io_uring_queue_init", rc);
+    // The loop's thread enters the ring by index, without a file lookup per io_uring_enter
+    // (kernel >= 5.18); without it, by fd as before.
+    (void)io_uring_register_ring_fd(&ring_);
     wake_ = new poll_registration(*this, wake_fd, EPOLLIN, wake, true);
     adopt(*wake_);
     arm(*wake_);
@@ -188,7 +191,7 @@ void uring_reactor::unwatch(int fd) noexcept {
 }
 
 bool uring_reactor::busy() const noexcept {
-    const std::size_t wake_poll = wake_ != nullptr && wake_->armed() ? 1 : 0;
+    const std::size_t wake_poll = wake_->armed() ? 1 : 0;
     return in_flight_ > wake_poll || io_uring_sq_ready(&ring_) > 0;
 }
 

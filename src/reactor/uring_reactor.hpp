@@ -107,7 +107,7 @@ private:
     io_uring ring_{};
     intrusive_list<ring_completion> owned_;       // poll registrations, and adopted objects until their last CQE
     std::vector<poll_registration*> by_fd_;        // fd -> its live registration, or null
-    poll_registration* wake_ = nullptr;            // the wake-up eventfd's poll
+    poll_registration* wake_ = nullptr;            // the wake-up eventfd's poll; set by the constructor, never null after
     std::size_t in_flight_ = 0;                    // requests whose last CQE has not been delivered
     std::unique_ptr<provided_buffers> buffers_;    // null until the first multishot receive
     bool buffers_refused_ = false;                 // setting them up failed: never tried again

@@ -1,9 +1,10 @@
 // corio/detail/frame_allocator.hpp — recycling allocator for coroutine frames and task states.
 //
-// Each thread keeps free lists by 16-byte size class (up to 1 KiB); a freed block goes back to the
-// list of the thread that frees it, so a block may migrate between threads safely. Each list keeps
-// at most a bounded number of blocks, so a burst does not pin its memory forever; the lists are
-// returned to the heap when the thread exits. Larger blocks go straight to the global allocator.
+// Each thread keeps free lists by 16-byte size class (up to 2 KiB: a server's routing frame is
+// over 1 KiB); a freed block goes back to the list of the thread that frees it, so a block may
+// migrate between threads safely. Each list keeps at most a bounded number of blocks, so a burst
+// does not pin its memory forever; the lists are returned to the heap when the thread exits.
+// Larger blocks go straight to the global allocator.
 // Under AddressSanitizer the pool is bypassed so use-after-free bugs stay visible.
 //
 // The fast paths are inline and touch only trivially destructible thread-locals (no TLS guard).
@@ -26,7 +27,7 @@
 namespace corio::detail {
 
 inline constexpr std::size_t frame_granule = 16;
-inline constexpr std::size_t frame_classes = 64;  // blocks up to 1 KiB are pooled
+inline constexpr std::size_t frame_classes = 128;  // blocks up to 2 KiB are pooled
 inline constexpr std::uint32_t max_cached_per_class = 8192;
 
 struct frame_free_list {

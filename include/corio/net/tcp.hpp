@@ -47,6 +47,7 @@
 
 namespace corio::detail {
 class ring_acceptor;
+class ring_operation;
 struct ring_acceptor_release {
     void operator()(ring_acceptor* acceptor) const noexcept;  // src/reactor/ring_socket.cpp
 };
@@ -133,9 +134,11 @@ private:
     /// Waits until the socket may take more bytes: throws timeout_error after write_timeout or
     /// at `deadline`, whichever comes first.
     task<> wait_writable(detail::fd_watch& watch, clock::time_point deadline);
-    /// One sendmsg through the io_uring reactor: the bytes it sent (> 0); bounded like write_all.
-    task<std::size_t> ring_send(detail::fd_watch& watch, const msghdr& message, clock::time_point deadline,
-                                std::size_t sent);
+    /// After a send through the io_uring reactor: throws cancelled_error if the task was
+    /// cancelled, timeout_error if the send expired with nothing sent, connection errors for a
+    /// failure; returns if the write goes on.
+    void throw_if_send_failed(const detail::ring_operation& send, int result, clock::time_point stalled_at,
+                              clock::time_point deadline) const;
     [[noreturn]] void throw_write_timeout(clock::time_point stalled_at, clock::time_point deadline) const;
     detail::fd_watch& open_watch(const char* operation) const;
 
