@@ -864,7 +864,7 @@ task<bool> server::runtime::write_response(Stream& stream, const request& req, r
                 body = {};
             }
             const std::string_view pieces[] = {head, body};
-            co_await stream.write_all(std::span<const std::string_view>(pieces));  // one writev, the body not copied
+            co_await stream.write_all(std::span<const std::string_view>(pieces));  // one request; a larger body is not copied
             sent.body_bytes = body_bytes;
         } else {
             co_await stream.write_all(head);
