@@ -48,12 +48,16 @@ void timer_heap::append(lane& l, timer_node& node) {
     l.last = &node;
 }
 
-void timer_heap::unlink(lane& l, timer_node& node) noexcept {
+void timer_heap::detach(lane& l, timer_node& node) noexcept {
     (node.lane_prev_ != nullptr ? node.lane_prev_->lane_next_ : l.first) = node.lane_next_;
     (node.lane_next_ != nullptr ? node.lane_next_->lane_prev_ : l.last) = node.lane_prev_;
     node.lane_ = 0;
     node.lane_next_ = nullptr;
     node.index_ = timer_node::not_queued;
+}
+
+void timer_heap::unlink(lane& l, timer_node& node) noexcept {
+    detach(l, node);
     if (l.first == nullptr) heap_remove(l.proxy);  // stays early otherwise: re-keyed when due
 }
 
@@ -89,11 +93,7 @@ bool timer_heap::proxy_due(timer_node& proxy) {
     timer_node& first = *l.first;  // the proxy is queued only while the lane holds timers
     const bool stood_for_first = proxy.deadline_ == first.deadline_ && proxy.sequence_ == first.sequence_;
     if (stood_for_first) {
-        l.first = first.lane_next_;
-        (l.first != nullptr ? l.first->lane_prev_ : l.last) = nullptr;
-        first.lane_ = 0;
-        first.lane_next_ = nullptr;
-        first.index_ = timer_node::not_queued;
+        detach(l, first);  // the proxy is out of the heap already
         --count_;
     }
     if (l.first != nullptr) {

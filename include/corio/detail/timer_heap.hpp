@@ -77,6 +77,9 @@ private:
 
     lane* lane_for(clock::duration ahead, clock::time_point deadline) noexcept;
     void append(lane& l, timer_node& node);
+    /// Takes `node` out of lane `l`'s list (the proxy is left where it is).
+    void detach(lane& l, timer_node& node) noexcept;
+    /// detach(), and the proxy leaves the heap if the lane is now empty.
     void unlink(lane& l, timer_node& node) noexcept;
     /// A lane's proxy came due: fires the lane's first timer if that is what it stood for, and
     /// queues the proxy again for the (new) first timer.
