@@ -24,13 +24,13 @@ struct frame_pool_reaper {
     static inline thread_local bool reaped = false;  // trivially destructible: safe after ~reaper
 };
 
-bool pooled_class(std::size_t size) { return CORIO_FRAME_POOL && (size - 1) / frame_granule < frame_classes; }
+bool pooled_class(std::size_t size) { return CORIO_FRAME_POOL && frame_class(size) < frame_classes; }
 
 }  // namespace
 
 void* allocate_frame_slow(std::size_t size) {
     // A pooled block is allocated at its class's full size so any request of that class can reuse it.
-    return ::operator new(pooled_class(size) ? ((size - 1) / frame_granule + 1) * frame_granule : size);
+    return ::operator new(pooled_class(size) ? frame_block_size(frame_class(size)) : size);
 }
 
 void deallocate_frame_slow(void* p, std::size_t size) noexcept {

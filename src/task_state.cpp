@@ -12,10 +12,13 @@ namespace corio::detail {
 bool is_cancellation(const std::exception_ptr& e) noexcept { return holds<cancelled_error>(e); }
 
 task_state::task_state(event_loop& loop, std::coroutine_handle<> root, promise_base& promise,
-                       std::string name) noexcept
-    : loop_(&loop), root_(root), promise_(&promise), resume_point_(root), context_(current_context()) {
-    root_scope_.enter(*this);
-    promise.owner = this;
+                       std::string&& name) noexcept
+    : loop_(&loop),
+      root_(root),
+      resume_point_(root),
+      context_(current_context()),
+      promise_offset_(static_cast<std::uint16_t>(reinterpret_cast<char*>(&promise) - static_cast<char*>(root.address()))) {
+    promise.set_owner(*this);
     if (!name.empty()) ensure_extras().name = std::move(name);
 }
 
@@ -40,21 +43,24 @@ task_state::~task_state() {
 }
 
 void task_state::destroy() noexcept {
-    if (done_ && !cancelled_ && !error_retrieved_ && promise_->error) {
+    if (done_ && !cancelled_ && !error_retrieved_ && promise().error) {
         if (debug_info() != nullptr) {
-            debug_report_unretrieved(*this, promise_->error);
+            debug_report_unretrieved(*this, promise().error);
         } else {
             log_error("corio: task '" + name() + "' failed and nobody retrieved its error: " +
-                      describe(promise_->error));
+                      describe(promise().error));
         }
     }
-    delete this;
+    if (grouped_)
+        delete static_cast<group_member*>(this);
+    else
+        delete this;
 }
 
 std::exception_ptr task_state::take_error() noexcept {
     error_retrieved_ = true;
-    if (promise_ == nullptr) return std::make_exception_ptr(cancelled_error("task abandoned when its loop ended"));
-    return promise_->error;
+    if (!root_) return std::make_exception_ptr(cancelled_error("task abandoned when its loop ended"));
+    return promise().error;
 }
 
 void task_state::add_done_callback(std::function<void()> fn) {
@@ -69,7 +75,7 @@ void task_state::run_step() {
     if (!started_) {
         started_ = true;
         if (cancel_pending()) {  // cancelled before its first step: the body never runs
-            promise_->error = std::make_exception_ptr(cancelled_error("task cancelled before it started"));
+            promise().error = std::make_exception_ptr(cancelled_error("task cancelled before it started"));
             complete();
             return;
         }
@@ -81,10 +87,12 @@ void task_state::run_step() {
 void task_state::complete() noexcept {
     done_ = true;
     hook_ = nullptr;
-    cancelled_ = is_cancellation(promise_->error);
+    cancelled_ = promise().error && is_cancellation(promise().error);
     if (extras_ && extras_->debug) debug_note_complete(*this);
     loop_->forget(*this);
-    if (observer_ != nullptr) std::exchange(observer_, nullptr)->on_task_done(*this);
+    if (grouped_) {
+        if (auto* group = std::exchange(static_cast<group_member*>(this)->group_, nullptr)) group->on_task_done(*this);
+    }
     waiters_.for_each([](join_waiter& w) {
         w.unlink();
         w.waiter().wake();
@@ -97,11 +105,10 @@ void task_state::complete() noexcept {
 }
 
 void task_state::abandon() noexcept {
-    std::exchange(root_, {}).destroy();  // runs the destructors of the frame's locals
-    promise_ = nullptr;                  // it lived in that frame
+    std::exchange(root_, {}).destroy();  // runs the destructors of the frame's locals, and its promise
     done_ = true;
     cancelled_ = true;
-    observer_ = nullptr;
+    if (grouped_) static_cast<group_member*>(this)->group_ = nullptr;
     loop_->forget(*this);
     waiters_.for_each([](join_waiter& w) { w.unlink(); });
     if (extras_) extras_->callbacks.clear();

@@ -93,6 +93,48 @@ TEST(sleep, cancelled_sleep_removes_its_timer) {
     }(), {.virtual_time = true});
 }
 
+TEST(sleep, a_sleep_made_early_counts_from_when_it_is_awaited_and_can_be_moved) {
+    corio::run([]() -> corio::task<> {
+        const auto start = corio::clock::now();
+        auto nap = corio::sleep(10ms);  // made now, awaited after 5 ms: still 10 ms long
+        co_await corio::sleep(5ms);
+        auto moved = std::move(nap);
+        co_await std::move(moved);
+        EXPECT_EQ(corio::clock::now() - start, 15ms);
+        auto until = corio::sleep_until(start + 20ms);
+        co_await corio::sleep(1ms);
+        co_await std::move(until);  // an absolute deadline does not move with the await
+        EXPECT_EQ(corio::clock::now() - start, 20ms);
+        // Handed to a combinator (moved into its frame), and cut short there.
+        EXPECT_THROW(co_await corio::wait_for(corio::sleep(1h), 3ms), corio::timeout_error);
+        EXPECT_EQ(corio::clock::now() - start, 23ms);
+        EXPECT_EQ(corio::current_loop("test").pending_timers(), 0u);
+    }(), {.virtual_time = true});
+}
+
+TEST(sleep, a_sleep_cancelled_before_it_suspends_throws_and_leaves_no_timer) {
+    corio::run([]() -> corio::task<> {
+        auto h = corio::spawn([]() -> corio::task<> { co_await corio::sleep(1h); });
+        h.cancel();  // before its first step: the sleep is never reached
+        EXPECT_THROW(co_await h, corio::cancelled_error);
+        auto started = corio::spawn([]() -> corio::task<int> {
+            try {
+                co_await corio::sleep(1h);
+            } catch (const corio::cancelled_error&) {
+            }
+            try {
+                co_await corio::sleep(1h);  // cancellation is still pending: no suspension
+            } catch (const corio::cancelled_error&) {
+                co_return corio::current_loop("test").pending_timers() == 0 ? 1 : 2;
+            }
+            co_return 0;
+        });
+        co_await corio::yield();
+        started.cancel();
+        EXPECT_EQ(co_await started, 1);
+    }(), {.virtual_time = true});
+}
+
 TEST(clock, outside_a_loop_reads_steady_clock) {
     const auto a = corio::clock::now();
     const auto b = corio::clock::now();

@@ -4,7 +4,11 @@
 #include "test_util.hpp"
 
 #include <corio/corio.hpp>
+#include <corio/detail/frame_allocator.hpp>
 
+#include <malloc.h>
+
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -242,6 +246,26 @@ TEST(spawn, done_callback_runs_after_completion) {
         co_await corio::yield();
         EXPECT_TRUE(late);
     }());
+}
+
+// Frames and task states come from the pool in blocks of 16k + 8 bytes: glibc rounds a chunk to
+// 16 bytes including its 8-byte header, so such a block fills its chunk with nothing wasted (a
+// 16k-byte block would cost 16k + 16). Every request of a class fits its class's block.
+TEST(frame_pool, blocks_fill_their_malloc_chunk_and_fit_every_size_of_their_class) {
+    if (!CORIO_FRAME_POOL) GTEST_SKIP() << "the pool is bypassed in this build (AddressSanitizer)";
+    using corio::detail::frame_block_size, corio::detail::frame_class;
+    for (std::size_t size = 9; frame_class(size) < corio::detail::frame_classes; ++size) {
+        const std::size_t block = frame_block_size(frame_class(size));
+        ASSERT_GE(block, size);
+        ASSERT_LT(block, size + corio::detail::frame_granule);
+        void* p = corio::detail::allocate_frame(size);
+        ASSERT_EQ(malloc_usable_size(p), block) << "request of " << size;
+        std::memset(p, 0xab, block);
+        corio::detail::deallocate_frame(p, size);
+        void* q = corio::detail::allocate_frame(block);  // the class's largest request
+        std::memset(q, 0xcd, block);
+        corio::detail::deallocate_frame(q, block);
+    }
 }
 
 }  // namespace

@@ -63,7 +63,7 @@ inline void throw_if_cancelled(const char* what) {
 /// Moves a finished child's value out (void becomes std::monostate); rethrows its error.
 template <class T>
 value_or_monostate<T> take_value(join_handle<T>& h) {
-    if (std::exception_ptr e = h.state().take_error()) std::rethrow_exception(e);
+    if (h.state().failed()) [[unlikely]] std::rethrow_exception(h.state().take_error());
     auto& promise = static_cast<task_promise<T>&>(h.state().promise());
     if constexpr (std::is_void_v<T>) {
         return {};

@@ -8,7 +8,9 @@
 // Thread-safety: call from a task on its loop's thread.
 #pragma once
 
+#include <cassert>
 #include <coroutine>
+#include <utility>
 
 #include "corio/clock.hpp"
 #include "corio/error.hpp"
@@ -18,51 +20,55 @@ namespace corio {
 
 namespace detail {
 
-/// Suspends the current task until a deadline; the building block of sleep.
-class sleep_awaiter final : timer_node, cancel_hook {
+/// A task suspended until a deadline: what sleep(), sleep_until() and yield() return (as a
+/// sleep_awaiter). Movable until it is awaited; awaiting it fixes the deadline.
+class sleep_wait : timer_node, cancel_hook {
 public:
-    explicit sleep_awaiter(clock::time_point deadline) noexcept
-        : timer_node(&fire), deadline_(deadline) {}
-    sleep_awaiter(const sleep_awaiter&) = delete;
-    ~sleep_awaiter() {
+    sleep_wait(sleep_wait&& other) noexcept : timer_node(&fire, other.deadline()) {
+        assert(!other.queued() && "a sleep is moved only before it is awaited");
+    }
+    ~sleep_wait() {
         if (queued()) task_->loop().remove_timer(*this);
     }
 
     bool await_ready() const noexcept { return false; }
+    void await_resume() const {
+        if (task_ == nullptr) throw cancelled_error("sleep cancelled");
+    }
+
+protected:
+    /// `stored`: the deadline, or for a relative sleep the delay (as a time since the epoch).
+    explicit sleep_wait(clock::time_point stored) noexcept : timer_node(&fire, stored) {}
+    clock::time_point stored() const noexcept { return deadline(); }
     // Inlined into the awaiting coroutine, so debug mode records the co_await's line.
-    [[gnu::always_inline]] bool await_suspend(std::coroutine_handle<> h) {
+    [[gnu::always_inline]] bool suspend_until(clock::time_point deadline, std::coroutine_handle<> h) {
         task_ = current_task;
-        task_->loop().add_timer(*this, deadline_);
+        task_->loop().add_timer(*this, deadline);
         if (task_->suspend(h, this)) return true;
         task_->loop().remove_timer(*this);
-        cancelled_ = true;
+        task_ = nullptr;
         return false;
-    }
-    void await_resume() const {
-        if (cancelled_) throw cancelled_error("sleep cancelled");
     }
 
 private:
-    static void fire(timer_node& node) noexcept { static_cast<sleep_awaiter&>(node).task_->wake(); }
+    static void fire(timer_node& node) noexcept { static_cast<sleep_wait&>(node).task_->wake(); }
     void on_cancel() noexcept override {
         task_->loop().remove_timer(*this);
-        cancelled_ = true;
-        task_->wake();
+        std::exchange(task_, nullptr)->wake();
     }
     std::string describe_wait() const override;
 
-    clock::time_point deadline_;
-    task_state* task_ = nullptr;  // the sleeping task; set in await_suspend
-    bool cancelled_ = false;
+    task_state* task_ = nullptr;  // the sleeping task from await_suspend on; null before, and once cancelled
 };
 
-/// What sleep() returns: movable; the deadline is fixed when it is awaited.
-struct sleep_request {
-    clock::duration delay;
-    bool absolute;
-    clock::time_point deadline;
-    sleep_awaiter operator co_await() const noexcept {
-        return sleep_awaiter(absolute ? deadline : event_loop::current()->now() + delay);
+/// sleep_wait for a delay from the loop's time when awaited (Relative), or until a time point.
+template <bool Relative>
+class sleep_awaiter final : public sleep_wait {
+public:
+    explicit sleep_awaiter(clock::time_point stored) noexcept : sleep_wait(stored) {}
+    [[gnu::always_inline]] bool await_suspend(std::coroutine_handle<> h) {
+        if constexpr (Relative) return suspend_until(current_task->loop().now() + stored().time_since_epoch(), h);
+        return suspend_until(stored(), h);
     }
 };
 
@@ -70,16 +76,16 @@ struct sleep_request {
 
 /// Suspends the calling task for at least `d` (measured from the loop's current time).
 template <class Rep, class Period>
-[[nodiscard]] detail::sleep_request sleep(std::chrono::duration<Rep, Period> d) noexcept {
-    return {std::chrono::duration_cast<clock::duration>(d), false, {}};
+[[nodiscard]] detail::sleep_awaiter<true> sleep(std::chrono::duration<Rep, Period> d) noexcept {
+    return detail::sleep_awaiter<true>(clock::time_point(std::chrono::duration_cast<clock::duration>(d)));
 }
 
 /// Suspends the calling task until corio::clock reaches `t`.
-[[nodiscard]] inline detail::sleep_request sleep_until(clock::time_point t) noexcept {
-    return {{}, true, t};
+[[nodiscard]] inline detail::sleep_awaiter<false> sleep_until(clock::time_point t) noexcept {
+    return detail::sleep_awaiter<false>(t);
 }
 
 /// Lets every other ready task run once before this one continues.
-[[nodiscard]] inline detail::sleep_request yield() noexcept { return sleep(clock::duration::zero()); }
+[[nodiscard]] inline detail::sleep_awaiter<true> yield() noexcept { return sleep(clock::duration::zero()); }
 
 }  // namespace corio

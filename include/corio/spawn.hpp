@@ -50,7 +50,7 @@ enum class cancel_policy { propagate, abandon };
 /// error, which it marks as retrieved.
 template <class T>
 T read_result(task_state& finished) {
-    if (std::exception_ptr e = finished.take_error()) std::rethrow_exception(e);
+    if (finished.failed()) [[unlikely]] std::rethrow_exception(finished.take_error());
     return static_cast<task_promise<T>&>(finished.promise()).get();
 }
 
@@ -182,15 +182,18 @@ private:
 };
 
 namespace detail {
-/// spawn() with the place it was called from (a debug loop records it; see corio/debug.hpp).
+/// spawn() with the place it was called from (a debug loop records it; see corio/debug.hpp), into
+/// `group` if one is given (the task is then a group_member that tells it when it completes).
 /// (The site comes as scalars, not a code_site built in memory: a struct stored field by field
 /// and then copied whole stalls the store-to-load forwarding of every spawn.)
 template <class A>
 [[gnu::always_inline]] inline join_handle<await_result_t<A>> spawn_at(A&& op, std::string&& name, source_site site,
-                                                                     const void* caller) {
+                                                                     const void* caller,
+                                                                     completion_observer* group = nullptr) {
     event_loop& loop = current_loop("spawn");
     auto h = as_task(std::forward<A>(op)).release();
-    auto* state = new task_state(loop, h, h.promise(), std::move(name));
+    task_state* state = group == nullptr ? new task_state(loop, h, h.promise(), std::move(name))
+                                         : new group_member(loop, h, h.promise(), std::move(name), *group);
     if (debug_on) [[unlikely]] debug_note_spawn(*state, {site, caller});
     loop.start(*state);
     state->add_ref();

@@ -15,6 +15,7 @@
 
 #include <cassert>
 #include <coroutine>
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <type_traits>
@@ -42,12 +43,12 @@ struct promise_base : pooled {
         template <class P>
         std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
             promise_base& p = h.promise();
-            if (p.continuation) {
-                if (debug_on) [[unlikely]] debug_note_frame_done(p);
-                return p.continuation;
+            if (task_state* owner = p.owner()) {
+                owner->complete();  // may destroy this frame: touch nothing afterwards
+                return std::noop_coroutine();
             }
-            p.owner->complete();  // may destroy this frame: touch nothing afterwards
-            return std::noop_coroutine();
+            if (debug_on) [[unlikely]] debug_note_frame_done(p);
+            return p.continuation();
         }
         void await_resume() const noexcept {}
     };
@@ -59,9 +60,28 @@ struct promise_base : pooled {
         if (debug_on) [[unlikely]] debug_note_exception(*this);
     }
 
-    std::coroutine_handle<> continuation;  // the awaiting frame, when awaited as a child
-    task_state* owner = nullptr;           // the task's state, when this is a spawned root frame
-    std::exception_ptr error;              // set iff the body exited by an exception
+    /// The awaiting frame, when awaited as a child (else null).
+    std::coroutine_handle<> continuation() const noexcept {
+        return std::coroutine_handle<>::from_address(link_ & owner_tag ? nullptr : reinterpret_cast<void*>(link_));
+    }
+    /// The task's state, when this is a spawned root frame (else null).
+    task_state* owner() const noexcept {
+        return link_ & owner_tag ? reinterpret_cast<task_state*>(link_ & ~owner_tag) : nullptr;
+    }
+    /// Neither awaited nor spawned yet: the body never ran.
+    bool unclaimed() const noexcept { return link_ == 0; }
+    void set_continuation(std::coroutine_handle<> awaiting) noexcept {
+        link_ = reinterpret_cast<std::uintptr_t>(awaiting.address());
+    }
+    void set_owner(task_state& task) noexcept { link_ = reinterpret_cast<std::uintptr_t>(&task) | owner_tag; }
+
+    std::exception_ptr error;  // set iff the body exited by an exception
+
+private:
+    static constexpr std::uintptr_t owner_tag = 1;  // frames and task states are at least 2-aligned
+    // One word for the two things a frame may finish into: the awaiting frame's address, or the
+    // owning task_state's address | owner_tag. 0 until it is awaited or spawned (only one happens).
+    std::uintptr_t link_ = 0;
 };
 
 template <class T>
@@ -106,6 +126,8 @@ struct task_promise<void> final : promise_base {
     void get() const { take(); }
 };
 
+inline bool task_state::failed() const noexcept { return !root_ || promise().error; }
+
 }  // namespace detail
 
 template <class T>
@@ -130,7 +152,7 @@ public:
     // test: forcing reset() into every coroutine too cost g++ -O1 ASan builds their tail calls.)
     [[gnu::always_inline]] ~task() {
         // Neither awaited (no continuation) nor spawned (no owner): it never ran.
-        if (handle_ && !handle_.promise().continuation && handle_.promise().owner == nullptr && detail::debug_on) [[unlikely]]
+        if (handle_ && handle_.promise().unclaimed() && detail::debug_on) [[unlikely]]
             detail::debug_report_never_awaited(handle_.address());
         reset();
     }
@@ -148,7 +170,7 @@ public:
         bool await_ready() const noexcept { return h.done(); }
         [[gnu::always_inline]] std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
             promise_type& child = h.promise();
-            child.continuation = caller;
+            child.set_continuation(caller);
             if (detail::debug_on) [[unlikely]] detail::debug_note_await(child);
             return h;
         }

@@ -61,7 +61,7 @@ public:
             timeout_->enter(*task_);
         else
             scope_->enter(*task_);
-        inner_.promise().continuation = caller;
+        inner_.promise().set_continuation(caller);
         return inner_;
     }
     /// The value; timeout_error if the deadline cut the operation short.

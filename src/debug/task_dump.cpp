@@ -180,8 +180,8 @@ void dump_tasks(std::ostream& out) {
 
 namespace corio::detail {
 
-std::string sleep_awaiter::describe_wait() const {
-    return "sleeping, wakes in " + rounded_duration(deadline_ - task_->loop().now());
+std::string sleep_wait::describe_wait() const {
+    return "sleeping, wakes in " + rounded_duration(deadline() - task_->loop().now());
 }
 
 std::string describe_join_wait(const task_state& target) {

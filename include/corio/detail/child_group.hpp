@@ -34,9 +34,8 @@ public:
     child_group(const child_group&) = delete;
     child_group& operator=(const child_group&) = delete;
     ~child_group() {
-        children_.for_each([](task_state& t) {
-            static_cast<group_hook&>(t).unlink();
-            t.set_observer(nullptr);
+        children_.for_each([](group_member& t) {
+            t.leave_group();
             t.cancel();
         });
     }
@@ -45,9 +44,8 @@ public:
     /// being torn down: see cancel_now_and_later).
     template <class T>
     join_handle<T> spawn(task<T> t, std::string name = {}, source_site site = {}, const void* caller = nullptr) {
-        join_handle<T> h = spawn_at(std::move(t), std::move(name), site, caller);
-        h.state().set_observer(this);
-        children_.push_back(h.state());
+        join_handle<T> h = spawn_at(std::move(t), std::move(name), site, caller, this);
+        children_.push_back(static_cast<group_member&>(h.state()));
         ++active_;
         if (tearing_down_) h.state().cancel();
         return h;
@@ -120,7 +118,7 @@ private:
     };
 
     void on_task_done(task_state& child) noexcept override {
-        static_cast<group_hook&>(child).unlink();
+        static_cast<group_member&>(child).unlink_from_group();
         --active_;
         on_child_done(child);
         waiters_.for_each([](awaiter& w) {
@@ -130,7 +128,7 @@ private:
         });
     }
 
-    intrusive_list<task_state, group_hook> children_;  // children still running
+    intrusive_list<group_member, group_hook> children_;  // children still running
     std::size_t active_ = 0;                 // invariant: the length of children_
     bool tearing_down_ = false;              // set by cancel_now_and_later: new children start cancelled
     intrusive_list<awaiter> waiters_;        // suspended waiters

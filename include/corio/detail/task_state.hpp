@@ -6,10 +6,11 @@
 // owning loop's thread.
 //
 // Cancellation model (Trio's cancel scopes, level-triggered):
-//  - A task has a stack of cancel_scopes; the bottom one (root_scope) is what cancel() cancels.
-//    wait_for pushes a scope with a deadline; a task_group pushes one around its body.
-//  - A task "has cancellation pending" when some scope on its stack is cancelled and no shielding
-//    scope sits between that scope and the top of the stack.
+//  - A task has a stack of cancel_scopes; wait_for pushes a scope with a deadline, a task_group
+//    pushes one around its body. Below the bottom one is the task itself, the root of the stack:
+//    what cancel() cancels (a flag in the task, not a scope object: every task has it).
+//  - A task "has cancellation pending" when it or some scope on its stack is cancelled and no
+//    shielding scope sits between that and the top of the stack.
 //  - Every interruptible suspension point checks this before suspending (and throws
 //    cancelled_error instead), and while suspended leaves a cancel_hook that the scope fires.
 //    So once cancelled, every later suspension point throws again until the scope is left.
@@ -75,7 +76,7 @@ public:
     /// The scope's deadline if a timeout governs it, else time_point::max() (for current_deadline()).
     clock::time_point deadline() const noexcept { return deadline_; }
     void set_deadline(clock::time_point deadline) noexcept { deadline_ = deadline; }
-    /// The enclosing scope while active (null for the task's root scope).
+    /// The enclosing scope while active (null for the bottom scope: the task itself encloses it).
     const cancel_scope* parent() const noexcept { return parent_; }
 
     void enter(task_state& task) noexcept;
@@ -112,8 +113,6 @@ private:
 
 /// Links a task into the loop's list of live tasks.
 class live_hook : public list_node {};
-/// Links a task into the child list of the group that spawned it (gather, task_group, ...).
-class group_hook : public list_node {};
 
 /// Returns true if e holds a cancelled_error.
 bool is_cancellation(const std::exception_ptr& e) noexcept;
@@ -124,10 +123,10 @@ bool is_cancellation(const std::exception_ptr& e) noexcept;
 using suspension_observer = void (*)(task_state& suspended) noexcept;
 inline thread_local suspension_observer observe_suspension = nullptr;
 
-class task_state : public pooled, public live_hook, public group_hook {
+class task_state : public pooled, public live_hook {
 public:
     task_state(event_loop& loop, std::coroutine_handle<> root, promise_base& promise,
-               std::string name) noexcept;
+               std::string&& name) noexcept;
     task_state(const task_state&) = delete;
     task_state& operator=(const task_state&) = delete;
 
@@ -145,17 +144,25 @@ public:
     /// The task's error, or null; marks it as retrieved (so it is not reported as lost).
     /// A task abandoned at loop teardown reports a cancelled_error.
     std::exception_ptr take_error() noexcept;
+    /// Whether take_error() would return an error, without marking it retrieved (or copying it:
+    /// with libstdc++ 12 every exception_ptr copy and destruction is a call). Defined in task.hpp.
+    inline bool failed() const noexcept;
     /// The root frame's promise; valid while the task runs and after it completed (not after
     /// it was abandoned: read take_error() first, which is non-null then).
-    promise_base& promise() const noexcept { return *promise_; }
+    promise_base& promise() const noexcept {
+        return *reinterpret_cast<promise_base*>(static_cast<char*>(root_.address()) + promise_offset_);
+    }
 
     // ---- cancellation ----
     void cancel() noexcept {
-        root_scope_.cancel();
+        if (!cancel_requested_) {
+            cancel_requested_ = true;
+            deliver_cancel();
+        }
         if (debug_on) [[unlikely]] debug_note_cancel_requested(*this);
     }
-    bool cancel_requested() const noexcept { return root_scope_.cancel_called(); }
-    /// The innermost scope entered in this task (its root scope at the bottom).
+    bool cancel_requested() const noexcept { return cancel_requested_; }
+    /// The innermost scope entered in this task; null when none is (the task itself is the root).
     const cancel_scope* innermost_scope() const noexcept { return scope_; }
     /// Like cancel_pending(), but counting only requested cancellations, not expired deadlines:
     /// a timeout whose block also saw an outer deadline pass still reports as the timeout.
@@ -164,14 +171,14 @@ public:
             if (s->cancelled_ && !s->expired_) return true;
             if (s->shield_) return false;
         }
-        return false;
+        return cancel_requested_;
     }
     bool cancel_pending() const noexcept {
         for (const cancel_scope* s = scope_; s != nullptr; s = s->parent_) {
             if (s->cancelled_) return true;
             if (s->shield_) return false;
         }
-        return false;
+        return cancel_requested_;
     }
 
     // ---- suspension protocol for leaf awaitables ----
@@ -216,7 +223,6 @@ public:
 
     // ---- completion ----
     void add_waiter(join_waiter& w) noexcept { waiters_.push_back(w); }
-    void set_observer(completion_observer* o) noexcept { observer_ = o; }
     void add_done_callback(std::function<void()> fn);
 
     // ---- used by the loop ----
@@ -224,10 +230,12 @@ public:
     void complete() noexcept;             // the root frame reached final_suspend
     void abandon() noexcept;              // loop teardown: destroy the unfinished frame
 
+protected:
+    ~task_state();
+
 private:
     friend class cancel_scope;
     friend class corio::event_loop;  // owns the ready-queue fields
-    ~task_state();
     void destroy() noexcept;
     void deliver_cancel() noexcept {
         if (hook_ != nullptr && cancel_pending()) {
@@ -239,14 +247,11 @@ private:
     }
 
     event_loop* loop_;
-    std::coroutine_handle<> root_;          // the spawned frame; owned, destroyed with this state
-    promise_base* promise_;                 // root_'s promise (value or error); null once abandoned
+    std::coroutine_handle<> root_;          // the spawned frame; owned, destroyed with this state; null once abandoned
     std::coroutine_handle<> resume_point_;  // innermost suspended frame: what run_step resumes
     cancel_hook* hook_ = nullptr;           // non-null only while suspended interruptibly
-    cancel_scope root_scope_;               // always entered: the bottom of the scope stack
-    cancel_scope* scope_ = nullptr;         // innermost entered scope (root_scope_ once built)
+    cancel_scope* scope_ = nullptr;         // innermost entered scope; null when none is
     intrusive_list<join_waiter> waiters_;   // tasks awaiting this one; woken on completion
-    completion_observer* observer_ = nullptr;  // told first when the task completes
     context_ref context_;                   // context_var bindings: the spawner's at spawn, then its own
     /// Rarely used parts, allocated on first use: most tasks have no name and no callbacks.
     struct extras : pooled {
@@ -258,11 +263,40 @@ private:
     extras& ensure_extras();
     task_state* next_ready_ = nullptr;      // ready-queue link; valid iff queued_
     std::uint32_t refs_ = 1;                // the loop's reference, until complete()
+    std::uint16_t promise_offset_;          // where root_'s promise (value or error) is in its frame
     bool queued_ : 1 = false;               // in the loop's ready queue (at most once)
     bool started_ : 1 = false;
     bool done_ : 1 = false;
     bool cancelled_ : 1 = false;            // finished by a cancelled_error
     bool error_retrieved_ : 1 = false;      // someone looked at the error; if not, it is logged
+    bool cancel_requested_ : 1 = false;     // cancel() was called: the root of the scope stack is cancelled
+    bool grouped_ : 1 = false;              // this is a group_member (set once, by its constructor)
+    friend class group_member;
+};
+
+/// Links a task into the child list of the group that spawned it.
+class group_hook : public list_node {};
+
+/// A task spawned into a group (gather, task_group, task_set, ...): the group lists it and is told
+/// synchronously when it completes. Only such tasks carry these fields.
+class group_member final : public task_state, public group_hook {
+public:
+    group_member(event_loop& loop, std::coroutine_handle<> root, promise_base& promise, std::string&& name,
+                 completion_observer& group) noexcept
+        : task_state(loop, root, promise, std::move(name)), group_(&group) {
+        grouped_ = true;
+    }
+    /// Takes it out of its group's list of running children.
+    void unlink_from_group() noexcept { group_hook::unlink(); }
+    /// The group no longer follows this task (it is being destroyed): unlinks it, tells it nothing.
+    void leave_group() noexcept {
+        unlink_from_group();
+        group_ = nullptr;
+    }
+
+private:
+    friend class task_state;
+    completion_observer* group_;  // told first when the task completes; null once it left the group
 };
 
 inline void cancel_scope::cancel() noexcept {

@@ -31,6 +31,9 @@ public:
     using fire_fn = void (*)(timer_node&) noexcept;
 
     timer_node(fire_fn fire) noexcept : fire_(fire) {}
+    /// `deadline` is only held until the node is queued (which sets the real one): an owner may
+    /// keep a value there meanwhile.
+    timer_node(fire_fn fire, clock::time_point deadline) noexcept : deadline_(deadline), fire_(fire) {}
     timer_node(const timer_node&) = delete;
     timer_node& operator=(const timer_node&) = delete;
 
