@@ -144,8 +144,8 @@ public:
     /// The task's error, or null; marks it as retrieved (so it is not reported as lost).
     /// A task abandoned at loop teardown reports a cancelled_error.
     std::exception_ptr take_error() noexcept;
-    /// Whether take_error() would return an error, without marking it retrieved (or copying it:
-    /// with libstdc++ 12 every exception_ptr copy and destruction is a call). Defined in task.hpp.
+    /// Whether take_error() would return an error, without marking it retrieved: inline, and no
+    /// exception_ptr copy (take_error() is a call that returns one). Defined in task.hpp.
     inline bool failed() const noexcept;
     /// The root frame's promise; valid while the task runs and after it completed (not after
     /// it was abandoned: read take_error() first, which is non-null then).
