@@ -2,8 +2,8 @@
 //
 // Each thread keeps free lists by size class (up to 2 KiB: a server's routing frame is over 1 KiB);
 // a class holds blocks of 16k + 8 bytes, which fill a glibc malloc chunk exactly (its 8-byte
-// header makes chunks multiples of 16: a 16k-byte block would cost 16k + 16). A freed block goes back to the list of the thread that frees it, so a block may
-// migrate between threads safely. Each list keeps at most a bounded number of blocks, so a burst
+// header makes chunks multiples of 16: a 16k-byte block would cost 16k + 16). A freed block goes
+// back to the list of the thread that frees it, so a block may migrate between threads safely. Each list keeps at most a bounded number of blocks, so a burst
 // does not pin its memory forever; the lists are returned to the heap when the thread exits.
 // Larger blocks go straight to the global allocator.
 // Under AddressSanitizer the pool is bypassed so use-after-free bugs stay visible.
