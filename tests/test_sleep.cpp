@@ -135,6 +135,35 @@ TEST(sleep, a_sleep_cancelled_before_it_suspends_throws_and_leaves_no_timer) {
     }(), {.virtual_time = true});
 }
 
+// A sleep holds its delay where its deadline goes once awaited; a second await must not read
+// that deadline as a delay (it would sleep for decades). g++ 12 awaits a named or moved sleep on
+// a moved copy, clang in place: both must refuse the second await.
+TEST(sleep, a_sleep_awaited_a_second_time_throws_instead_of_sleeping) {
+    corio::run([]() -> corio::task<> {
+        const auto start = corio::clock::now();
+        auto nap = corio::sleep(10ms);
+        co_await std::move(nap);
+        EXPECT_EQ(corio::clock::now() - start, 10ms);
+        try {
+            co_await std::move(nap);
+            ADD_FAILURE() << "awaited twice";
+        } catch (const corio::error& e) {
+            EXPECT_STREQ(e.what(), "corio: a sleep is awaited once, and this one was awaited or moved from before (make a new sleep() for another wait)");
+        }
+        auto by_name = corio::sleep_until(start + 12ms);
+        co_await by_name;
+        EXPECT_THROW(co_await by_name, corio::error);
+        EXPECT_EQ(corio::clock::now() - start, 12ms);
+        auto cut_short = corio::sleep(1h);
+        auto await_cut_short = [&]() -> corio::task<> { co_await std::move(cut_short); };
+        const bool timed_out = co_await corio::move_on_after(5ms, await_cut_short);
+        EXPECT_TRUE(timed_out);
+        EXPECT_THROW(co_await std::move(cut_short), corio::error);  // cancelled once: spent too
+        EXPECT_EQ(corio::clock::now() - start, 17ms);
+        EXPECT_EQ(corio::current_loop("test").pending_timers(), 0u);
+    }(), {.virtual_time = true});
+}
+
 TEST(clock, outside_a_loop_reads_steady_clock) {
     const auto a = corio::clock::now();
     const auto b = corio::clock::now();
