@@ -598,6 +598,27 @@ request_options& request_options::form(form_data form) & {
     return replace_body({}, std::make_shared<detail::request_body>(form.encode()), form.content_type());
 }
 request_options& request_options::json(nlohmann::json value) & { return body(value.dump(), "application/json"); }
+
+request_options&& request_options::header(std::string name, std::string value) && {
+    return std::move(header(std::move(name), std::move(value)));
+}
+request_options&& request_options::headers(http::headers fields) && { return std::move(headers(std::move(fields))); }
+request_options&& request_options::param(std::string key, std::string value) && {
+    return std::move(param(std::move(key), std::move(value)));
+}
+request_options&& request_options::body(std::string bytes, std::string content_type) && {
+    return std::move(body(std::move(bytes), std::move(content_type)));
+}
+request_options&& request_options::json(nlohmann::json value) && { return std::move(json(std::move(value))); }
+request_options&& request_options::form(query_params fields) && { return std::move(form(std::move(fields))); }
+request_options&& request_options::body(async_generator<std::string> pieces, std::string content_type) && {
+    return std::move(body(std::move(pieces), std::move(content_type)));
+}
+request_options&& request_options::file(std::string path, std::string content_type) && {
+    return std::move(file(std::move(path), std::move(content_type)));
+}
+request_options&& request_options::form(form_data form) && { return std::move(this->form(std::move(form))); }
+request_options&& request_options::auth(http::auth credentials) && { return std::move(auth(std::move(credentials))); }
 request_options& request_options::form(query_params fields) & {
     return body(fields.encode(), "application/x-www-form-urlencoded");
 }
