@@ -27,7 +27,9 @@ fd_watch::fd_watch(int fd, bool owned) : fd_(fd), loop_(&current_loop("fd_watch"
 
 void fd_watch::register_once() {
     if (registered_ || fd_ < 0) return;
-    loop_->watch(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, *this);
+    // A socket fed by the ring hears of arrivals and hang-ups from its receive: it polls only
+    // for writing, or every arrival would be reported twice (errors are reported either way).
+    loop_->watch(fd_, fed_by_ring_ ? EPOLLOUT : EPOLLIN | EPOLLOUT | EPOLLRDHUP, *this);
     registered_ = true;
 }
 

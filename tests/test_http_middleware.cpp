@@ -319,6 +319,16 @@ TEST(http_middleware, a_route_sets_its_own_body_limit_above_or_below_the_servers
         auto nowhere = co_await post("/nowhere", 5000);  // not the largest route's limit
         EXPECT_EQ(nowhere.status(), 413);
         co_await session.aclose();
+        // On one connection (which reads every request with one parser), a route's limit ends
+        // with its request: the next one has its own route's limit.
+        const std::string both = co_await corio_test_support::raw_exchange(
+            *app.local_endpoint(),
+            "POST /tiny HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nxxxxx"
+            "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n" +
+                std::string(5000, 'x'));
+        EXPECT_EQ(both.rfind("HTTP/1.1 200 ", 0), 0u) << both;
+        EXPECT_NE(both.find("\r\n\r\n5HTTP/1.1 200 "), std::string::npos) << both;
+        EXPECT_TRUE(both.ends_with("\r\n\r\n5000")) << both;
     });
 }
 

@@ -217,6 +217,33 @@ TEST(http_request_parser, pipelined_requests) {
     expect_split_invariant(input);
 }
 
+// A server reuses one parser per connection and lowers the limit for a route with a smaller
+// one: the next request on that connection starts from the parser's own limit again.
+TEST(http_request_parser, a_body_limit_set_for_one_message_ends_with_it) {
+    http::parse_limits limits;
+    limits.max_body_size = 100;
+    http::request_parser p(limits);
+    std::string input =
+        "POST /small HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd"
+        "POST /large HTTP/1.1\r\nContent-Length: 50\r\n\r\n" + std::string(50, 'x');
+    std::string_view rest = input;
+    auto step = [&] {
+        const auto r = p.parse(rest);
+        rest.remove_prefix(r.consumed);
+        return r;
+    };
+    ASSERT_EQ(step().event, parse_event::headers);
+    p.limit_body(10);
+    ASSERT_EQ(step().event, parse_event::body);
+    ASSERT_EQ(step().event, parse_event::message_complete);
+    ASSERT_EQ(step().event, parse_event::headers);  // 50 > 10: refused here if the limit stayed
+    EXPECT_EQ(p.head().target, "/large");
+    const auto body = step();
+    ASSERT_EQ(body.event, parse_event::body);
+    EXPECT_EQ(body.body.size(), 50u);
+    EXPECT_EQ(step().event, parse_event::message_complete);
+}
+
 TEST(http_request_parser, split_equivalence_over_valid_and_invalid_messages) {
     const char* inputs[] = {
         "GET / HTTP/1.1\r\nA: 1\r\nB:2\r\nC:\r\n\r\n",

@@ -107,7 +107,7 @@ void basic_parser<Head>::fail(parse_error_code c, std::uint64_t local_offset) co
 
 template <class Head>
 void basic_parser<Head>::limit_body(std::uint64_t max_body_size) {
-    limits_.max_body_size = max_body_size;
+    body_limit_ = max_body_size;
     if (body_total_ > max_body_size || head_.content_length.value_or(0) > max_body_size) fail(code::body_too_large, 0);
 }
 
@@ -168,6 +168,7 @@ void basic_parser<Head>::reset_message() noexcept {
     consumed_ = 0;
     remaining_ = 0;
     body_total_ = 0;
+    body_limit_ = limits_.max_body_size;
     start_scan();
 }
 
@@ -347,6 +348,7 @@ void basic_parser<Head>::parse_field_line(std::string_view line, std::size_t off
 template <class Head>
 void basic_parser<Head>::build_fields(std::string_view data, std::vector<header_field>& out) const {
     out.clear();
+    out.reserve(spans_.size());
     for (const auto& s : spans_)
         out.push_back({data.substr(s.name_begin, s.name_end - s.name_begin),
                        data.substr(s.value_begin, s.value_end - s.value_begin)});
@@ -438,7 +440,7 @@ void basic_parser<Head>::choose_framing(std::size_t head_end) {
         chunk_line_ = 0;
         size_digits_ = false;
     } else if (head_.content_length) {
-        if (*head_.content_length > limits_.max_body_size) fail(code::body_too_large, head_end);
+        if (*head_.content_length > body_limit_) fail(code::body_too_large, head_end);
         remaining_ = *head_.content_length;
         state_ = remaining_ == 0 ? state::complete : state::body_length;
     } else if (is_request) {
@@ -469,8 +471,7 @@ parse_result basic_parser<Head>::body_step(std::string_view data) {
             case state::until_close: {
                 if (pos == data.size()) return {parse_event::need_more, pos, {}};
                 const auto n = data.size() - pos;
-                if (n > limits_.max_body_size - body_total_)
-                    fail(code::body_too_large, pos + (limits_.max_body_size - body_total_));
+                if (n > body_limit_ - body_total_) fail(code::body_too_large, pos + (body_limit_ - body_total_));
                 body_total_ += n;
                 return {parse_event::body, pos + n, data.substr(pos)};
             }
@@ -533,7 +534,7 @@ void basic_parser<Head>::chunk_byte(char c, std::size_t pos) {
             return;
         case state::chunk_size_lf:
             if (c != '\n') fail(code::bare_cr, pos - 1);
-            if (remaining_ > limits_.max_body_size - body_total_) fail(code::body_too_large, pos);
+            if (remaining_ > body_limit_ - body_total_) fail(code::body_too_large, pos);
             body_total_ += remaining_;
             if (remaining_ == 0) {
                 state_ = state::trailers;

@@ -363,8 +363,9 @@ task<> server::runtime::accept_loop() {
     }
 }
 
-/// Reads one request off a connection: its head, then its body piece by piece (so a handler
-/// can stream it). Every read is bounded: the head by header_timeout (on a kept-alive
+/// Reads the requests off a connection, one at a time: a head, then its body piece by piece (so
+/// a handler can stream it). One per connection, so its parser's buffers serve every request
+/// on it (the parser starts each message afresh, its body limit included). Every read is bounded: the head by header_timeout (on a kept-alive
 /// connection, idle_timeout until its first byte), the body by body_timeout; both end in
 /// request_rejected (408, or the parser's status for bad syntax and limits).
 template <class Stream>
@@ -382,6 +383,7 @@ public:
     /// included), not idle_timeout.
     task<bool> read_head(request& req, bool& idle, bool first, clock::time_point connected_at) {
         bool started = false;
+        complete_ = false;
         deadline_ = first ? connected_at + options_.header_timeout : loop_now() + options_.idle_timeout;
         for (;;) {
             const parse_result r = parse();
@@ -477,7 +479,7 @@ private:
     const server_options& options_;
     request_parser parser_;
     clock::time_point deadline_;
-    bool complete_ = false;  // the message (body included) has been read
+    bool complete_ = false;  // the current message (body included) has been read
 };
 
 /// Copies the parsed head into `req` (its views point into the buffer, which moves later) and
@@ -490,6 +492,7 @@ void server::runtime::take_head(request& req, const request_head& head) {
     req.path_ = std::move(target.path);
     req.segments_ = std::move(target.segments);
     req.query_ = std::move(target.query);
+    req.headers_.reserve(head.headers.size());
     for (const header_field& f : head.headers) req.headers_.add(std::string(f.name), std::string(f.value));
 }
 
@@ -540,9 +543,9 @@ template <class Stream>
 task<> server::runtime::handle_requests(Stream& stream, control_list::iterator control, clock::time_point connected_at) {
     const server_options& o = owner_.options_;
     detail::read_buffer buffer(4096);  // grows for large heads; small for 10k idle connections
+    request_reader<Stream> reader(stream, buffer, o, owner_.largest_body_limit_);
     for (bool first = true; !stopping_; first = false) {
         control->idle = true;
-        request_reader<Stream> reader(stream, buffer, o, owner_.largest_body_limit_);
         request req;
         req.peer_ = stream.peer();
         req.peer_gone_ = [&stream] { return stream.peer_closed(); };

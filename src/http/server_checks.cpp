@@ -73,7 +73,8 @@ void check_host(const request_head& head) {
 /// The path's segments, each percent-decoded.
 std::vector<std::string> decoded_segments(std::string_view path) {
     std::vector<std::string> segments;
-    for (const std::string_view segment : split_segments(path)) segments.push_back(percent_decode(segment));
+    segments.reserve(static_cast<std::size_t>(std::count(path.begin(), path.end(), '/')));  // one allocation
+    for_each_segment(path, [&segments](std::string_view segment) { segments.push_back(percent_decode(segment)); });
     return segments;
 }
 
@@ -122,12 +123,7 @@ checked_target check_target(std::string_view method, std::string_view target) {
 
 std::vector<std::string_view> split_segments(std::string_view path) {
     std::vector<std::string_view> segments;
-    std::size_t start = 1;
-    while (start <= path.size()) {
-        const std::size_t end = std::min(path.find('/', start), path.size());
-        segments.push_back(path.substr(start, end - start));
-        start = end + 1;
-    }
+    for_each_segment(path, [&segments](std::string_view segment) { segments.push_back(segment); });
     return segments;
 }
 

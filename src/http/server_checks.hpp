@@ -23,7 +23,9 @@
 // Thread-safety: pure functions. Throws request_rejected only.
 #pragma once
 
+#include <algorithm>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "corio/http/headers.hpp"
@@ -49,7 +51,17 @@ struct checked_target {
 /// Checks Host and the target of `head` and decodes the target. Throws request_rejected.
 checked_target check_request(const request_head& head);
 
-/// The segments of an absolute path after its leading '/' ("/a/b" -> "a", "b"; "/" -> "").
+/// Calls fn(segment) for each segment of an absolute path after its leading '/' ("/a/b" -> "a",
+/// "b"; "/" -> ""), in order.
+template <class F>
+void for_each_segment(std::string_view path, F fn) {
+    for (std::size_t start = 1; start <= path.size();) {
+        const std::size_t end = std::min(path.find('/', start), path.size());
+        fn(path.substr(start, end - start));
+        start = end + 1;
+    }
+}
+/// The segments for_each_segment() visits, as a vector.
 std::vector<std::string_view> split_segments(std::string_view path);
 
 /// True if `value` is a valid Host field value: empty, or uri-host [":" port].

@@ -89,6 +89,8 @@ public:
 
     /// Adds every field of `defaults` whose name is not present here (session default headers).
     void merge_missing(const headers& defaults);
+    /// Room for `count` fields in all, so adding that many allocates once.
+    void reserve(std::size_t count) { fields_.reserve(count); }
 
     const std::vector<field>& fields() const noexcept { return fields_; }
     std::size_t size() const noexcept { return fields_.size(); }

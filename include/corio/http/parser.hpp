@@ -167,7 +167,7 @@ class basic_parser {
     static constexpr bool is_request = std::is_same_v<Head, request_head>;
 
 public:
-    explicit basic_parser(parse_limits limits = {}) : limits_(limits) {}
+    explicit basic_parser(parse_limits limits = {}) : limits_(limits), body_limit_(limits.max_body_size) {}
 
     /// Advances over `data` (all unconsumed bytes) and reports one event; see the header comment.
     /// Throws parse_error.
@@ -189,6 +189,7 @@ public:
 
     /// Sets the body limit of the message being parsed, after its head (a server route's own
     /// limit); throws parse_error(body_too_large) if the body is already known to exceed it.
+    /// The next message starts from the limit the parser was made with again.
     void limit_body(std::uint64_t max_body_size);
 
     const Head& head() const noexcept { return head_; }
@@ -258,9 +259,11 @@ private:
     std::uint8_t line_part_ = 0;
 
     // Body framing. remaining_: bytes left of a Content-Length body or of the current chunk (or
-    // the chunk size being read). body_total_: decoded body bytes so far, <= max_body_size.
+    // the chunk size being read). body_total_: decoded body bytes so far, <= body_limit_, the
+    // current message's limit (limits_.max_body_size unless limit_body() changed it).
     std::uint64_t remaining_ = 0;
     std::uint64_t body_total_ = 0;
+    std::uint64_t body_limit_;
     std::size_t chunk_line_ = 0;  // bytes of the current chunk-size line, <= max_chunk_line
     bool size_digits_ = false;    // the chunk-size line has at least one hex digit
 
