@@ -365,9 +365,10 @@ task<> server::runtime::accept_loop() {
 
 /// Reads the requests off a connection, one at a time: a head, then its body piece by piece (so
 /// a handler can stream it). One per connection, so its parser's buffers serve every request
-/// on it (the parser starts each message afresh, its body limit included). Every read is bounded: the head by header_timeout (on a kept-alive
-/// connection, idle_timeout until its first byte), the body by body_timeout; both end in
-/// request_rejected (408, or the parser's status for bad syntax and limits).
+/// on it (the parser starts each message afresh, its body limit included). Every read is
+/// bounded: the head by header_timeout (on a kept-alive connection, idle_timeout until its
+/// first byte), the body by body_timeout; both end in request_rejected (408, or the parser's
+/// status for bad syntax and limits).
 template <class Stream>
 class server::runtime::request_reader {
 public:
