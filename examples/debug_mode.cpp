@@ -69,7 +69,7 @@ corio::task<> forbidden_patterns() {
     co_await corio::sleep(1ms);
     flusher.cancel();
     // 5. A blocking call on the loop.
-    std::this_thread::sleep_for(150ms);
+    std::this_thread::sleep_for(250ms);
     // 6. A read that may wait forever.
     auto stream = co_await corio::net::tcp_stream::connect(server, {.read_timeout = 24h});
     std::array<char, 5> greeting;

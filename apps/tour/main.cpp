@@ -474,7 +474,7 @@ corio::task<> careless_code() {
     co_await corio::sleep(1ms);
     stubborn.cancel();
     co_await stubborn;
-    std::this_thread::sleep_for(150ms);  // a blocking call in a coroutine
+    std::this_thread::sleep_for(250ms);  // a blocking call in a coroutine (well past the 100 ms threshold)
 }
 
 corio::task<> debug_mode_catches_mistakes() {

@@ -170,8 +170,14 @@ void debug_monitor::watchdog_main() {
     std::uint64_t seen = steps_.load(std::memory_order_relaxed);
     auto since = steady_clock::now();
     bool reported = false;
+    // Samples every period; once a step has been seen running, the wake-up that would report it
+    // comes exactly at since + threshold, so wake-up delays under load do not add up over the
+    // periods before it (a step is reported once it has run threshold + at most one period).
+    const auto next_wait = [&] {
+        return reported ? period : std::clamp<nanoseconds>(since + threshold - steady_clock::now(), nanoseconds(0), period);
+    };
     std::unique_lock lock(mutex_);
-    while (!stop_cv_.wait_for(lock, period, [this] { return stopping_; })) {
+    while (!stop_cv_.wait_for(lock, next_wait(), [this] { return stopping_; })) {
         const auto now = steady_clock::now();
         const std::uint64_t steps = steps_.load(std::memory_order_relaxed);
         if (steps != seen || polling_.load(std::memory_order_relaxed)) {
