@@ -1,19 +1,25 @@
 // corio::queue<T>: capacity, try_push/try_pop, ordering with many items, blocking push/pop,
 // hand-off, close() with waiting pushers and poppers, cancellation that loses nothing,
 // timeouts (virtual time), move-only items.
+// corio::lifo_queue and corio::priority_queue: their order (newest first; smallest first,
+// stable), the hand-off to waiting pushers and poppers, close and cancellation.
 #include <gtest/gtest.h>
 
 #include "test_util.hpp"
 
 #include <corio/corio.hpp>
+#include <corio/lifo_queue.hpp>
+#include <corio/priority_queue.hpp>
 #include <corio/queue.hpp>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -401,6 +407,152 @@ TEST(queue, push_timeout_on_full_queue_keeps_the_item) {
         EXPECT_EQ(co_await q.pop(), "a");
         co_await corio::wait_for(q.push_from(item), 1s);  // retry succeeds
         EXPECT_EQ(co_await q.pop(), "b");
+    }());
+}
+
+template <class Q>
+corio::task<std::vector<int>> pop_all(Q& q) {
+    std::vector<int> out;
+    while (auto item = q.try_pop()) out.push_back(*item);
+    co_return out;
+}
+
+TEST(lifo_queue, pops_the_newest_item_first) {
+    run_virtual([]() -> corio::task<> {
+        corio::lifo_queue<int> q(8);
+        for (int i = 1; i <= 5; ++i) co_await q.push(i);
+        EXPECT_EQ(co_await q.pop(), 5);
+        EXPECT_TRUE(q.try_push(6));
+        const std::vector<int> rest = co_await pop_all(q);
+        EXPECT_EQ(rest, (std::vector<int>{6, 4, 3, 2, 1}));
+    }());
+}
+
+TEST(lifo_queue, a_pop_takes_the_top_then_moves_the_waiting_pushers_in_fifo) {
+    run_virtual([]() -> corio::task<> {
+        corio::lifo_queue<int> q(2);
+        co_await q.push(1);
+        co_await q.push(2);
+        auto p3 = corio::spawn(q.push(3));
+        co_await corio::yield();
+        auto p4 = corio::spawn(q.push(4));
+        co_await corio::yield();
+        EXPECT_EQ(co_await q.pop(), 2);  // the top; then 3 (the longest-waiting pusher) goes in
+        co_await p3;
+        EXPECT_FALSE(p4.done());
+        EXPECT_EQ(co_await q.pop(), 3);  // then 4 goes in
+        co_await p4;
+        const std::vector<int> rest = co_await pop_all(q);
+        EXPECT_EQ(rest, (std::vector<int>{4, 1}));
+    }());
+}
+
+TEST(lifo_queue, waiting_poppers_are_served_fifo_and_close_wakes_them) {
+    run_virtual([]() -> corio::task<> {
+        corio::lifo_queue<int> q(2);
+        std::vector<int> got;
+        auto popper = [&]() -> corio::task<> {
+            try {
+                got.push_back(co_await q.pop());
+            } catch (const corio::queue_closed_error&) {
+                got.push_back(-1);
+            }
+        };
+        auto a = corio::spawn(popper());
+        co_await corio::yield();
+        auto b = corio::spawn(popper());
+        co_await corio::yield();
+        auto c = corio::spawn(popper());
+        co_await corio::yield();
+        co_await q.push(10);  // to a
+        co_await q.push(20);  // to b
+        q.close();            // c: closed while empty
+        co_await a;
+        co_await b;
+        co_await c;
+        EXPECT_EQ(got, (std::vector<int>{10, 20, -1}));
+        EXPECT_THROW(q.try_push(1), corio::queue_closed_error);
+    }());
+}
+
+TEST(lifo_queue, cancelled_pop_takes_no_item) {
+    run_virtual([]() -> corio::task<> {
+        corio::lifo_queue<int> q(2);
+        auto popper = corio::spawn(q.pop());
+        co_await corio::yield();
+        popper.cancel();
+        co_await q.push(7);
+        EXPECT_THROW(co_await popper, corio::cancelled_error);
+        EXPECT_EQ(q.try_pop(), std::optional<int>(7));
+    }());
+}
+
+TEST(priority_queue, pops_the_smallest_item_first) {
+    run_virtual([]() -> corio::task<> {
+        corio::priority_queue<int> q(16);
+        const std::vector<int> items = {5, 1, 4, 1, 3, 9, 2, 6};
+        for (int i : items) co_await q.push(i);
+        EXPECT_EQ(co_await q.pop(), 1);
+        const std::vector<int> rest = co_await pop_all(q);
+        EXPECT_EQ(rest, (std::vector<int>{1, 2, 3, 4, 5, 6, 9}));
+    }());
+}
+
+TEST(priority_queue, std_greater_pops_the_largest_first) {
+    corio::priority_queue<int, std::greater<int>> q(16);
+    for (int i : {5, 1, 4, 3}) EXPECT_TRUE(q.try_push(i));
+    std::vector<int> out;
+    while (auto item = q.try_pop()) out.push_back(*item);
+    EXPECT_EQ(out, (std::vector<int>{5, 4, 3, 1}));
+}
+
+TEST(priority_queue, equal_priorities_come_out_in_push_order) {
+    struct by_priority {
+        bool operator()(const std::pair<int, int>& a, const std::pair<int, int>& b) const { return a.first < b.first; }
+    };
+    corio::priority_queue<std::pair<int, int>, by_priority> q(1000);
+    std::vector<std::pair<int, int>> pushed;
+    unsigned seed = 12345;
+    for (int i = 0; i < 1000; ++i) {
+        seed = seed * 1103515245u + 12345u;
+        pushed.emplace_back(static_cast<int>((seed >> 16) % 5), i);  // 5 priorities, many ties
+        EXPECT_TRUE(q.try_push(pushed.back()));
+    }
+    std::stable_sort(pushed.begin(), pushed.end(), by_priority{});
+    std::vector<std::pair<int, int>> popped;
+    while (auto item = q.try_pop()) popped.push_back(*item);
+    EXPECT_EQ(popped, pushed);
+}
+
+TEST(priority_queue, a_waiting_popper_takes_the_next_item_and_a_pop_takes_the_smallest_already_queued) {
+    run_virtual([]() -> corio::task<> {
+        corio::priority_queue<int> q(2);
+        auto popper = corio::spawn(q.pop());
+        co_await corio::yield();
+        co_await q.push(8);  // handed straight to the waiting popper, whatever its priority
+        EXPECT_EQ(co_await popper, 8);
+        co_await q.push(5);
+        co_await q.push(3);
+        auto pusher = corio::spawn(q.push(1));
+        co_await corio::yield();
+        EXPECT_EQ(co_await q.pop(), 3);  // the smallest queued; then the waiting 1 goes in
+        co_await pusher;
+        const std::vector<int> rest = co_await pop_all(q);
+        EXPECT_EQ(rest, (std::vector<int>{1, 5}));
+    }());
+}
+
+TEST(priority_queue, a_timed_out_push_keeps_the_callers_item_and_close_refuses_pushes) {
+    run_virtual([]() -> corio::task<> {
+        corio::priority_queue<std::string> q(1);
+        co_await q.push(std::string("b"));
+        std::string item = "a";
+        EXPECT_THROW(co_await corio::wait_for(q.push_from(item), 1s), corio::timeout_error);
+        EXPECT_EQ(item, "a");
+        q.close();
+        EXPECT_THROW(co_await q.push(std::string("c")), corio::queue_closed_error);
+        EXPECT_EQ(co_await q.pop(), "b");  // what is left still comes out
+        EXPECT_THROW(co_await q.pop(), corio::queue_closed_error);
     }());
 }
 

@@ -1,13 +1,16 @@
 // corio::semaphore: counting, guards, concurrency limit, FIFO hand-off, cancellation while
 // waiting, result-wins after a hand-over, detach + release() for counting use.
+// corio::bounded_semaphore: release() beyond the initial value throws; FIFO and cancellation.
 #include <gtest/gtest.h>
 
 #include "test_util.hpp"
 
+#include <corio/bounded_semaphore.hpp>
 #include <corio/corio.hpp>
 #include <corio/semaphore.hpp>
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -164,6 +167,81 @@ TEST(semaphore, counting_hand_over_between_tasks) {
         co_await consumer;
         EXPECT_EQ(consumed, 5);
         EXPECT_EQ(items.available(), 0u);
+    }());
+}
+
+TEST(bounded_semaphore, release_beyond_the_initial_value_throws_and_changes_nothing) {
+    corio::bounded_semaphore s(2);
+    EXPECT_EQ(s.initial(), 2u);
+    try {
+        s.release();
+        ADD_FAILURE() << "release() on a full bounded_semaphore did not throw";
+    } catch (const corio::semaphore_overflow_error& e) {
+        const corio::error& base = e;  // a corio error naming what failed
+        EXPECT_NE(std::string(base.what()).find("beyond the initial value of 2"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(s.available(), 2u);
+    auto held = s.try_acquire();
+    EXPECT_THROW(s.release(), corio::semaphore_overflow_error);  // that unit comes back via its guard
+    EXPECT_EQ(s.available(), 1u);
+    auto detached = s.try_acquire();
+    detached.detach();
+    EXPECT_FALSE(detached);
+    detached.detach();  // no-op on an empty guard: counts nothing
+    EXPECT_EQ(s.available(), 0u);
+    s.release();  // the detached unit
+    EXPECT_EQ(s.available(), 1u);
+    EXPECT_THROW(s.release(), corio::semaphore_overflow_error);
+    held.release();
+    EXPECT_EQ(s.available(), 2u);
+    EXPECT_THROW(s.release(), corio::semaphore_overflow_error);
+    EXPECT_EQ(s.available(), 2u);
+}
+
+TEST(bounded_semaphore, waiters_are_served_fifo_and_a_cancelled_one_takes_nothing) {
+    run_virtual([]() -> corio::task<> {
+        corio::bounded_semaphore s(1);
+        std::vector<int> order;
+        auto waiter = [&](int id) -> corio::task<> {
+            auto unit = co_await s.acquire();
+            order.push_back(id);
+            co_await corio::sleep(1s);
+        };
+        (co_await s.acquire()).detach();
+        std::vector<corio::join_handle<>> hs;
+        for (int id = 0; id < 4; ++id) {
+            hs.push_back(corio::spawn(waiter(id)));
+            co_await corio::yield();
+        }
+        hs[1].cancel();  // leaves the queue at once
+        s.release();     // the detached unit goes straight to waiter 0
+        EXPECT_EQ(s.available(), 0u);
+        EXPECT_FALSE(s.try_acquire());
+        EXPECT_THROW(co_await hs[1], corio::cancelled_error);
+        for (auto& h : hs)
+            if (&h != &hs[1]) co_await h;
+        EXPECT_EQ(order, (std::vector<int>{0, 2, 3}));
+        EXPECT_EQ(s.available(), 1u);  // nothing leaked to the departed waiter
+        EXPECT_THROW(s.release(), corio::semaphore_overflow_error);
+    }());
+}
+
+TEST(bounded_semaphore, unit_granted_then_cancelled_is_returned_then_released) {
+    run_virtual([]() -> corio::task<> {
+        corio::bounded_semaphore s(1);
+        bool got_unit = false;
+        auto held = co_await s.acquire();
+        auto h = corio::spawn([&]() -> corio::task<> {
+            auto unit = co_await s.acquire();  // handed over, then cancelled: result wins
+            got_unit = static_cast<bool>(unit);
+            co_await corio::yield();
+        });
+        co_await corio::yield();
+        held.release();
+        h.cancel();
+        EXPECT_THROW(co_await h, corio::cancelled_error);
+        EXPECT_TRUE(got_unit);
+        EXPECT_EQ(s.available(), 1u);
     }());
 }
 

@@ -43,6 +43,8 @@ public:
         explicit guard(detail::permit unit) noexcept : permit(std::move(unit)) {}
 
         bool owns_lock() const noexcept { return static_cast<bool>(*this); }
+        /// True if this holds the lock of `m` (condition::wait checks the guard it is given).
+        bool owns_lock(const mutex& m) const noexcept { return pool() == &m.pool_; }
         /// Unlocks now (handing the lock to the first waiter, if any); a no-op if empty.
         void unlock() noexcept { reset(); }
     };

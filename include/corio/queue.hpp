@@ -1,5 +1,6 @@
 // corio/queue.hpp — corio::queue<T>: a bounded FIFO channel between tasks of one loop
-// (asyncio.Queue with a maxsize, plus close()).
+// (asyncio.Queue with a maxsize, plus close()); and basic_queue<T, Store>, the same channel over
+// another order of items: lifo_queue (lifo_queue.hpp) and priority_queue (priority_queue.hpp).
 //
 // snippet: examples/primitives.cpp#queue
 //   corio::queue<std::string> jobs(16);      // capacity >= 1
@@ -7,11 +8,12 @@
 //   std::string next = co_await jobs.pop();  // waits while it is empty
 //   jobs.close();                            // no more pushes; consumers drain what is left
 //
-// Guarantees:
-//  - Items come out in the order they went in; waiting pushers and poppers are served FIFO.
+// Guarantees (of every basic_queue; only the order items come out in depends on the Store):
+//  - queue: items come out in the order they went in. Waiting pushers and poppers are always
+//    served FIFO, whatever the order of the items.
 //  - Hand-off: a push while a popper waits gives the item straight to that popper; a pop that
-//    frees space while a pusher waits moves that pusher's item in at the back. A waiting task
-//    is therefore never overtaken by one that arrives later.
+//    frees space while a pusher waits takes the next item first, then moves that pusher's item in
+//    (queue: at the back). A waiting task is therefore never overtaken by one that arrives later.
 //  - close() wakes every waiter. Pending and later pushes throw queue_closed_error. Pops keep
 //    returning the remaining items and throw queue_closed_error once the queue is empty and closed.
 //  - push/pop that can complete at once do not suspend (and do not check for cancellation).
@@ -51,6 +53,25 @@
 
 namespace corio {
 
+namespace detail {
+/// basic_queue's Store for first-in, first-out. A Store holds the items in their order:
+/// push(T&&) adds one, take() removes and returns the next, size() counts them.
+template <class T>
+class fifo_store {
+public:
+    void push(T&& item) { items_.push_back(std::move(item)); }
+    T take() {
+        T first(std::move(items_.front()));
+        items_.pop_front();
+        return first;
+    }
+    std::size_t size() const noexcept { return items_.size(); }
+
+private:
+    std::deque<T> items_;
+};
+}  // namespace detail
+
 /// Thrown by a push to a closed queue, and by a pop from a closed queue that is empty.
 class queue_closed_error : public error {
 public:
@@ -58,8 +79,9 @@ public:
 };
 using queue_closed = queue_closed_error;  ///< the name before every error ended in _error
 
-template <class T>
-class queue {
+/// A bounded channel whose items come out in Store's order (see the header).
+template <class T, class Store>
+class basic_queue {
     class push_awaiter;
     class pop_awaiter;
 
@@ -74,21 +96,22 @@ public:
         }
 
     private:
-        friend class queue;
-        push_request(queue& q, T& source) noexcept : queue_(&q), source_(&source) {}
-        push_request(queue& q, std::in_place_t, T&& item) : queue_(&q), owned_(std::move(item)) {}
+        friend class basic_queue;
+        push_request(basic_queue& q, T& source) noexcept : queue_(&q), source_(&source) {}
+        push_request(basic_queue& q, std::in_place_t, T&& item) : queue_(&q), owned_(std::move(item)) {}
 
-        queue* queue_;
+        basic_queue* queue_;
         T* source_ = nullptr;     // the caller's object (push_from); null when owned_ is used
         std::optional<T> owned_;  // the item push() took by value
     };
 
     /// Throws std::invalid_argument if capacity is 0.
-    explicit queue(std::size_t capacity) : capacity_(capacity) {
+    explicit basic_queue(std::size_t capacity, Store store = Store())
+        : capacity_(capacity), items_(std::move(store)) {
         if (capacity == 0) throw std::invalid_argument("corio::queue: capacity must be at least 1");
     }
-    queue(const queue&) = delete;
-    queue& operator=(const queue&) = delete;
+    basic_queue(const basic_queue&) = delete;
+    basic_queue& operator=(const basic_queue&) = delete;
 
     /// Awaitable: appends `item` (owned by the request), waiting while the queue is full.
     /// Throws queue_closed_error if the queue is or gets closed first (the item is then dropped).
@@ -100,8 +123,8 @@ public:
 
     /// Awaitable: removes and yields the first item, waiting while the queue is empty. Throws
     /// queue_closed_error if the queue is (or gets) closed while empty.
-    [[nodiscard]] detail::wait_request<pop_awaiter, queue> pop() noexcept {
-        return detail::wait_request<pop_awaiter, queue>(*this);
+    [[nodiscard]] detail::wait_request<pop_awaiter, basic_queue> pop() noexcept {
+        return detail::wait_request<pop_awaiter, basic_queue>(*this);
     }
 
     /// Appends `item` if there is room now (moving from it); false (item untouched) if full.
@@ -135,7 +158,7 @@ public:
 
     bool closed() const noexcept { return closed_; }
     std::size_t size() const noexcept { return items_.size(); }
-    bool empty() const noexcept { return items_.empty(); }
+    bool empty() const noexcept { return items_.size() == 0; }
     bool full() const noexcept { return items_.size() >= capacity_; }
     std::size_t capacity() const noexcept { return capacity_; }
 
@@ -153,7 +176,7 @@ private:
         using status = detail::waiter::status;
 
     public:
-        push_awaiter(queue& q, T& source) noexcept : queue_(q) { this->item = &source; }
+        push_awaiter(basic_queue& q, T& source) noexcept : queue_(q) { this->item = &source; }
         bool await_ready() {
             if (queue_.closed_)
                 this->settle(status::refused);
@@ -170,14 +193,14 @@ private:
         }
 
     private:
-        queue& queue_;
+        basic_queue& queue_;
     };
 
     class pop_awaiter final : public pop_waiter {
         using status = detail::waiter::status;
 
     public:
-        explicit pop_awaiter(queue& q) noexcept : queue_(q) {}
+        explicit pop_awaiter(basic_queue& q) noexcept : queue_(q) {}
         bool await_ready() {
             this->item = queue_.take();
             if (this->item)
@@ -196,7 +219,7 @@ private:
         }
 
     private:
-        queue& queue_;
+        basic_queue& queue_;
     };
 
     void require_open() const {
@@ -213,30 +236,36 @@ private:
             return true;
         }
         if (full()) return false;
-        items_.push_back(std::move(item));
+        items_.push(std::move(item));
         return true;
     }
 
-    /// Removes the first item (nullopt if empty). The space it frees goes to the
-    /// longest-waiting pusher, whose item is moved in at the back.
+    /// Removes the next item (nullopt if empty). The space it frees goes to the
+    /// longest-waiting pusher, whose item is moved in after.
     std::optional<T> take() {
-        if (items_.empty()) return std::nullopt;
+        if (empty()) return std::nullopt;
+        std::optional<T> next(items_.take());
         if (push_waiter* p = pushers_.front()) {
-            items_.push_back(std::move(*p->item));  // briefly capacity_ + 1 items
+            items_.push(std::move(*p->item));
             pushers_.grant(*p);
         }
-        std::optional<T> first(std::move(items_.front()));
-        items_.pop_front();
-        return first;
+        return next;
     }
 
     const std::size_t capacity_;  // >= 1
-    std::deque<T> items_;         // invariant: size() <= capacity_ between operations
+    Store items_;                 // invariant: size() <= capacity_ between operations
     bool closed_ = false;         // invariant: when true, pushers_ and poppers_ are empty
     // Invariant: non-empty only while items_ is full (and the queue open).
     detail::wait_queue<push_waiter> pushers_;
     // Invariant: non-empty only while items_ is empty (and the queue open).
     detail::wait_queue<pop_waiter> poppers_;
+};
+
+/// First in, first out (asyncio.Queue).
+template <class T>
+class queue : public basic_queue<T, detail::fifo_store<T>> {
+public:
+    using basic_queue<T, detail::fifo_store<T>>::basic_queue;
 };
 
 }  // namespace corio

@@ -45,6 +45,8 @@ protected:
     inline void reset() noexcept;
     /// Stops owning the unit without giving it back; a no-op if empty.
     void detach() noexcept { pool_ = nullptr; }
+    /// The pool the unit goes back to; null if empty.
+    permit_pool* pool() const noexcept { return pool_; }
 
 private:
     friend class permit_pool;

@@ -62,6 +62,11 @@ protected:
         status_ = outcome;
     }
 
+    /// Called once this waiter was cancelled while parked, after it left the queue (its task is
+    /// already woken). A primitive whose state depends on who waits (rwlock: a writer at the
+    /// head holds back the readers behind it; barrier: an arrival is withdrawn) updates it here.
+    virtual void on_withdrawn() noexcept {}
+
 private:
     template <class W>
     friend class wait_queue;
@@ -83,7 +88,10 @@ private:
         status_ = outcome;
         task_->wake();
     }
-    void on_cancel() noexcept override { finish(status::cancelled); }
+    void on_cancel() noexcept override {
+        finish(status::cancelled);
+        on_withdrawn();
+    }
 
     task_state* task_ = nullptr;     // the parked task; set by park()
     status status_ = status::idle;   // invariant: waiting iff linked into a wait_queue
