@@ -9,13 +9,13 @@
 #include <iostream>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <utility>
 
 #include "corio/error.hpp"
 #include "corio/log.hpp"
 #include "debug/monitor.hpp"
 #include "reactor/reactor.hpp"
+#include "signal_delivery.hpp"
 
 namespace corio {
 
@@ -71,35 +71,27 @@ bool loop_handle::post(std::function<void()> fn) const {
 namespace {
 
 
-// Signal delivery. At most one loop at a time owns SIGINT/SIGTERM; ownership is claimed and given
-// back atomically, so two loops starting at once cannot both install the handler (and the
-// handlers that were there before are always the ones put back). The handler only stores the
-// number and writes the owner's wake-up eventfd. Before the owner closes that fd it waits for
+// Signal ownership. At most one loop at a time owns SIGINT/SIGTERM; ownership is claimed and
+// given back atomically, so two loops starting at once cannot both take them. The handler and
+// the dispositions are signal_delivery's (src/signal_delivery.hpp): a signal_receiver holding
+// one of these signals gets it instead. Before the owner closes its eventfd it waits for
 // handlers already running to finish, so a late handler can never write into a reused fd number.
-std::atomic<int> pending_signal{0};
-std::atomic<int> signal_wake_fd{-1};             // the owner's wake-up eventfd, or -1
-std::atomic<int> handlers_running{0};            // signal handlers between entry and exit
 std::atomic<event_loop*> signal_owner{nullptr};  // the loop handling signals, if any
-struct sigaction previous_sigint, previous_sigterm, previous_sigusr1;  // written by the owner, under ownership
-bool owner_took_sigusr1 = false;                  // written by the owner, under ownership
 
-extern "C" void on_process_signal(int signo) {
-    handlers_running.fetch_add(1);
-    pending_signal.store(signo);
-    if (const int fd = signal_wake_fd.load(); fd >= 0) {
-        const std::uint64_t one = 1;
-        [[maybe_unused]] auto n = ::write(fd, &one, sizeof one);
-    }
-    handlers_running.fetch_sub(1);
+/// Calls fn(signo) for each signal the owner takes (signal_delivery::owner_signals).
+void for_each_owned_signal(void (*fn)(int)) {
+    const std::uint64_t owned = detail::signal_delivery::owner_signals.load();
+    for (const int signo : {SIGINT, SIGTERM, SIGUSR1})
+        if (owned & detail::signal_delivery::signal_bit(signo)) fn(signo);
 }
 
-/// The owner gives signals up: previous handlers back, then no handler can still hold its fd.
+/// The owner gives signals up: previous dispositions back, then no handler can still hold its fd.
 void release_signals() noexcept {
-    ::sigaction(SIGINT, &previous_sigint, nullptr);
-    ::sigaction(SIGTERM, &previous_sigterm, nullptr);
-    if (std::exchange(owner_took_sigusr1, false)) ::sigaction(SIGUSR1, &previous_sigusr1, nullptr);
-    signal_wake_fd.store(-1);
-    while (handlers_running.load() != 0) std::this_thread::yield();  // a write takes microseconds
+    using namespace detail::signal_delivery;
+    for_each_owned_signal([](int signo) { unclaim(signo); });
+    owner_signals.store(0);
+    owner_wake_fd.store(-1);
+    wait_for_handlers();
     signal_owner.store(nullptr);  // last: another loop may claim signals from here on
 }
 
@@ -157,7 +149,9 @@ event_loop::~event_loop() {
     detail::debug_on = previous_debug_on_;
     auto dropped = remote_->close();
     dropped.clear();
-    if (signal_owner.load() == this) release_signals();  // before wake_fd_ closes
+    drop_scheduled_calls();
+    detach_signal_streams();                               // before wake_fd_ closes
+    if (signal_owner.load() == this) release_signals();  // likewise
     reactor_.reset();
     ::close(wake_fd_);
     running = previous_;
@@ -185,17 +179,13 @@ void event_loop::unwatch_closed(int fd) noexcept { reactor_->unwatch_closed(fd);
 bool event_loop::try_handle_signals(std::function<void(int)> on_signal) {
     event_loop* unowned = nullptr;
     if (!signal_owner.compare_exchange_strong(unowned, this)) return false;
+    using namespace detail::signal_delivery;
     on_signal_ = std::move(on_signal);
-    struct sigaction sa {};
-    sa.sa_handler = on_process_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    pending_signal.store(0);
-    signal_wake_fd.store(wake_fd_);
-    ::sigaction(SIGINT, &sa, &previous_sigint);
-    ::sigaction(SIGTERM, &sa, &previous_sigterm);
-    owner_took_sigusr1 = opts_.debug || opts_.dump_tasks_on_sigusr1;
-    if (owner_took_sigusr1) ::sigaction(SIGUSR1, &sa, &previous_sigusr1);
+    const bool take_sigusr1 = opts_.debug || opts_.dump_tasks_on_sigusr1;
+    owner_pending.store(0);
+    owner_wake_fd.store(wake_fd_);
+    owner_signals.store(signal_bit(SIGINT) | signal_bit(SIGTERM) | (take_sigusr1 ? signal_bit(SIGUSR1) : 0));
+    for_each_owned_signal([](int signo) { claim(signo); });  // cannot fail: these signals are catchable
     return true;
 }
 
@@ -226,12 +216,13 @@ void event_loop::run_once() {
     run_soon_callbacks();
     if (remote_->pending()) drain_remote();
     if (signal_owner.load(std::memory_order_relaxed) == this) {
-        if (const int signo = pending_signal.exchange(0); signo == SIGUSR1) {
+        if (const int signo = detail::signal_delivery::owner_pending.exchange(0); signo == SIGUSR1) {
             dump_tasks(std::cerr);
         } else if (signo != 0 && on_signal_) {
             on_signal_(signo);
         }
     }
+    if (!signal_streams_.empty()) deliver_signals();
     if (!finished()) poll(poll_timeout_ms());
 }
 

@@ -1,11 +1,23 @@
 // corio/event_loop.hpp — the single-threaded event loop that runs tasks.
 //
 // One loop per thread; a task is always resumed on the loop that owns it. The loop runs ready
-// tasks in FIFO batches, fires due timers, runs call_soon callbacks, takes work posted from
-// other threads, and blocks in its reactor only when nothing is runnable: epoll, or io_uring
-// where the kernel allows it (io_backend; CORIO_BACKEND=epoll|io_uring forces one). Most programs never touch
-// the loop directly: corio::run creates one, and the free functions (spawn, sleep, ...) find the
-// running loop of the calling thread.
+// tasks in FIFO batches, fires due timers, runs call_soon callbacks (and call_later/call_at ones
+// when they come due: timer_handle below), takes work posted from other threads, and blocks in
+// its reactor only when nothing is runnable: epoll, or io_uring where the kernel allows it
+// (io_backend; CORIO_BACKEND=epoll|io_uring forces one). Most programs never touch the loop
+// directly: corio::run creates one, and the free functions (spawn, sleep, ...) find the running
+// loop of the calling thread.
+//
+// Callbacks at a time (asyncio's call_later / call_at), each with a timer_handle to cancel it:
+//
+// snippet: examples/signals.cpp#call_later
+//   corio::event_loop& loop = corio::current_loop("service");
+//   // An operator's `kill -HUP <pid>`, twice, then `kill -TERM <pid>`, in 10 ms steps.
+//   loop.call_later(10ms, [] { ::kill(::getpid(), SIGHUP); });  // dropping the handle does not cancel
+//   loop.call_later(20ms, [] { ::kill(::getpid(), SIGHUP); });
+//   corio::timer_handle stop = loop.call_later(30ms, [] { ::kill(::getpid(), SIGTERM); });
+//   corio::timer_handle forgotten = loop.call_at(loop.now() + 1h, [&never_ran] { never_ran = false; });
+//   const bool was_pending = forgotten.cancel();  // true: it had not run yet; it never will
 //
 // Virtual time (options::virtual_time): the clock stands still while tasks run; when nothing is
 // runnable and no I/O or thread work is pending, it jumps to the next timer. While the loop
@@ -39,6 +51,8 @@ namespace detail {
 class remote_queue;
 class debug_monitor;
 class reactor;
+class scheduled_call;  // src/timer_handle.cpp
+class signal_stream;   // corio/signals.hpp
 
 /// Something waiting for readiness of a file descriptor registered with the loop's reactor.
 class io_watcher {
@@ -61,6 +75,25 @@ public:
 
 private:
     std::shared_ptr<detail::remote_queue> queue_;
+};
+
+/// A callback scheduled with event_loop::call_later or call_at (asyncio.TimerHandle). Dropping
+/// the handle does not cancel the call; a default-constructed handle refers to none. Like the
+/// loop, it is used on the loop's thread only (post a cancel() from other threads).
+class timer_handle {
+public:
+    timer_handle() noexcept = default;
+    explicit timer_handle(std::shared_ptr<detail::scheduled_call> call) noexcept : call_(std::move(call)) {}
+    /// Stops the call if it has not run yet and releases the callback (and its captures).
+    /// Returns whether it was still pending: false once it ran, was cancelled, or its loop ended.
+    bool cancel() noexcept;
+    /// True once cancel() stopped the call.
+    bool cancelled() const noexcept;
+    /// When the call is (or was) due, on corio::clock.
+    clock::time_point when() const noexcept;
+
+private:
+    std::shared_ptr<detail::scheduled_call> call_;
 };
 
 /// What a loop blocks in and does its I/O through.
@@ -149,6 +182,14 @@ public:
 
     /// Runs fn on the loop soon, after the current batch of ready tasks.
     void call_soon(std::function<void()> fn) { soon_.push_back(std::move(fn)); }
+    /// Runs fn on the loop once corio::clock reaches `when` (asyncio's loop.call_at; virtual time
+    /// jumps to it like to a sleep's deadline): with the call_soon callbacks of the iteration
+    /// whose timers include it, after calls due earlier (ties in call order). An exception from
+    /// fn is logged, as call_soon's are. The loop keeps the call until it runs, is cancelled or
+    /// the loop ends: dropping the handle does not cancel it.
+    timer_handle call_at(clock::time_point when, std::function<void()> fn);
+    /// call_at(now() + d, fn) (asyncio's loop.call_later).
+    timer_handle call_later(clock::duration d, std::function<void()> fn) { return call_at(now_ + d, std::move(fn)); }
 
     // ---- running ----
     /// Runs until `main` is done.
@@ -173,13 +214,15 @@ public:
 
     // ---- signals ----
     /// Until this loop ends, SIGINT/SIGTERM call on_signal(signo) on the loop thread (and SIGUSR1
-    /// dumps the tasks, if the options ask for it). Returns
-    /// false (and does nothing) if another loop in the process handles them already. Thread-safe
-    /// against other loops: one owner at a time; when it ends, the handlers that were installed
-    /// before it are restored.
+    /// dumps the tasks, if the options ask for it), except while a signal_receiver holds them
+    /// (signals.hpp): then they go to it. Returns false (and does nothing) if another loop in the
+    /// process handles them already. Thread-safe against other loops: one owner at a time; when
+    /// it ends, the dispositions found before come back (once no receiver holds them either).
     bool try_handle_signals(std::function<void(int)> on_signal);
 
 private:
+    friend class detail::scheduled_call;  // keeps scheduled_calls_
+    friend class detail::signal_stream;   // keeps signal_streams_, hears signals on wake_fd_
     void run_once();
     bool finished() const noexcept;  // what the current run_* call waits for has happened
     void run_ready_batch();
@@ -188,6 +231,9 @@ private:
     int poll_timeout_ms();
     void drain_remote();
     void abandon_live_tasks() noexcept;
+    void drop_scheduled_calls() noexcept;   // src/timer_handle.cpp: the loop ends before they run
+    void deliver_signals() noexcept;        // src/signals.cpp: hands the handler's counts to signal_streams_
+    void detach_signal_streams() noexcept;  // src/signals.cpp: the loop ends; their signals go back
     void report_metrics(metrics::sample_writer& out, const metrics::labels& loop) const;
     void on_io_events(std::uint32_t epoll_events) noexcept override;  // the wake-up eventfd
 
@@ -208,6 +254,8 @@ private:
     std::unique_ptr<detail::reactor> reactor_;  // epoll or io_uring; hears wake_fd_
     std::shared_ptr<detail::remote_queue> remote_;  // cross-thread posts + the eventfd wake-up
     std::function<void(int)> on_signal_;
+    detail::intrusive_list<detail::scheduled_call> scheduled_calls_;  // call_at calls not yet run nor cancelled
+    detail::intrusive_list<detail::signal_stream> signal_streams_;    // the signal_receivers opened on this loop
     const detail::task_state* stop_when_done_ = nullptr;  // set during run_until_done
     event_loop* previous_ = nullptr;        // the thread's current loop before this one
     bool previous_debug_on_ = false;        // the thread's debug flag before this loop
