@@ -1,9 +1,13 @@
-// TCP and TLS on the loop's reactor: a client talking to a one-shot local server, in plain TCP and
-// then over TLS. The TLS server's certificate comes from a throwaway PKI made at run time
+// TCP, TLS, Unix sockets and UDP on the loop's reactor: a client talking to a one-shot local
+// server, in plain TCP, over TLS and over a Unix socket; then a StatsD-style metric over UDP. The TLS server's certificate comes from a throwaway PKI made at run time
 // (tests/tls_test_pki.hpp: a CA and a certificate for localhost in a temporary directory; no key
 // is committed). The regions between snippet markers are the examples the headers in
 // include/corio/net/ show (scripts/readme_snippets.py keeps them identical).
 #include <corio/corio.hpp>
+#include <corio/net/udp.hpp>
+#include <corio/net/unix.hpp>
+
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -14,6 +18,7 @@
 #include "tls_test_pki.hpp"
 
 namespace net = corio::net;
+using namespace std::chrono_literals;
 
 void check(bool ok, const char* what) {
     std::printf("  %s %s\n", ok ? "ok  " : "FAIL", what);
@@ -71,9 +76,48 @@ corio::task<> tls_example() {
     check(std::string_view(buffer.data(), n).starts_with("HTTP/1.1 204"), "tls: the answer came over TLS");
 }
 
+/// Serves one Unix-socket connection: answers each line with its length.
+corio::task<> count_bytes_once(net::unix_listener listener) {
+    auto peer = co_await listener.accept();
+    std::array<char, 64> bytes;
+    const std::size_t n = co_await peer.read_some(bytes);
+    co_await peer.write_all(std::to_string(n) + " bytes\n");
+}
+
+corio::task<> unix_example() {
+    const std::string path = "@corio-example-" + std::to_string(::getpid());  // '@': abstract namespace, no file
+    auto listener = net::unix_listener::bind(path);
+    auto server = corio::spawn(count_bytes_once(std::move(listener)));
+    std::array<char, 64> buffer;
+    // [snippet unix]
+    auto daemon = co_await net::unix_stream::connect(path, {.read_timeout = 5s});
+    co_await daemon.write_all("status");
+    std::size_t n = co_await daemon.read_some(buffer);  // 0 at end of stream
+    // [end snippet]
+    co_await server;
+    check(std::string_view(buffer.data(), n) == "6 bytes\n", "unix: the local daemon answered");
+}
+
+corio::task<> udp_example() {
+    // A StatsD-style collector on a free local port.
+    auto collector = net::udp_socket::bind(net::endpoint::parse("127.0.0.1", 0), {.receive_timeout = 5s});
+    const net::endpoint statsd = collector.local_endpoint();
+    // [snippet udp]
+    auto metrics = net::udp_socket::connect(statsd);  // no handshake: fixes the peer
+    co_await metrics.send("requests:1|c");            // one datagram, whole or not at all
+    std::array<char, 512> packet;
+    net::received_datagram got = co_await collector.receive_from(packet);
+    std::string_view metric(packet.data(), got.size);  // got.sender: who sent it
+    if (got.truncated) std::printf("a metric longer than %zu bytes was cut\n", packet.size());
+    // [end snippet]
+    check(metric == "requests:1|c" && got.sender == metrics.local_endpoint(), "udp: the collector got the counter");
+}
+
 corio::task<> net_examples() {
     co_await tcp_example();
     co_await tls_example();
+    co_await unix_example();
+    co_await udp_example();
 }
 
 int main() { corio::run(net_examples()); }

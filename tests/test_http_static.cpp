@@ -6,11 +6,13 @@
 #include "test_util.hpp"
 
 #include <corio/corio.hpp>
+#include <corio/file.hpp>
 #include <corio/http/server.hpp>
 
 #include "raw_exchange.hpp"
 #include "serve_app.hpp"
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -205,6 +207,76 @@ TEST_F(http_static, curl_downloads_whole_files_and_ranges) {
         const std::string range = "curl -s -r 100-199 " + base_url(app) + "/files/big.bin";
         auto run_range = [range] { return output_of(range); };
         EXPECT_TRUE(co_await corio::to_thread(run_range) == big_.substr(100, 100));
+    });
+}
+
+namespace {
+/// A /proc/self/status field in kB (VmRSS, VmHWM).
+std::size_t status_kb(const std::string& field) {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.starts_with(field + ":")) return std::stoul(line.substr(field.size() + 1));
+    return 0;
+}
+}  // namespace
+
+TEST_F(http_static, response_from_file_streams_twenty_megabytes_in_bounded_memory) {
+    // The file is written and checked a block at a time: no 20 MB buffer anywhere in the test.
+    std::mt19937 rng(11);
+    std::string block(1 << 20, '\0');
+    for (char& c : block) c = static_cast<char>(rng());
+    const fs::path path = base_ / "twenty.bin";
+    {
+        std::ofstream out(path, std::ios::binary);
+        for (int i = 0; i < 20; ++i) out << block;
+    }
+    static constexpr std::size_t total = std::size_t{20} << 20;
+    server app;
+    app.get("/twenty", [path](corio::http::request&) -> corio::task<corio::http::response> {
+        corio::file f = co_await corio::file::open(path.string());
+        co_return co_await corio::http::response::from_file(std::move(f));
+    });
+    std::ofstream("/proc/self/clear_refs") << "5";  // the peak RSS starts again from here
+    const std::size_t rss_before_kb = status_kb("VmRSS");
+    with_app(app, [&block](server& app) -> corio::task<> {
+        client_session session;
+        auto r = co_await session.get(base_url(app) + "/twenty");
+        EXPECT_EQ(r.status(), 200);
+        EXPECT_EQ(r.headers().get("Content-Length").value_or(""), std::to_string(total));
+        EXPECT_EQ(r.headers().get("Content-Type").value_or(""), "application/octet-stream");
+        std::size_t received = 0, mismatches = 0;
+        auto chunks = r.chunks();
+        while (auto piece = co_await chunks.next()) {
+            for (std::size_t i = 0; i < piece->size(); ++i)
+                mismatches += (*piece)[i] != block[(received + i) % block.size()];
+            received += piece->size();
+        }
+        EXPECT_EQ(received, total);
+        EXPECT_EQ(mismatches, 0u);
+        co_await session.aclose();
+    });
+    const std::size_t peak_growth_kb = status_kb("VmHWM") - rss_before_kb;
+    EXPECT_LT(peak_growth_kb, 12u << 10) << "the peak RSS grew by " << peak_growth_kb << " kB serving 20 MB";
+}
+
+TEST_F(http_static, response_from_file_sends_from_the_files_position) {
+    server app;
+    const std::string path = (root_ / "style.css").string();
+    app.get("/tail", [path](corio::http::request&) -> corio::task<corio::http::response> {
+        corio::file f = co_await corio::file::open(path);
+        std::array<char, 5> skipped{};
+        co_await f.read_some(skipped);
+        co_return co_await corio::http::response::from_file(std::move(f), "text/css", 203);
+    });
+    with_app(app, [](server& app) -> corio::task<> {
+        client_session session;
+        auto tail = co_await fetch(session, app, "/tail", "Content-Type");
+        EXPECT_EQ(tail.status, 203);
+        EXPECT_EQ(tail.header, "text/css");
+        EXPECT_EQ(tail.body, "{ color: red; }\n");
+        auto head = co_await session.head(base_url(app) + "/tail");
+        EXPECT_EQ(head.headers().get("Content-Length").value_or(""), "16");
+        co_await session.aclose();
     });
 }
 

@@ -195,7 +195,7 @@ bool redirect(outgoing& req, int status, std::string_view location) {
 /// proxy's CONNECT tunnel; and the pool key of its connections.
 struct route {
     route(const session_state& s, const url& target, bool websocket)
-        : proxy(s.proxies.route_for(target)), tunnel(proxy != nullptr && (target.scheme() == "https" || websocket)) {
+        : proxy(s.options.unix_socket.empty() ? s.proxies.route_for(target) : nullptr), tunnel(proxy != nullptr && (target.scheme() == "https" || websocket)) {
         key = origin_of(target);
         if (proxy != nullptr) key += (tunnel ? " via CONNECT " : " via ") + proxy->origin;
     }
@@ -205,6 +205,22 @@ struct route {
     bool tunnel;               // a CONNECT tunnel through `proxy`
     std::string key;           // "https://h via CONNECT http://p:3128"
 };
+
+/// A new connection over session_options::unix_socket, within `budget`; `phase` names the wait
+/// for a timeout, `opened` counts it.
+template <class Opened>
+task<std::unique_ptr<pooled_connection>> open_unix_connection(session_state& s, const url& u, std::chrono::nanoseconds budget,
+                                                              pool_slot slot, std::string& phase, const Opened& opened) {
+    const std::string& path = s.options.unix_socket;
+    if (u.scheme() != "http")
+        throw net::connect_error("connect to " + path + " failed: only http:// requests go over a Unix socket, not " + u.scheme() + "://");
+    phase = "connecting to " + path;
+    net::unix_options options;
+    options.connect_timeout = budget;
+    net::unix_stream stream = co_await net::unix_stream::connect(path, options);
+    opened();
+    co_return std::make_unique<pooled_connection>(std::move(slot), std::move(stream));
+}
 
 /// A new connection to `u` (by way of `way`): DNS, TCP connect, the proxy's CONNECT and the
 /// TLS handshake share ONE deadline (the connect limit, capped by the total); expiry names the
@@ -225,6 +241,7 @@ task<std::unique_ptr<pooled_connection>> open_connection(session_state& s, reque
         clk.trace(trace_kind::connection_create_end, way.key);
     };
     try {
+        if (!s.options.unix_socket.empty()) co_return co_await open_unix_connection(s, u, left(), std::move(slot), phase, opened);
         auto endpoints = co_await s.resolve(peer, left(), clk);
         phase = "connecting to " + peer_name;
         net::tcp_options options;

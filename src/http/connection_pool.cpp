@@ -64,19 +64,6 @@ pooled_connection::pooled_connection(pool_slot slot, any_stream stream)
 
 pooled_connection::~pooled_connection() { unlink(); }
 
-net::tcp_stream& tcp_of(any_stream& stream) noexcept {
-    return std::visit(
-        [](auto& s) -> net::tcp_stream& {
-            if constexpr (std::is_same_v<std::decay_t<decltype(s)>, net::tcp_stream>)
-                return s;
-            else
-                return s.tcp();
-        },
-        stream);
-}
-
-net::tcp_stream& pooled_connection::tcp() noexcept { return tcp_of(stream_); }
-
 task<> pooled_connection::write_all(std::string_view data, clock::time_point deadline) {
     return std::visit([data, deadline](auto& s) { return s.write_all(data, deadline); }, stream_);
 }

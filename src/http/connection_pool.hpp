@@ -30,6 +30,7 @@
 #include "corio/metrics.hpp"
 #include "corio/net/tcp.hpp"
 #include "corio/net/tls.hpp"
+#include "corio/net/unix.hpp"
 #include "corio/task.hpp"
 #include "read_buffer.hpp"
 
@@ -71,9 +72,20 @@ private:
     pool_host* host_ = nullptr;
 };
 
-using any_stream = std::variant<net::tcp_stream, net::tls_stream>;
-/// The TCP stream under either kind (its options, its socket).
-net::tcp_stream& tcp_of(any_stream& stream) noexcept;
+using any_stream = std::variant<net::tcp_stream, net::tls_stream, net::unix_stream>;
+/// Calls `fn` with the socket under any kind (a TLS stream's tcp_stream): its options, its
+/// socket. `fn` takes `auto&` (a tcp_stream or a unix_stream) and returns the same type for both.
+template <class F>
+decltype(auto) with_socket(any_stream& stream, F&& fn) {
+    return std::visit(
+        [&fn](auto& s) -> decltype(auto) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(s)>, net::tls_stream>)
+                return fn(s.tcp());
+            else
+                return fn(s);
+        },
+        stream);
+}
 
 /// An open HTTP/1.1 connection: its stream and its read buffer.
 class pooled_connection : public corio::detail::list_node {  // node: the pool's list of all
@@ -84,11 +96,16 @@ public:
 
     const std::string& key() const noexcept { return slot_.key(); }
     connection_pool& pool() const noexcept { return slot_.pool(); }
-    net::tcp_stream& tcp() noexcept;
-    bool is_open() noexcept { return tcp().is_open(); }
+    bool is_open() noexcept {
+        return with_socket(stream_, [](auto& s) { return s.is_open(); });
+    }
     /// Sets the idle limit of the next reads (the caller recomputes it per read).
-    void set_read_timeout(std::chrono::nanoseconds timeout) noexcept { tcp().options().read_timeout = timeout; }
-    void set_write_timeout(std::chrono::nanoseconds timeout) noexcept { tcp().options().write_timeout = timeout; }
+    void set_read_timeout(std::chrono::nanoseconds timeout) noexcept {
+        with_socket(stream_, [timeout](auto& s) { s.options().read_timeout = timeout; });
+    }
+    void set_write_timeout(std::chrono::nanoseconds timeout) noexcept {
+        with_socket(stream_, [timeout](auto& s) { s.options().write_timeout = timeout; });
+    }
 
     /// Writes all of `data` (no progress for write_timeout, or `deadline`: timeout_error).
     task<> write_all(std::string_view data, clock::time_point deadline);
@@ -107,7 +124,9 @@ public:
     /// connection is then left closed and gives back its pool slot when destroyed.
     any_stream take_stream() && noexcept { return std::move(stream_); }
     /// Idle and usable: open, and the peer sent nothing and did not close since the last read.
-    bool is_quiet() noexcept { return unread().empty() && tcp().is_quiet(); }
+    bool is_quiet() noexcept {
+        return unread().empty() && with_socket(stream_, [](auto& s) { return s.is_quiet(); });
+    }
 
     bool reused = false;            // has carried a request before this one
     clock::time_point idle_since;   // when it last went back to the pool

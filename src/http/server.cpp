@@ -9,6 +9,8 @@
 #include <exception>
 #include <list>
 #include <stdexcept>
+#include <type_traits>
+#include <variant>
 
 #include "corio/event.hpp"
 #include "corio/context_var.hpp"
@@ -235,7 +237,7 @@ struct server::request_metrics {
 /// One serve() on one loop: the listener, its connections, their shutdown.
 class server::runtime {
 public:
-    runtime(server& owner, net::tcp_listener listener, bool tls)
+    runtime(server& owner, any_listener listener, bool tls)
         : owner_(owner), tls_(tls), listener_(std::move(listener)), slots_(owner.options_.max_connections) {
         if (owner.options_.access_log) chain_.push_back(access_log());
         chain_.insert(chain_.end(), owner.middleware_.begin(), owner.middleware_.end());
@@ -256,8 +258,11 @@ private:
     };
     using control_list = std::list<connection_control>;
 
-    task<> accept_loop();
-    task<> serve_connection(net::tcp_stream stream, semaphore::guard slot, control_list::iterator control);
+    template <class Listener>
+    task<> accept_loop(Listener& listener);
+    /// A connection accepted by a tcp_listener (HTTPS: its handshake first) or a unix_listener.
+    template <class Socket>
+    task<> serve_connection(Socket stream, semaphore::guard slot, control_list::iterator control);
     task<> shutdown(join_handle<void>& accepting);
     // The connection's work, over a tcp_stream or a tls_stream (Stream).
     template <class Stream>
@@ -299,7 +304,7 @@ private:
     server& owner_;
     const bool tls_;                 // connections start with a TLS handshake (server::current_tls())
     std::vector<middleware> chain_;  // around every request: access_log() if asked, then the server's
-    net::tcp_listener listener_;
+    any_listener listener_;
     semaphore slots_;  // one unit per open connection: max_connections
     event stop_;
     std::chrono::nanoseconds grace_{};
@@ -313,7 +318,7 @@ private:
 };
 
 task<> server::runtime::run() {
-    auto accepting = spawn(accept_loop(), "http::server.accept");
+    auto accepting = spawn(std::visit([this](auto& listener) { return accept_loop(listener); }, listener_), "http::server.accept");
     std::exception_ptr cancelled;
     try {
         co_await stop_.wait();
@@ -334,7 +339,7 @@ task<> server::runtime::shutdown(join_handle<void>& accepting) {
         co_await accepting;
     } catch (const cancelled_error&) {
     }
-    listener_.close();
+    std::visit([](auto& listener) { listener.close(); }, listener_);
     stopping_ = true;
     for (auto& c : controls_)
         if (c.idle) c.task.cancel();
@@ -345,14 +350,16 @@ task<> server::runtime::shutdown(join_handle<void>& accepting) {
     co_await connections_.shutdown(std::chrono::seconds(1));
 }
 
-task<> server::runtime::accept_loop() {
-    const net::tcp_options stream_options{.read_timeout = owner_.options_.idle_timeout,
-                                          .write_timeout = owner_.options_.write_timeout};
+template <class Listener>
+task<> server::runtime::accept_loop(Listener& listener) {
+    typename corio::detail::await_result_t<decltype(listener.accept())>::options_type stream_options;
+    stream_options.read_timeout = owner_.options_.idle_timeout;
+    stream_options.write_timeout = owner_.options_.write_timeout;
     for (;;) {
         auto slot = co_await slots_.acquire();  // pauses accepting at max_connections
         bool failed = false;
         try {
-            auto stream = co_await listener_.accept(stream_options);
+            auto stream = co_await listener.accept(stream_options);
             auto control = controls_.emplace(controls_.end());
             control->task = connections_.spawn(serve_connection(std::move(stream), std::move(slot), control));
         } catch (const connection_error& e) {  // EMFILE and friends: back off, keep serving
@@ -497,7 +504,8 @@ void server::runtime::take_head(request& req, const request_head& head) {
     for (const header_field& f : head.headers) req.headers_.add(std::string(f.name), std::string(f.value));
 }
 
-task<> server::runtime::serve_connection(net::tcp_stream stream, semaphore::guard slot, control_list::iterator control) {
+template <class Socket>
+task<> server::runtime::serve_connection(Socket stream, semaphore::guard slot, control_list::iterator control) {
     struct forget_control {
         control_list& list;
         control_list::iterator it;
@@ -511,9 +519,9 @@ task<> server::runtime::serve_connection(net::tcp_stream stream, semaphore::guar
     (void)slot;  // held until the connection ends
     const clock::time_point connected_at = loop_now();
     try {
-        if (!tls_) {
+        if (!std::is_same_v<Socket, net::tcp_stream> || !tls_) {
             co_await handle_requests(stream, control, connected_at);
-        } else {  // the handshake counts against the first request's header_timeout
+        } else if constexpr (std::is_same_v<Socket, net::tcp_stream>) {  // the handshake counts against the first request's header_timeout
             auto secure = co_await net::tls_stream::accept(std::move(stream), owner_.current_tls(), owner_.options_.header_timeout);
             co_await handle_requests(secure, control, connected_at);
         }
@@ -538,6 +546,15 @@ task<> linger(Stream& stream) {
     }
 }
 
+/// The client's address for request::peer(): none on a Unix socket.
+template <class Stream>
+net::endpoint peer_address(const Stream& stream) {
+    if constexpr (std::is_same_v<Stream, net::unix_stream>)
+        return {};
+    else
+        return stream.peer();
+}
+
 }  // namespace
 
 template <class Stream>
@@ -548,7 +565,7 @@ task<> server::runtime::handle_requests(Stream& stream, control_list::iterator c
     for (bool first = true; !stopping_; first = false) {
         control->idle = true;
         request req;
-        req.peer_ = stream.peer();
+        req.peer_ = peer_address(stream);
         req.peer_gone_ = [&stream] { return stream.peer_closed(); };
         int refused = 0;
         try {
@@ -832,9 +849,10 @@ namespace {
 /// A body this small is copied after the head, which then goes out as one piece.
 constexpr std::size_t copied_body_limit = 1024;
 
-/// After the last response of a connection: a FIN (TCP) or a close_notify (TLS, bounded by
+/// After the last response of a connection: a FIN (TCP, Unix) or a close_notify (TLS, bounded by
 /// write_timeout, failures ignored); the socket closes when the connection's task ends.
-task<> end_writing(net::tcp_stream& stream) {
+template <class Protocol>
+task<> end_writing(net::basic_stream<Protocol>& stream) {
     stream.shutdown_write();
     co_return;
 }
@@ -1104,6 +1122,8 @@ task<> server::serve(net::endpoint local, net::tls_context tls, bool reuse_port)
 
 task<> server::serve(net::tcp_listener listener) { return serve_on(std::move(listener), false); }
 
+task<> server::serve(net::unix_listener listener) { return serve_on(std::move(listener), false); }
+
 void server::reload_tls(net::tls_context tls) {
     std::lock_guard lock(mutex_);
     tls_ = std::move(tls);
@@ -1114,10 +1134,10 @@ net::tls_context server::current_tls() const {
     return *tls_;
 }
 
-task<> server::serve_on(net::tcp_listener listener, bool tls) {
-    {
+task<> server::serve_on(any_listener listener, bool tls) {
+    if (const auto* tcp = std::get_if<net::tcp_listener>(&listener)) {
         std::lock_guard lock(mutex_);
-        if (!local_) local_ = listener.local_endpoint();
+        if (!local_) local_ = tcp->local_endpoint();
     }
     runtime rt(*this, std::move(listener), tls);
     const std::uint64_t id = registry_->add(&rt, current_loop("http::server::serve").handle());

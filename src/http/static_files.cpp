@@ -1,6 +1,7 @@
 // Implementation of server::static_files (corio/http/server.hpp): files under one directory,
 // opened beneath it by the kernel (openat2 RESOLVE_BENEATH: no "..", no symlink out of it, no
-// race between a check and the open), sent with sendfile, with validators and ranges.
+// race between a check and the open), sent with sendfile, with validators and ranges; and
+// response::from_file, an open corio::file sent the same way.
 #include "static_files.hpp"
 
 #include <fcntl.h>
@@ -228,6 +229,24 @@ response static_directory::answer(const request& req, file_handle file, const st
     r.file_.emplace(file_part{std::make_shared<file_handle>(std::move(file)), offset, length});
     return r;
 }
+
+}  // namespace corio::http::detail
+
+namespace corio::http {
+
+task<response> response::from_file(corio::file f, std::string content_type, int status) {
+    const std::uint64_t size = co_await f.size();
+    const std::uint64_t offset = std::min(f.position(), size);
+    const int fd = ::fcntl(f.native_handle(), F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) corio::detail::throw_file_error("dup", f.path(), errno);
+    response r(status, {}, std::move(content_type));
+    r.file_.emplace(detail::file_part{std::make_shared<detail::file_handle>(fd), offset, size - offset});
+    co_return r;
+}
+
+}  // namespace corio::http
+
+namespace corio::http::detail {
 
 /// RFC 9110 §13.2.2: If-None-Match decides when present, else If-Modified-Since.
 bool static_directory::not_modified(const request& req, std::string_view etag, std::time_t modified) {

@@ -39,7 +39,7 @@ websocket_state::websocket_state(any_stream stream, std::string_view leftover, b
     const std::span<char> room = buffer_.prepare();
     std::copy(leftover.begin(), leftover.end(), room.begin());
     buffer_.commit(leftover.size());
-    tcp_of(stream_).options().write_timeout = options_.write_timeout;
+    with_socket(stream_, [this](auto& s) { s.options().write_timeout = options_.write_timeout; });
 }
 
 void websocket_state::start(const std::shared_ptr<websocket_state>& self) {
@@ -91,7 +91,7 @@ task<> websocket_state::read_loop(std::shared_ptr<websocket_state> self) {
         try {  // tell the peer why, and let it read that before the connection ends
             const std::string payload = ws_close_payload(code, {});
             co_await self->write_frame(ws_opcode::close, payload);
-            tcp_of(self->stream_).shutdown_write();
+            with_socket(self->stream_, [](auto& s) { s.shutdown_write(); });
             co_await self->drain_until_end();
         } catch (const error&) {
         }
@@ -134,7 +134,7 @@ task<> websocket_state::fill() {
         const auto wait = ping_outstanding_ ? options_.pong_timeout
                           : options_.heartbeat.count() > 0 ? options_.heartbeat
                                                            : std::chrono::nanoseconds(no_heartbeat);
-        tcp_of(stream_).options().read_timeout = wait;
+        with_socket(stream_, [wait](auto& s) { s.options().read_timeout = wait; });
         std::size_t n = 0;
         bool silent = false;
         try {
@@ -165,7 +165,7 @@ task<> websocket_state::finish_after_handshake() {
 }
 
 task<> websocket_state::drain_until_end() {
-    tcp_of(stream_).options().read_timeout = options_.close_timeout;
+    with_socket(stream_, [this](auto& s) { s.options().read_timeout = options_.close_timeout; });
     try {
         while (co_await std::visit([this](auto& s) { return s.read_some(buffer_.prepare()); }, stream_) > 0) {
         }

@@ -141,6 +141,12 @@ struct session_options {
     /// Called with each request's events as they happen: connection, DNS, first byte, body
     /// pieces, with timestamps (http/trace.hpp). Empty: no tracing, no cost.
     trace_hook trace{};
+    /// A Unix-domain socket to connect to instead of each URL's host and port, like aiohttp's
+    /// UnixConnector (a local daemon's API, as Docker's: "/var/run/docker.sock"; "@name": the
+    /// abstract namespace, net/unix.hpp). The URL still gives the Host header and the path;
+    /// http:// only (an https:// request throws net::connect_error), never through a proxy.
+    /// "" = TCP as usual.
+    std::string unix_socket{};
 };
 
 namespace detail {

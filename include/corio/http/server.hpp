@@ -67,12 +67,14 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "corio/async_generator.hpp"
 #include "corio/event_loop.hpp"
+#include "corio/file.hpp"
 #include "corio/http/headers.hpp"
 #include "corio/http/multipart.hpp"
 #include "corio/http/parser.hpp"
@@ -81,6 +83,7 @@
 #include "corio/net/endpoint.hpp"
 #include "corio/net/tcp.hpp"
 #include "corio/net/tls.hpp"
+#include "corio/net/unix.hpp"
 #include "corio/run.hpp"
 #include "corio/spawn.hpp"
 #include "corio/task.hpp"
@@ -127,6 +130,7 @@ public:
     task<query_params> form(multipart_options limits = {});
     /// A `{name}` segment of the route; "" if the route has none of that name.
     std::string_view param(std::string_view name) const noexcept;
+    /// The client's address; an empty endpoint (family() 0) on a Unix socket, whose peers have none.
     const net::endpoint& peer() const noexcept { return peer_; }
     /// Numbered per server process (from 1).
     std::uint64_t id() const noexcept { return id_; }
@@ -223,6 +227,11 @@ public:
     /// type or id holding CR, LF or NUL (which would forge events) fails the stream: it is
     /// logged and the connection reset.
     static response sse(async_generator<sse_event> events, sse_options options = {});
+    /// The file from its position() to its end, sent with sendfile like static_files: never read
+    /// into memory, however large. The response shares the open file (its fd is duplicated);
+    /// `f` itself is closed. Throws file_error (stat, dup) naming the path.
+    static task<response> from_file(corio::file f, std::string content_type = "application/octet-stream",
+                                    int status = 200);
 
     int status() const noexcept { return status_; }
     response& set_status(int status) noexcept {
@@ -410,6 +419,10 @@ public:
     /// Serves on a listener bound beforehand (its address is known before anything runs:
     /// spawn this into a task_group; or a socket handed over by a supervisor).
     task<> serve(net::tcp_listener listener);
+    /// Serves plain HTTP on a Unix-domain listener (net/unix.hpp: a local daemon's API, as
+    /// Docker's) like serve(listener) above; local_endpoint() stays empty, each request's peer()
+    /// is empty. Closing the listener at shutdown removes its socket file.
+    task<> serve(net::unix_listener listener);
     /// Trio's nursery.start: binds `local`, returns the endpoint it listens on (port 0 resolved)
     /// once connections can be accepted, and serves in the background on the current loop until
     /// stop() (or the loop's end). Then co_await wait_closed() for the shutdown to finish before
@@ -474,7 +487,8 @@ private:
     class registry;  // the serve() calls running, shared with the stop requests posted to them
     /// Binds, and records where the first listener listens.
     net::tcp_listener listen(net::endpoint local, bool reuse_port);
-    task<> serve_on(net::tcp_listener listener, bool tls);
+    using any_listener = std::variant<net::tcp_listener, net::unix_listener>;
+    task<> serve_on(any_listener listener, bool tls);
     task<net::endpoint> start_on(net::endpoint local, bool reuse_port, bool tls);
     void run_on(net::endpoint local, std::optional<net::tls_context> tls, int threads, run_options loop_options);
     /// The TLS context new connections take (reload_tls).

@@ -24,6 +24,7 @@
 // On the io_uring backend (event_loop.hpp) a stream keeps one multishot receive in flight into
 // the loop's provided buffers and sends with one request per write, all submitted in the loop's
 // one io_uring_enter per iteration; a listener keeps one multishot accept in flight.
+// The reading and writing half is basic_stream (net/stream_socket.hpp), shared with unix_stream.
 // A stream closes its socket on destruction; close() and aclose() (for async_with) do it early.
 // Thread-safety: a stream or listener belongs to the loop that created it. Move-only.
 #pragma once
@@ -43,15 +44,8 @@
 #include "corio/net/endpoint.hpp"
 #include "corio/clock.hpp"
 #include "corio/net/errors.hpp"
+#include "corio/net/stream_socket.hpp"
 #include "corio/task.hpp"
-
-namespace corio::detail {
-class ring_acceptor;
-class ring_operation;
-struct ring_acceptor_release {
-    void operator()(ring_acceptor* acceptor) const noexcept;  // src/reactor/ring_socket.cpp
-};
-}  // namespace corio::detail
 
 namespace corio::net {
 
@@ -67,7 +61,18 @@ struct tcp_options {
     std::chrono::nanoseconds happy_eyeballs_delay = std::chrono::milliseconds(250);
 };
 
-class tcp_stream {
+/// The protocol of tcp_stream (net/stream_socket.hpp): its options, its peer, its errors' name.
+struct tcp_protocol {
+    using options_type = tcp_options;
+    using peer_type = endpoint;
+    static constexpr const char* name = "TCP";
+    static std::string describe(const endpoint& peer) { return peer.to_string(); }
+};
+
+extern template class basic_stream<tcp_protocol>;
+
+/// A connected TCP socket: basic_stream's reads and writes (net/stream_socket.hpp), and connect.
+class tcp_stream : public basic_stream<tcp_protocol> {
 public:
     tcp_stream() noexcept = default;
 
@@ -82,70 +87,15 @@ public:
     /// families interleaved (IPv6, IPv4, IPv6, ... when the first is IPv6).
     static task<tcp_stream> connect(std::vector<endpoint> peers, std::string name, tcp_options options = {});
 
-    bool is_open() const noexcept { return watch_ && watch_->is_open(); }
-    const endpoint& peer() const noexcept { return peer_; }
-    tcp_options& options() noexcept { return options_; }
-    /// The socket, for options corio does not wrap (-1 when closed). Do not close it yourself.
-    int native_handle() const noexcept { return watch_ ? watch_->fd() : -1; }
-
-    /// Reads up to buffer.size() bytes; returns 0 at end of stream.
-    task<std::size_t> read_some(std::span<char> buffer);
-    /// Writes all of `data`, failing with timeout_error when no byte could be sent for
-    /// options().write_timeout or when `deadline` passes.
-    task<> write_all(std::string_view data, clock::time_point deadline = clock::time_point::max());
-    /// Writes the pieces in order with vectored sends (sendmsg: no copy into one buffer); the
-    /// pieces and the span must stay valid until the write completes. Bounded like the above.
-    task<> write_all(std::span<const std::string_view> pieces, clock::time_point deadline = clock::time_point::max());
-    /// How many bytes of the last write_all the kernel took: all of them once it returned; after
-    /// it threw (cancelled, timed out, reset), the prefix that went out.
-    std::size_t last_write_sent() const noexcept { return last_write_sent_; }
-    /// Sends `count` bytes of the open file `file_fd` from `offset` with sendfile(2), without
-    /// copying them through user space; bounded and cancel-safe like write_all. Throws
-    /// connection_error if the file ends before `count` bytes (it shrank while being sent).
-    task<> send_file(int file_fd, std::uint64_t offset, std::uint64_t count,
-                     clock::time_point deadline = clock::time_point::max());
-    /// For a pooled keep-alive connection about to be reused: true if the peer has neither sent
-    /// a byte nor closed since the last read. Costs no syscall when the loop has seen no
-    /// readiness since the last read ran dry, else one non-blocking peek.
-    bool is_quiet() noexcept;
-    /// True once the loop has seen the peer close its side (or the connection fail).
-    bool peer_closed() const noexcept { return watch_ && watch_->peer_closed(); }
-    /// Sends FIN: the peer reads end of stream; reading stays possible.
-    void shutdown_write();
-    /// Closes the socket now (idempotent).
-    void close() noexcept;
-    /// Closes with a reset (RST) instead of FIN: the peer's reads fail with connection_reset_error
-    /// instead of seeing an orderly end (for a response that failed mid-body).
-    void abort() noexcept;
-    /// close() as an awaitable, for async_with.
-    task<> aclose();
-
 private:
     tcp_stream(std::unique_ptr<detail::fd_watch> watch, endpoint peer, tcp_options options) noexcept
-        : watch_(std::move(watch)), peer_(peer), options_(options) {}
+        : basic_stream(std::move(watch), peer, options) {}
     friend class tcp_listener;
-    friend class tls_stream;  // the TLS layer (net/tls.hpp) drives OpenSSL on this socket's fd_watch
     static task<tcp_stream> connect_before(endpoint peer, clock::time_point deadline, tcp_options options);
     /// Races connections to `peers` (happy eyeballs): the first that connects; connect_error
     /// listing every failure, or timeout_error once `deadline` passed.
     static task<tcp_stream> race(std::vector<endpoint> peers, std::string name, clock::time_point deadline,
                                  tcp_options options);
-    [[noreturn]] void throw_io_error(const char* operation, int error) const;
-    /// Waits until the socket may take more bytes: throws timeout_error after write_timeout or
-    /// at `deadline`, whichever comes first.
-    task<> wait_writable(detail::fd_watch& watch, clock::time_point deadline);
-    /// After a send through the io_uring reactor: throws cancelled_error if the task was
-    /// cancelled, timeout_error if the send expired with nothing sent, connection errors for a
-    /// failure; returns if the write goes on.
-    void throw_if_send_failed(const detail::ring_operation& send, int result, clock::time_point stalled_at,
-                              clock::time_point deadline) const;
-    [[noreturn]] void throw_write_timeout(clock::time_point stalled_at, clock::time_point deadline) const;
-    detail::fd_watch& open_watch(const char* operation) const;
-
-    std::unique_ptr<detail::fd_watch> watch_;  // pinned registration; null when default/moved-from
-    endpoint peer_;
-    tcp_options options_;
-    std::size_t last_write_sent_ = 0;  // bytes of the current (or last) write_all the kernel took
 };
 
 class tcp_listener {
@@ -169,13 +119,10 @@ public:
     task<> aclose();
 
 private:
-    tcp_listener(std::unique_ptr<detail::fd_watch> watch, endpoint local) noexcept
-        : watch_(std::move(watch)), local_(local) {}
-    /// As accept4(2) (-1 and errno EAGAIN: none yet), through the ring's multishot accept on io_uring.
-    int accept_one(sockaddr_storage& peer, socklen_t& length);
+    tcp_listener(std::unique_ptr<detail::fd_watch> watch, endpoint local)
+        : socket_(std::move(watch), local.to_string()), local_(local) {}
 
-    std::unique_ptr<detail::fd_watch> watch_;
-    std::unique_ptr<detail::ring_acceptor, detail::ring_acceptor_release> acceptor_;  // io_uring: made by the first accept
+    detail::listening_socket socket_;
     endpoint local_;
 };
 
