@@ -33,10 +33,14 @@ task_state::extras& task_state::ensure_extras() {
     return *extras_;
 }
 
-const std::string& task_state::name() const noexcept {
-    static const std::string unnamed;
-    return extras_ ? extras_->name : unnamed;
-}
+namespace {
+// Constant-initialised at load time (not on first use: a function-local static would be set up,
+// and its destructor registered with calloc, inside the debug monitor's signal handler, which
+// reads a task's name; TSan: "signal-unsafe call inside of a signal").
+const std::string unnamed_task;
+}  // namespace
+
+const std::string& task_state::name() const noexcept { return extras_ ? extras_->name : unnamed_task; }
 
 task_state::~task_state() {
     if (root_) root_.destroy();
