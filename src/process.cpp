@@ -28,6 +28,17 @@ namespace {
 
 std::string errno_text(int error) { return std::strerror(error); }
 
+/// `a + b`, saturated at the type's max(): a limit too long to count is no limit.
+template <class T>
+T saturated_add(T a, std::chrono::nanoseconds b) {
+    return b > std::chrono::nanoseconds::zero() && a > T::max() - b ? T::max() : a + b;
+}
+
+/// The deadline `limit` from now; time_point::max() (none) when it is too far to represent.
+clock::time_point deadline_after(std::chrono::nanoseconds limit, const char* caller) {
+    return saturated_add(current_loop(caller).now(), limit);
+}
+
 /// The command as one would type it (words with spaces or quotes single-quoted), cut at 200 bytes.
 std::string command_line(const std::vector<std::string>& argv) {
     std::string line;
@@ -85,7 +96,9 @@ public:
     /// stdin is a socket pair (writes never raise SIGPIPE).
     void open(bool socket, const std::string& command) {
         const int made = socket ? ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds_) : ::pipe2(fds_, O_CLOEXEC);
-        if (made != 0) throw spawn_error("spawn " + command + ": cannot make a pipe: " + errno_text(errno), errno);
+        if (made == 0) return;
+        const int code = errno;  // before the message's allocations may change it
+        throw spawn_error("spawn " + command + ": cannot make a pipe: " + errno_text(code), code);
     }
     int parent() const noexcept { return fds_[0]; }
     int child() const noexcept { return fds_[1]; }
@@ -123,8 +136,25 @@ int open_pidfd(pid_t pid, const std::string& command) {
         ::fcntl(fd, F_SETFD, FD_CLOEXEC);
         return fd;
     }
-    if (errno == ENOSYS) return -1;
-    throw spawn_error("spawn " + command + ": pidfd_open: " + errno_text(errno), errno);
+    const int code = errno;
+    if (code == ENOSYS) return -1;
+    throw spawn_error("spawn " + command + ": pidfd_open: " + errno_text(code), code);
+}
+
+/// sleep(pause), counted as the loop's external work: as while a pidfd is watched, virtual time
+/// keeps to the real clock instead of jumping past a child that runs in real time.
+task<> pause_for_child(std::chrono::nanoseconds pause) {
+    class external_work {
+    public:
+        explicit external_work(event_loop& loop) noexcept : loop_(loop) { loop_.begin_external_work(); }
+        ~external_work() { loop_.end_external_work(); }
+        external_work(const external_work&) = delete;
+
+    private:
+        event_loop& loop_;
+    };
+    const external_work counted(current_loop("process::wait"));
+    co_await sleep(pause);
 }
 
 /// Reaps an abandoned (SIGKILLed) child on a worker thread.
@@ -260,11 +290,13 @@ std::optional<exit_status> process::try_reap() {
     if (status_) return status_;
     if (pid_ < 0) throw error("wait: the process object holds no child (moved from)");
     siginfo_t info{};
-    const auto [type, id] = pidfd_ >= 0 ? std::pair(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_))
-                                        : std::pair(P_PID, static_cast<id_t>(pid_));
-    while (::waitid(type, id, &info, WEXITED | WNOHANG) != 0)
-        if (errno != EINTR)
-            throw error("wait for " + name() + ": " + errno_text(errno) + (errno == ECHILD ? " (reaped elsewhere: SIGCHLD ignored?)" : ""));
+    // P_PID, not P_PIDFD (Linux >= 5.4, one release after pidfd_open): the child is ours and
+    // unreaped, so its pid cannot have been reused.
+    while (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG) != 0) {
+        const int code = errno;
+        if (code != EINTR)
+            throw error("wait for " + name() + ": " + errno_text(code) + (code == ECHILD ? " (reaped elsewhere: SIGCHLD ignored?)" : ""));
+    }
     if (info.si_pid == 0) return std::nullopt;  // still running
     status_ = info.si_code == CLD_EXITED ? exit_status::exited_with(info.si_status) : exit_status::killed_by(info.si_status);
     if (pidfd_ >= 0) ::close(std::exchange(pidfd_, -1));  // it has nothing more to say
@@ -279,14 +311,17 @@ task<exit_status> process::wait() {
             co_await wait_for_exit();
             continue;
         }
-        co_await sleep(poll_interval);
+        co_await pause_for_child(poll_interval);
         poll_interval = std::min(poll_interval * 2, std::chrono::milliseconds(50));
     }
 }
 
 task<> process::wait_for_exit() {
     const int duplicate = ::fcntl(pidfd_, F_DUPFD_CLOEXEC, 0);
-    if (duplicate < 0) throw error("wait for " + name() + ": duplicating its pidfd: " + errno_text(errno));
+    if (duplicate < 0) {
+        const int code = errno;
+        throw error("wait for " + name() + ": duplicating its pidfd: " + errno_text(code));
+    }
     detail::fd_watch exited(duplicate);
     exited.not_readable();  // unknown: the pidfd reports the exit as an edge (also one that came before)
     co_await exited.readable();
@@ -294,8 +329,9 @@ task<> process::wait_for_exit() {
 
 bool process::kill(int signal) {
     if (pid_ < 0 || status_) return false;  // reaped: the pid may be someone else's by now
-    if (::kill(pid_, signal) != 0) throw error("kill " + name() + " with signal " + std::to_string(signal) + ": " + errno_text(errno));
-    return true;
+    if (::kill(pid_, signal) == 0) return true;
+    const int code = errno;
+    throw error("kill " + name() + " with signal " + std::to_string(signal) + ": " + errno_text(code));
 }
 
 task<exit_status> process::stop(std::chrono::nanoseconds grace) {
@@ -319,12 +355,13 @@ task<> process::write(std::string_view data) {
             data.remove_prefix(static_cast<std::size_t>(n));
             continue;
         }
-        if (errno == EINTR) continue;
-        if (errno == EPIPE || errno == ECONNRESET)
+        const int code = errno;
+        if (code == EINTR) continue;
+        if (code == EPIPE || code == ECONNRESET)
             throw broken_pipe_error("write to stdin of " + name() + ": the child closed its input");
-        if (errno != EAGAIN && errno != EWOULDBLOCK) throw error("write to stdin of " + name() + ": " + errno_text(errno));
+        if (code != EAGAIN && code != EWOULDBLOCK) throw error("write to stdin of " + name() + ": " + errno_text(code));
         watch.not_writable();
-        const bool ready = co_await watch.writable(current_loop("process::write").now() + write_timeout_);
+        const bool ready = co_await watch.writable(deadline_after(write_timeout_, "process::write"));
         if (!ready)
             throw timeout_error("write to stdin of " + name() + " made no progress for " + format_duration(write_timeout_));
     }
@@ -340,14 +377,15 @@ task<std::size_t> process::read_some(stream which, std::span<char> buffer) {
     for (;;) {
         // The last read ran dry and no readiness edge came since: wait instead of a doomed read.
         if (watch.must_wait_to_read()) {
-            const bool ready = co_await watch.readable(current_loop("process::read_some").now() + read_timeout_);
+            const bool ready = co_await watch.readable(deadline_after(read_timeout_, "process::read_some"));
             if (!ready) throw timeout_error(std::string(what) + " " + name() + " timed out after " + format_duration(read_timeout_));
         }
         const ssize_t n = ::read(watch.fd(), buffer.data(), buffer.size());
         if (n > 0 && static_cast<std::size_t>(n) < buffer.size()) watch.not_readable();  // drained
         if (n >= 0) co_return static_cast<std::size_t>(n);
-        if (errno == EINTR) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) throw error(std::string(what) + " " + name() + ": " + errno_text(errno));
+        const int code = errno;
+        if (code == EINTR) continue;
+        if (code != EAGAIN && code != EWOULDBLOCK) throw error(std::string(what) + " " + name() + ": " + errno_text(code));
         watch.not_readable();
     }
 }
@@ -402,7 +440,7 @@ task<completed_process> run_process(command_args argv, run_process_options optio
     if (!options.input.empty()) options.child.in = stdio::pipe;
     if (options.capture_output) options.child.out = options.child.err = stdio::pipe;
     // The run's timeout is its one limit: the reads' and writes' own limits come after it.
-    options.child.read_timeout = options.child.write_timeout = options.timeout + std::chrono::minutes(1);
+    options.child.read_timeout = options.child.write_timeout = saturated_add(options.timeout, std::chrono::minutes(1));
     process child = process::spawn(std::move(argv), options.child);
     std::optional<completed_process> done;
     std::exception_ptr failure;

@@ -76,8 +76,10 @@ void claim_locked(int signo) {
         sa.sa_handler = on_signal;
         sigemptyset(&sa.sa_mask);
         sa.sa_flags = SA_RESTART;
-        if (::sigaction(signo, &sa, &r.original) != 0)
-            throw signal_error("corio: cannot catch " + signal_name(signo) + ": sigaction: " + std::strerror(errno));
+        if (::sigaction(signo, &sa, &r.original) != 0) {
+            const int err = errno;  // before signal_name() allocates
+            throw signal_error("corio: cannot catch " + signal_name(signo) + ": sigaction: " + std::strerror(err));
+        }
     }
     ++r.users;
 }
@@ -178,6 +180,7 @@ void signal_stream::detach() noexcept {
     if (loop_ == nullptr) return;
     unlink();
     signal_delivery::give_back_from_receiver(signals_);
+    waiters_.refuse_all();  // their next() throws; they do not touch this stream again
     loop_ = nullptr;
 }
 
@@ -211,6 +214,12 @@ bool signal_stream::next_awaiter::await_ready() {
     signo = stream.take();
     settle(status::granted);
     return true;
+}
+
+int signal_stream::next_awaiter::await_resume() const {
+    throw_if_cancelled("cancelled while waiting for a signal");
+    if (!granted()) throw error("corio::signal_receiver::next: the receiver was destroyed while a task waited in next()");
+    return signo;
 }
 
 std::string signal_stream::next_awaiter::describe_wait() const {

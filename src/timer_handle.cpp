@@ -29,9 +29,10 @@ public:
     bool cancelled() const noexcept { return state_ == state::cancelled; }
     clock::time_point when() const noexcept { return deadline(); }
 
-    /// The loop ends: every call not yet run will never run.
+    /// The loop ends: every call not yet run will never run. One at a time from the front: the
+    /// destructor of a dropped callback's capture may cancel (unlink) any other call.
     static void drop_all(intrusive_list<scheduled_call>& calls) noexcept {
-        calls.for_each([](scheduled_call& call) { call.end(state::dropped); });
+        while (!calls.empty()) calls.front().end(state::dropped);
     }
 
 private:

@@ -163,4 +163,43 @@ TEST(call_later, a_call_pending_when_the_loop_ends_never_runs) {
     EXPECT_FALSE(h.cancelled());
 }
 
+TEST(call_later, cancel_from_within_its_own_callback_returns_false) {
+    run_virtual([]() -> corio::task<> {
+        corio::event_loop& loop = corio::current_loop("test");
+        auto self = std::make_shared<corio::timer_handle>();
+        int runs = 0;
+        bool cancelled_inside = true;
+        *self = loop.call_later(10ms, [&runs, &cancelled_inside, self] {  // (a cycle the run breaks)
+            ++runs;
+            cancelled_inside = self->cancel();
+        });
+        co_await corio::sleep(1s);
+        EXPECT_EQ(runs, 1);
+        EXPECT_FALSE(cancelled_inside);  // it was running: no longer pending
+        EXPECT_FALSE(self->cancelled());
+        EXPECT_EQ(self.use_count(), 1);  // the callback and its captures were released
+    });
+}
+
+/// Cancels a call when destroyed (a capture of another call's callback).
+struct cancels_when_destroyed {
+    corio::timer_handle* other;
+    ~cancels_when_destroyed() { other->cancel(); }
+};
+
+TEST(call_later, a_callback_dropped_at_the_loop_end_may_cancel_another_call) {
+    corio::timer_handle first;
+    corio::timer_handle second;
+    run_virtual([&]() -> corio::task<> {
+        corio::event_loop& loop = corio::current_loop("test");
+        auto canceller = std::make_shared<cancels_when_destroyed>(cancels_when_destroyed{&second});
+        first = loop.call_later(1h, [canceller] {});
+        second = loop.call_later(2h, [] {});
+        co_return;  // both pending when the loop ends: dropping the first cancels the second
+    });
+    EXPECT_FALSE(first.cancel());
+    EXPECT_TRUE(second.cancelled());
+    EXPECT_FALSE(second.cancel());
+}
+
 }  // namespace

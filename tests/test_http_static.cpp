@@ -280,6 +280,15 @@ TEST_F(http_static, response_from_file_sends_from_the_files_position) {
     });
 }
 
+TEST_F(http_static, response_from_file_refuses_a_file_not_open_for_reading) {
+    corio::run([this]() -> corio::task<> {
+        const std::string path = (root_ / "style.css").string();
+        corio::file f = co_await corio::file::open(path, corio::file_mode::append);
+        co_await corio_test::expect_throws<corio::file_error>(corio::http::response::from_file(std::move(f)),
+                                                  "response::from_file (not open for reading) \"" + path + "\"");
+    }());
+}
+
 TEST(http_static_setup, a_missing_directory_is_refused_when_the_route_is_added) {
     server app;
     EXPECT_THROW(app.static_files("/x", "/nonexistent/corio-static"), std::system_error);

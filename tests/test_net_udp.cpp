@@ -6,6 +6,8 @@
 #include <corio/corio.hpp>
 #include <corio/net/udp.hpp>
 
+#include <unistd.h>
+
 #include <array>
 #include <string>
 
@@ -89,6 +91,32 @@ TEST(udp, a_refused_peer_is_a_connect_error_on_the_next_call) {
         std::array<char, 16> buffer;
         co_await expect_throws<corio::net::connect_error>(client.receive(buffer), closed.to_string());
     }());
+}
+
+TEST(udp, after_a_refused_peer_a_receive_still_waits_and_times_out) {
+    ::alarm(30);  // the bug this guards against spins the loop forever: SIGALRM fails the test
+    corio::run([]() -> corio::task<> {
+        endpoint closed;
+        {
+            auto gone = udp_socket::bind(endpoint::parse("127.0.0.1", 0));
+            closed = gone.local_endpoint();
+        }
+        auto client = udp_socket::connect(closed, {.receive_timeout = 50ms});
+        std::array<char, 16> buffer;
+        co_await expect_throws<corio::timeout_error>(client.receive(buffer));  // registered (io_uring: at the first wait)
+        co_await client.send("anyone?");  // ICMP port unreachable comes back
+        co_await corio::sleep(20ms);      // the loop polls meanwhile: it sees EPOLLERR
+        co_await expect_throws<corio::net::connect_error>(client.receive(buffer), closed.to_string());
+        co_await expect_throws<corio::timeout_error>(client.receive(buffer), "receive on " + closed.to_string() + " timed out after 50ms");
+        auto back = udp_socket::bind(closed);  // the peer comes back: its datagram still arrives
+        client.options().receive_timeout = 5s;
+        auto receiving = corio::spawn(client.receive(buffer));
+        co_await corio::sleep(5ms);
+        co_await back.send_to("here", client.local_endpoint());
+        const auto got = co_await receiving;
+        EXPECT_EQ(std::string(buffer.data(), got.size), "here");
+    }());
+    ::alarm(0);
 }
 
 TEST(udp, receive_times_out_naming_the_socket) {

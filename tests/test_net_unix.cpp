@@ -104,6 +104,17 @@ TEST(unix_socket, connecting_to_a_missing_path_is_a_connect_error_naming_it) {
     }());
 }
 
+TEST(unix_socket, an_abstract_name_may_fill_all_of_sun_path) {
+    std::string name = abstract_name("long");
+    name.resize(sizeof(sockaddr_un::sun_path), 'x');  // '@' (the NUL) and 107 bytes: no NUL ends it
+    corio::run([&]() -> corio::task<> {
+        auto listener = unix_listener::bind(name);
+        EXPECT_EQ(co_await echo_through(listener, name, "long name"), "long name");
+        co_await expect_throws<corio::net::connect_error>(unix_stream::connect(name + "y"), "has 109 bytes, at most 108 fit");
+        co_await expect_throws<corio::net::connect_error>(unix_stream::connect("/" + std::string(107, 'p')), "has 108 bytes, at most 107 fit");
+    }());
+}
+
 TEST(unix_socket, the_listener_removes_its_socket_file_on_close_and_destruction) {
     const socket_dir dir;
     const std::string path = dir / "gone.sock";

@@ -1,7 +1,8 @@
 // corio::process and corio::run_process with real programs: exit codes and signals, pipes both
 // ways (a stdin -> stdout round trip through cat, several MB without deadlock), /dev/null,
 // environment and cwd, spawn failures, timeouts and cancellation terminating and reaping the
-// child, bounded capture, the destructor's kill-and-reap, and that no fd or zombie is left.
+// child, bounded capture, the destructor's kill-and-reap, that no fd or zombie is left and no fd
+// of ours reaches a child, limits too long to count, and wait() polling without pidfd_open.
 // Real processes take real time: the loops run in real time with short limits (<= 1 s).
 #include <gtest/gtest.h>
 
@@ -11,11 +12,21 @@
 #include <corio/process.hpp>
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 
 #include <cerrno>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
 #include <csignal>
 #include <fstream>
+#include <iterator>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -281,6 +292,80 @@ TEST(process, read_timeout_names_the_stream) {
     });
 }
 
+/// This process's fds that an exec'd child would inherit (no FD_CLOEXEC): the test runner's.
+std::set<int> inheritable_fds() {
+    std::set<int> fds;
+    DIR* dir = ::opendir("/proc/self/fd");
+    if (dir == nullptr) return fds;
+    while (const dirent* entry = ::readdir(dir)) {
+        const int fd = std::atoi(entry->d_name);
+        if (entry->d_name[0] != '.' && fd != ::dirfd(dir) && (::fcntl(fd, F_GETFD) & FD_CLOEXEC) == 0) fds.insert(fd);
+    }
+    ::closedir(dir);
+    return fds;
+}
+
+TEST(process, the_child_inherits_only_its_stdio) {
+    run_real([]() -> corio::task<> {
+        // Another child with every pipe and a pidfd open: none of its fds may reach the next one.
+        auto other = corio::process::spawn({"sleep", "100"}, piped(true, true, true));
+        auto ls = corio::process::spawn({"ls", "-l", "/proc/self/fd"}, piped(true, true, true));
+        const std::string listing = co_await ls.read_all();
+        co_await ls.wait();
+        const std::set<int> allowed = inheritable_fds();
+        std::istringstream lines(listing);
+        for (std::string line; std::getline(lines, line);) {
+            const std::size_t arrow = line.find(" -> ");
+            if (arrow == std::string::npos) continue;  // "total 0"
+            const int fd = std::atoi(line.c_str() + line.rfind(' ', arrow - 1) + 1);
+            const std::string target = line.substr(arrow + 4);
+            if (fd <= 2 || target.starts_with("/proc/")) continue;  // its stdio, and ls's own directory
+            EXPECT_TRUE(allowed.contains(fd)) << "the child inherited fd " << fd << " -> " << target << "\n" << listing;
+        }
+        co_await other.stop(1s);
+    });
+}
+
+TEST(process, the_longest_read_and_write_limits_mean_no_limit) {
+    run_real([]() -> corio::task<> {
+        // now + nanoseconds::max() overflows (UB): it must mean no deadline, not a wrapped one.
+        corio::process_options options = piped(true, true);
+        options.read_timeout = std::chrono::nanoseconds::max();
+        options.write_timeout = std::chrono::nanoseconds::max();
+        auto late = corio::process::spawn({"sh", "-c", "sleep 0.2; echo late; exec cat >/dev/null"}, options);
+        const std::string big(1 << 20, 'x');  // more than the socket holds: the write waits
+        const auto feed = [&]() -> corio::task<> {
+            co_await late.write(big);
+            late.close_stdin();
+        };
+        co_await corio::sleep(1ms);  // the test fixture's own timers are set by now
+        const std::size_t timers = corio::current_loop("test").pending_timers();
+        auto feeding = corio::spawn(feed());
+        auto reading = corio::spawn(late.read_all());
+        co_await corio::sleep(50ms);
+        EXPECT_FALSE(feeding.done());
+        EXPECT_FALSE(reading.done());
+        EXPECT_EQ(corio::current_loop("test").pending_timers(), timers);  // both wait with no deadline
+        co_await feeding;
+        const std::string out = co_await reading;
+        EXPECT_EQ(out, "late\n");
+        const corio::exit_status status = co_await late.wait();
+        EXPECT_TRUE(status.success());
+    });
+}
+
+TEST(process, write_timeout_bounds_a_write_the_child_does_not_read) {
+    run_real([]() -> corio::task<> {
+        corio::process_options options = piped(true, false);
+        options.write_timeout = 100ms;
+        auto deaf = corio::process::spawn({"sleep", "100"}, options);
+        const std::string big(4 << 20, 'x');  // more than the socket holds
+        co_await corio_test::expect_throws<corio::timeout_error>(deaf.write(big), "write to stdin of [sleep 100]");
+        const corio::exit_status status = co_await deaf.stop(1s);
+        EXPECT_EQ(status.signal(), SIGTERM);
+    });
+}
+
 TEST(process, destroying_a_running_child_kills_and_reaps_it) {
     run_real([]() -> corio::task<> {
         const std::size_t fds = corio_test::open_fd_count();
@@ -427,6 +512,43 @@ TEST(run_process, output_beyond_the_limit_is_a_typed_error) {
         EXPECT_EQ(corio_test::open_fd_count(), fds);
         const corio::completed_process next = co_await corio::run_process({"echo", "still serving"}, options);
         EXPECT_EQ(next.out, "still serving\n");
+    });
+}
+
+/// From now on pidfd_open fails with ENOSYS in this process (and its children), as on Linux < 5.3.
+bool forbid_pidfd_open() {
+    sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    const sock_fprog program{static_cast<unsigned short>(std::size(filter)), filter};
+    return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
+}
+
+// ctest runs each test in its own process; run all in one, the tests after this one poll too.
+TEST(process, without_pidfd_open_wait_polls) {
+    if (!forbid_pidfd_open()) GTEST_SKIP() << "no seccomp filter here: " << std::strerror(errno);
+    run_real([]() -> corio::task<> {
+        auto sleeper = corio::process::spawn({"sleep", "100"});
+        co_await corio_test::expect_throws<corio::timeout_error>(corio::wait_for(sleeper.wait(), 50ms));
+        sleeper.kill();
+        const corio::exit_status killed = co_await sleeper.wait();
+        EXPECT_EQ(killed.signal(), SIGKILL);
+        EXPECT_TRUE(child_pids().empty());
+    });
+    // The polls count as external work: virtual time keeps to the real clock while the child runs.
+    corio_test::run_virtual([]() -> corio::task<> {
+        corio::run_process_options options;
+        options.timeout = 2s;
+        const corio::completed_process done = co_await corio::run_process({"sleep", "0.2"}, options);
+        EXPECT_EQ(done.exit_code, 0);
+        options.timeout = 100ms;
+        const auto started = std::chrono::steady_clock::now();
+        co_await corio_test::expect_throws<corio::timeout_error>(corio::run_process({"sleep", "100"}, options), "timed out after 100ms");
+        EXPECT_GE(std::chrono::steady_clock::now() - started, 100ms);
+        EXPECT_TRUE(child_pids().empty());
     });
 }
 

@@ -262,6 +262,23 @@ TEST(signals, a_receiver_outliving_its_loop_gives_its_signals_back_when_the_loop
     EXPECT_EQ(current_handler(SIGUSR2), count_usr2);
 }
 
+TEST(signals, destroying_the_receiver_wakes_a_task_waiting_in_next_with_an_error) {
+    corio::run([]() -> corio::task<> {
+        std::optional<corio::signal_receiver> signals(corio::open_signals({SIGUSR1}));
+        auto waiter = corio::spawn(signals->next());
+        co_await corio::yield();  // (let it wait)
+        signals.reset();
+        try {
+            const int never = co_await corio::wait_for(std::move(waiter), 5s);
+            ADD_FAILURE() << "next() returned " << never;
+        } catch (const corio::timeout_error&) {
+            ADD_FAILURE() << "the waiter was not woken";
+        } catch (const corio::error& e) {
+            EXPECT_NE(std::string(e.what()).find("destroyed while a task waited"), std::string::npos) << e.what();
+        }
+    }());
+}
+
 TEST(signals, a_moved_from_receiver_throws) {
     corio::run([]() -> corio::task<> {
         auto signals = corio::open_signals({SIGUSR1});

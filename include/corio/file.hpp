@@ -171,7 +171,8 @@ task<std::string> read_file(std::string path, std::size_t max_size = default_rea
 
 /// Replaces `path` atomically with `data`: writes a temporary file beside it (`.NAME.tmp-XXXX`,
 /// created with `permissions` less the umask), fsyncs it, renames it over `path` and fsyncs the
-/// directory. On failure or cancellation the target is unchanged and the temporary file removed.
+/// directory. On failure or cancellation the target is unchanged and the temporary file removed
+/// (but a failure to sync the directory comes after the rename: the target is then new).
 task<> write_file(std::string path, std::string data, ::mode_t permissions = 0666);
 
 }  // namespace corio

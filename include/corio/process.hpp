@@ -26,8 +26,9 @@
 // signal mask and SIGPIPE/SIGXFSZ at their defaults. spawn itself runs on the loop (posix_spawn
 // returns once the child has exec'd: well under a millisecond).
 // Exit is watched with a pidfd (pidfd_open, Linux >= 5.3) on the loop's reactor, on either
-// backend; the child is reaped by waitid(P_PIDFD). If pidfd_open is missing (ENOSYS), wait()
-// polls waitpid(WNOHANG) instead, every 1 ms growing to 50 ms. Exit statuses: exit_status.
+// backend; once it is readable, waitid(WNOHANG) reaps the child. If pidfd_open is missing
+// (ENOSYS), wait() polls waitid(WNOHANG) instead, every 1 ms growing to 50 ms. Exit statuses:
+// exit_status.
 //
 // Streams: write(data) writes all of it to stdin, bounded by options.write_timeout (no progress
 // for that long); close_stdin() sends end of input. read_some(buffer) / read_all() read stdout;

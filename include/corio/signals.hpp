@@ -13,7 +13,8 @@
 // open_signals installs corio's handler for the signals it is given and returns a receiver;
 // `co_await receiver.next()` returns the number of the next signal received. Scoped: when the
 // receiver is destroyed, each signal gets back the disposition it had before (a handler,
-// SIG_DFL or SIG_IGN) — or, for SIGINT/SIGTERM inside corio::run, their meaning there again.
+// SIG_DFL or SIG_IGN) — or, for SIGINT/SIGTERM inside corio::run, their meaning there again. A
+// task still waiting in next() then is woken: its next() throws corio::error.
 //
 // Guarantees:
 // - Nothing is lost between next() calls: each delivery while the receiver is open is queued and
@@ -40,8 +41,9 @@
 // Throws: open_signals: signal_error (already received elsewhere; cannot be caught: SIGKILL,
 // SIGSTOP, out of range; no signals given), corio::error (no loop runs on this thread).
 // next(): cancelled_error; corio::error (a moved-from receiver, another thread than its loop's,
-// its loop has ended). Thread-safety: a receiver is used and destroyed on its loop's thread (or
-// after its loop ended); receivers on different loops open and close concurrently safely.
+// its loop has ended, the receiver was destroyed while the task waited in it). Thread-safety: a
+// receiver is used and destroyed on its loop's thread (or after its loop ended); receivers on
+// different loops open and close concurrently safely.
 #pragma once
 
 #include <coroutine>
@@ -83,7 +85,8 @@ public:
 
     /// For the loop, each iteration: queues what the handler counted and hands it to waiters.
     void deliver() noexcept;
-    /// Gives the signals back (as the loop ends, or the receiver goes); next() throws from then on.
+    /// Gives the signals back (as the loop ends, or the receiver goes) and wakes the tasks waiting
+    /// in next() with corio::error; next() throws from then on.
     void detach() noexcept;
 
 private:
@@ -93,23 +96,20 @@ private:
     struct next_awaiter final : next_waiter {
         explicit next_awaiter(signal_stream& s) noexcept : stream(s) {}
         ~next_awaiter() {
-            if (counted) stream.loop_->end_external_work();
+            if (counted_on != nullptr) counted_on->end_external_work();
         }
         bool await_ready();
         bool await_suspend(std::coroutine_handle<> h) noexcept {
             if (!stream.waiters_.park(*this, h)) return false;
-            stream.loop_->begin_external_work();  // until this awaiter goes, after its task resumed
-            counted = true;
+            counted_on = stream.loop_;  // external work until this awaiter goes, after its task resumed
+            counted_on->begin_external_work();
             return true;
         }
-        int await_resume() const {
-            throw_if_cancelled("cancelled while waiting for a signal");
-            return signo;
-        }
+        int await_resume() const;  // does not touch `stream`: refused, it may be gone
         std::string describe_wait() const override;  // "waiting for a signal: SIGHUP, SIGTERM"
 
-        signal_stream& stream;
-        bool counted = false;  // begin_external_work() was called for this wait
+        signal_stream& stream;            // only while waiting: detach() refuses the waiters
+        event_loop* counted_on = nullptr;  // the loop begin_external_work() was called on for this wait
     };
 
     /// Takes the oldest pending delivery (pending_ must not be empty).

@@ -236,6 +236,9 @@ namespace corio::http {
 
 task<response> response::from_file(corio::file f, std::string content_type, int status) {
     const std::uint64_t size = co_await f.size();
+    // Refused here, not by a sendfile failing after the head went out.
+    if ((::fcntl(f.native_handle(), F_GETFL) & O_ACCMODE) == O_WRONLY)
+        corio::detail::throw_file_error("response::from_file (not open for reading)", f.path(), EBADF);
     const std::uint64_t offset = std::min(f.position(), size);
     const int fd = ::fcntl(f.native_handle(), F_DUPFD_CLOEXEC, 0);
     if (fd < 0) corio::detail::throw_file_error("dup", f.path(), errno);

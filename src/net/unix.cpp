@@ -27,12 +27,20 @@ struct unix_address {
     const sockaddr* data() const noexcept { return reinterpret_cast<const sockaddr*>(&address); }
 };
 
-/// The address of `path`, or nullopt when it does not fit sun_path (with its NUL for a file).
+bool is_abstract(const std::string& path) noexcept { return !path.empty() && path.front() == '@'; }
+
+/// The most bytes `path` may have: all of sun_path for an abstract name (its '@' becomes the
+/// leading NUL, and nothing ends it), one less for a file path (its NUL).
+std::size_t longest_path(const std::string& path) noexcept {
+    return sizeof(sockaddr_un::sun_path) - (is_abstract(path) ? 0 : 1);
+}
+
+/// The address of `path`, or nullopt when it is empty or does not fit sun_path.
 std::optional<unix_address> address_of(const std::string& path) noexcept {
     unix_address out;
     out.address.sun_family = AF_UNIX;
-    const bool abstract = !path.empty() && path.front() == '@';
-    if (path.empty() || path.size() >= sizeof out.address.sun_path) return std::nullopt;
+    const bool abstract = is_abstract(path);
+    if (path.empty() || path.size() > longest_path(path)) return std::nullopt;
     std::memcpy(out.address.sun_path, path.data(), path.size());
     if (abstract) out.address.sun_path[0] = '\0';
     // An abstract name is exactly its bytes; a file path ends at its NUL.
@@ -43,7 +51,7 @@ std::optional<unix_address> address_of(const std::string& path) noexcept {
 std::string too_long(const std::string& path) {
     return path.empty() ? std::string("the path is empty")
                         : "the path has " + std::to_string(path.size()) + " bytes, at most " +
-                              std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " fit";
+                              std::to_string(longest_path(path)) + " fit";
 }
 
 /// A socket file nobody listens on: connecting to it is refused.

@@ -229,7 +229,7 @@ public:
     static response sse(async_generator<sse_event> events, sse_options options = {});
     /// The file from its position() to its end, sent with sendfile like static_files: never read
     /// into memory, however large. The response shares the open file (its fd is duplicated);
-    /// `f` itself is closed. Throws file_error (stat, dup) naming the path.
+    /// `f` itself is closed. Throws file_error (stat, dup, a file opened write-only) naming the path.
     static task<response> from_file(corio::file f, std::string content_type = "application/octet-stream",
                                     int status = 200);
 

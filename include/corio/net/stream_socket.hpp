@@ -93,8 +93,9 @@ public:
     void shutdown_write();
     /// Closes the socket now (idempotent).
     void close() noexcept;
-    /// Closes with a reset (RST on TCP) instead of an orderly end: the peer's reads fail with
-    /// connection_reset_error (for a response that failed mid-body).
+    /// Closes with a reset instead of an orderly end (for a response that failed mid-body): on
+    /// TCP an RST, so the peer's reads fail with connection_reset_error. A Unix socket has no
+    /// reset: its peer reads end of stream (an error only if bytes it sent were left unread here).
     void abort() noexcept;
     /// close() as an awaitable, for async_with.
     task<> aclose();

@@ -24,7 +24,9 @@
 // after the wait, so a cancelled receive consumed nothing. send_to/send — the datagram was sent
 // whole or not at all (the await throws before it or returns after it).
 // Both backends wait for readiness through detail::fd_watch (epoll, or a poll on the io_uring
-// ring); datagrams are read and sent with plain recvmsg/sendto, not through ring requests.
+// ring); datagrams are read and sent with plain recvmsg/sendto, not through ring requests. Once
+// the loop has seen an error on the socket (the ICMP error of a connected one: fd_watch keeps it
+// as a hang-up, and readable() no longer waits), a receive polls every millisecond instead.
 // The socket closes on destruction; close() and aclose() (for async_with) do it early.
 // Thread-safety: a socket belongs to the loop that created it. Move-only.
 #pragma once

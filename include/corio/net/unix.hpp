@@ -7,7 +7,7 @@
 //
 // A path names a socket file; a path starting with '@' names a socket in Linux's abstract
 // namespace (the '@' stands for the leading NUL byte, as ss(8) and Go write it): no file, gone
-// when its last socket closes. A path has at most 107 bytes (sun_path).
+// when its last socket closes. A file path has at most 107 bytes, an '@' name 108 (sun_path).
 // The reading and writing half is basic_stream (net/stream_socket.hpp), shared with tcp_stream:
 // the same read_some/write_all/send_file API, the same limits (unix_options: connect_timeout,
 // read_timeout, write_timeout, all finite by default), the same errors, named by the path
