@@ -75,7 +75,8 @@ void fd_watch::forget() noexcept {
 
 void fd_watch::on_io_events(std::uint32_t events) noexcept {
     const bool failed = (events & (EPOLLERR | EPOLLHUP)) != 0;
-    if (failed || (events & EPOLLRDHUP) != 0) peer_closed_ = true;
+    const bool sticky_error = (events & EPOLLERR) != 0 && !transient_errors_;
+    if (sticky_error || (events & (EPOLLHUP | EPOLLRDHUP)) != 0) peer_closed_ = true;
     if (failed || (events & (EPOLLIN | EPOLLRDHUP)) != 0) {
         readable_ = true;
         if (reader_ != nullptr) reader_->wake();

@@ -138,13 +138,25 @@ struct opened {
     int error = 0;
 };
 
+/// `error` of an open refused because the path names a FIFO or a socket.
+constexpr int not_a_file = -1;
+
+/// Opened O_NONBLOCK, so that a FIFO without a peer cannot hold the worker, then checked: a FIFO's
+/// or socket's reads and writes wait on another process with no bound (not_a_file); other files
+/// go back to blocking I/O.
 opened open_blocking(const std::string& path, int flags, ::mode_t permissions) {
     int fd;
-    do fd = ::open(path.c_str(), flags | O_CLOEXEC | O_NOCTTY, permissions);
+    do fd = ::open(path.c_str(), flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, permissions);
     while (fd < 0 && errno == EINTR);
     if (fd < 0) return {nullptr, errno};
     struct stat st {};
-    const bool seekable = ::fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
+    if (::fstat(fd, &st) != 0 || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+        const int error = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ? not_a_file : errno;
+        ::close(fd);
+        return {nullptr, error};
+    }
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    const bool seekable = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
     return {std::make_shared<detail::file_state>(fd, seekable), 0};
 }
 
@@ -159,6 +171,11 @@ file::file(std::string path, std::shared_ptr<detail::file_state> state) noexcept
 
 task<file> file::open(std::string path, file_mode mode, ::mode_t permissions) {
     opened result = co_await to_thread(open_blocking, path, open_flags(mode), permissions);
+    if (result.error == not_a_file)
+        throw file_error(std::string("open (") + mode_name(mode) + ") \"" + path +
+                             "\": a FIFO or socket, whose I/O waits on another process with no bound (use a pipe "
+                             "from corio::process or a Unix socket from corio::net)",
+                         path, EINVAL);
     if (result.error != 0) detail::throw_file_error(std::string("open (") + mode_name(mode) + ")", path, result.error);
     co_return file(std::move(path), std::move(result.state));
 }

@@ -28,17 +28,6 @@ namespace {
 
 std::string errno_text(int error) { return std::strerror(error); }
 
-/// `a + b`, saturated at the type's max(): a limit too long to count is no limit.
-template <class T>
-T saturated_add(T a, std::chrono::nanoseconds b) {
-    return b > std::chrono::nanoseconds::zero() && a > T::max() - b ? T::max() : a + b;
-}
-
-/// The deadline `limit` from now; time_point::max() (none) when it is too far to represent.
-clock::time_point deadline_after(std::chrono::nanoseconds limit, const char* caller) {
-    return saturated_add(current_loop(caller).now(), limit);
-}
-
 /// The command as one would type it (words with spaces or quotes single-quoted), cut at 200 bytes.
 std::string command_line(const std::vector<std::string>& argv) {
     std::string line;
@@ -70,15 +59,32 @@ std::unique_ptr<detail::fd_watch> watch_parent_end(int fd) {
     return std::make_unique<detail::fd_watch>(fd);
 }
 
-/// posix_spawn_file_actions_t, destroyed on every path.
+/// posix_spawn_file_actions_t, destroyed on every path; each step that cannot be recorded
+/// (ENOMEM) throws spawn_error naming the command.
 class file_actions {
 public:
-    file_actions() { ::posix_spawn_file_actions_init(&actions_); }
+    explicit file_actions(const std::string& command) : command_(command) {
+        check(::posix_spawn_file_actions_init(&actions_), "preparing its file actions");
+    }
     ~file_actions() { ::posix_spawn_file_actions_destroy(&actions_); }
     file_actions(const file_actions&) = delete;
     posix_spawn_file_actions_t* get() noexcept { return &actions_; }
 
+    void dup2(int fd, int target) { check(::posix_spawn_file_actions_adddup2(&actions_, fd, target), "redirecting its stdio"); }
+    void open_null(int target) {
+        check(::posix_spawn_file_actions_addopen(&actions_, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0),
+              "redirecting its stdio to /dev/null");
+    }
+    void chdir(const std::string& directory) {
+        check(::posix_spawn_file_actions_addchdir_np(&actions_, directory.c_str()), "setting its working directory");
+    }
+
 private:
+    void check(int failed, const char* step) const {
+        if (failed != 0) throw spawn_error("spawn " + command_ + ": " + step + ": " + errno_text(failed), failed);
+    }
+
+    const std::string& command_;  // the caller's, which outlives this
     posix_spawn_file_actions_t actions_;
 };
 
@@ -144,16 +150,7 @@ int open_pidfd(pid_t pid, const std::string& command) {
 /// sleep(pause), counted as the loop's external work: as while a pidfd is watched, virtual time
 /// keeps to the real clock instead of jumping past a child that runs in real time.
 task<> pause_for_child(std::chrono::nanoseconds pause) {
-    class external_work {
-    public:
-        explicit external_work(event_loop& loop) noexcept : loop_(loop) { loop_.begin_external_work(); }
-        ~external_work() { loop_.end_external_work(); }
-        external_work(const external_work&) = delete;
-
-    private:
-        event_loop& loop_;
-    };
-    const external_work counted(current_loop("process::wait"));
+    const detail::external_work counted(current_loop("process::wait"));
     co_await sleep(pause);
 }
 
@@ -196,18 +193,18 @@ process::process(std::vector<std::string> argv, const process_options& options)
     const std::string command = "[" + command_line(argv_) + "]";
     if (argv_.empty()) throw spawn_error("spawn: the command is empty", EINVAL);
     static_cast<void>(current_loop("process::spawn"));  // throws outside a loop, before a child exists
-    file_actions actions;
+    file_actions actions(command);
     fd_pair pipes[3];
     const stdio modes[3] = {options.in, options.out, options.err};
     for (int target = 0; target < 3; ++target) {
         if (modes[target] == stdio::pipe) {
             pipes[target].open(target == 0, command);
-            ::posix_spawn_file_actions_adddup2(actions.get(), pipes[target].child(), target);
+            actions.dup2(pipes[target].child(), target);
         } else if (modes[target] == stdio::null) {
-            ::posix_spawn_file_actions_addopen(actions.get(), target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0);
+            actions.open_null(target);
         }
     }
-    if (!options.cwd.empty()) ::posix_spawn_file_actions_addchdir_np(actions.get(), options.cwd.c_str());
+    if (!options.cwd.empty()) actions.chdir(options.cwd);
     std::vector<std::string> environment = child_environment(options);
     const std::vector<char*> args = c_strings(argv_);
     const std::vector<char*> env = c_strings(environment);
@@ -361,7 +358,7 @@ task<> process::write(std::string_view data) {
             throw broken_pipe_error("write to stdin of " + name() + ": the child closed its input");
         if (code != EAGAIN && code != EWOULDBLOCK) throw error("write to stdin of " + name() + ": " + errno_text(code));
         watch.not_writable();
-        const bool ready = co_await watch.writable(deadline_after(write_timeout_, "process::write"));
+        const bool ready = co_await watch.writable(deadline_after(current_loop("process::write").now(), write_timeout_));
         if (!ready)
             throw timeout_error("write to stdin of " + name() + " made no progress for " + format_duration(write_timeout_));
     }
@@ -377,7 +374,7 @@ task<std::size_t> process::read_some(stream which, std::span<char> buffer) {
     for (;;) {
         // The last read ran dry and no readiness edge came since: wait instead of a doomed read.
         if (watch.must_wait_to_read()) {
-            const bool ready = co_await watch.readable(deadline_after(read_timeout_, "process::read_some"));
+            const bool ready = co_await watch.readable(deadline_after(current_loop("process::read_some").now(), read_timeout_));
             if (!ready) throw timeout_error(std::string(what) + " " + name() + " timed out after " + format_duration(read_timeout_));
         }
         const ssize_t n = ::read(watch.fd(), buffer.data(), buffer.size());
@@ -439,8 +436,8 @@ task<completed_process> run_process(command_args argv) {
 task<completed_process> run_process(command_args argv, run_process_options options) {
     if (!options.input.empty()) options.child.in = stdio::pipe;
     if (options.capture_output) options.child.out = options.child.err = stdio::pipe;
-    // The run's timeout is its one limit: the reads' and writes' own limits come after it.
-    options.child.read_timeout = options.child.write_timeout = saturated_add(options.timeout, std::chrono::minutes(1));
+    // The run's timeout is its one limit: the reads and writes have none of their own.
+    options.child.read_timeout = options.child.write_timeout = std::chrono::nanoseconds::max();
     process child = process::spawn(std::move(argv), options.child);
     std::optional<completed_process> done;
     std::exception_ptr failure;
@@ -452,12 +449,17 @@ task<completed_process> run_process(command_args argv, run_process_options optio
         failure = std::current_exception();
     }
     if (failure) {
-        const exit_status ended = co_await uncancellable(child.stop(options.kill_grace));
+        std::string stopped;
+        try {
+            const exit_status ended = co_await uncancellable(child.stop(options.kill_grace));
+            stopped = "the child was stopped: " + ended.describe();
+        } catch (const std::exception& e) {  // the first failure wins; the destructor still kills the child
+            stopped = std::string("stopping the child failed: ") + e.what();
+        }
         try {
             std::rethrow_exception(failure);
         } catch (const timeout_error& e) {
-            throw timeout_error("run_process [" + command_line(child.argv()) + "]: " + e.what() + "; the child was stopped: " +
-                                ended.describe());
+            throw timeout_error("run_process [" + command_line(child.argv()) + "]: " + e.what() + "; " + stopped);
         }
     }
     if (options.check && !done->status.success())

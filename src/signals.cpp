@@ -162,6 +162,10 @@ std::vector<int> checked_signals(std::vector<int> signals) {
     for (const int signo : signals) {
         if (signo <= 0 || signo >= NSIG || signo == SIGKILL || signo == SIGSTOP)
             throw signal_error("corio::open_signals: " + signal_delivery::signal_name(signo) + " cannot be caught");
+        // A fault's handler returns to the faulting instruction, which faults again forever.
+        if (signo == SIGSEGV || signo == SIGBUS || signo == SIGFPE || signo == SIGILL)
+            throw signal_error("corio::open_signals: " + signal_delivery::signal_name(signo) +
+                               " reports a fault in the faulting thread; it cannot be received later");
     }
     return signals;
 }

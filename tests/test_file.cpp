@@ -20,6 +20,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace std::chrono_literals;
@@ -125,6 +126,20 @@ TEST_F(file_test, a_missing_file_is_a_typed_error_naming_the_path_and_errno) {
         co_await expect_throws<corio::file_not_found_error>(corio::write_file(at("no/such/dir/x"), "data"), "no/such/dir");
         EXPECT_FALSE(fs::exists(missing));
     });
+}
+
+// A FIFO with no writer used to hold a worker in open() (and a cancelled open waited for it).
+TEST_F(file_test, a_fifo_is_refused_at_open_without_waiting_for_a_peer) {
+    const std::string fifo = at("fifo");
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    corio::run([&fifo]() -> corio::task<> {
+        co_await expect_throws<corio::file_error>(corio::fail_after(5s, [&fifo] { return file::open(fifo); }),
+                                                  "\"" + fifo + "\": a FIFO or socket");
+        co_await expect_throws<corio::file_error>(corio::fail_after(5s, [&fifo] { return corio::read_file(fifo); }), fifo);
+        file null = co_await file::open("/dev/null", file_mode::read_write);  // a device still opens
+        co_await null.write_all("gone");
+        co_await null.aclose();
+    }());
 }
 
 TEST_F(file_test, read_some_read_all_and_write_all_round_trip) {

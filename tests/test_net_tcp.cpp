@@ -122,6 +122,22 @@ TEST(tcp, idle_read_times_out_naming_the_peer) {
     }());
 }
 
+TEST(tcp, the_longest_read_timeout_means_no_limit) {
+    corio::run([]() -> corio::task<> {
+        auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));
+        auto late = corio::spawn([&listener]() -> corio::task<> {
+            tcp_stream peer = co_await listener.accept();
+            co_await corio::sleep(20ms);
+            co_await peer.write_all("late");
+        });
+        auto client = co_await tcp_stream::connect(listener.local_endpoint(), {.read_timeout = std::chrono::nanoseconds::max()});
+        std::array<char, 16> buffer;
+        const std::size_t n = co_await client.read_some(buffer);  // used to time out at once
+        EXPECT_EQ(std::string_view(buffer.data(), n), "late");
+        co_await late;
+    }());
+}
+
 TEST(tcp, end_of_stream_and_reset_are_told_apart) {
     corio::run([]() -> corio::task<> {
         auto listener = tcp_listener::bind(endpoint::parse("127.0.0.1", 0));

@@ -21,6 +21,8 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <csignal>
@@ -515,16 +517,45 @@ TEST(run_process, output_beyond_the_limit_is_a_typed_error) {
     });
 }
 
-/// From now on pidfd_open fails with ENOSYS in this process (and its children), as on Linux < 5.3.
-bool forbid_pidfd_open() {
+/// From now on the system call `number` fails with `error` in this process (and its children).
+bool forbid_syscall(long number, int error) {
     sock_filter filter[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(number), 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | static_cast<std::uint32_t>(error)),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
     const sock_fprog program{static_cast<unsigned short>(std::size(filter)), filter};
     return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
+}
+
+/// From now on pidfd_open fails with ENOSYS in this process (and its children), as on Linux < 5.3.
+bool forbid_pidfd_open() { return forbid_syscall(SYS_pidfd_open, ENOSYS); }
+
+// A child the caller may not signal (one that became another user): kill() fails with EPERM.
+// In a death-test child, so that the filter does not outlive the test.
+TEST(process, a_child_that_cannot_be_stopped_does_not_hide_the_timeout) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_EXIT(
+        {
+            if (!forbid_syscall(SYS_kill, EPERM)) std::_Exit(2);
+            bool told = false;
+            corio::run([&told]() -> corio::task<> {
+                corio::run_process_options options;
+                options.timeout = 50ms;
+                options.kill_grace = 50ms;
+                try {
+                    co_await corio::run_process({"sleep", "0.3"}, options);
+                } catch (const corio::timeout_error& e) {
+                    const std::string what = e.what();
+                    told = what.find("timed out after 50ms; stopping the child failed: kill") != std::string::npos &&
+                           what.find("Operation not permitted") != std::string::npos;
+                    if (!told) std::fprintf(stderr, "message: %s\n", e.what());
+                }
+            }());
+            std::_Exit(told ? 0 : 1);
+        },
+        testing::ExitedWithCode(0), "");
 }
 
 // ctest runs each test in its own process; run all in one, the tests after this one poll too.

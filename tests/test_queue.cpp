@@ -13,7 +13,9 @@
 #include <corio/queue.hpp>
 
 #include <algorithm>
+#include <deque>
 #include <functional>
+#include <new>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -180,6 +182,41 @@ TEST(queue, pop_blocks_while_empty_and_a_push_hands_the_item_over) {
         EXPECT_EQ(q.size(), 1u);
         co_await popper;
         EXPECT_EQ(got, (std::vector<int>{10, 20}));
+    }());
+}
+
+/// A first-in, first-out Store whose push throws std::bad_alloc while *refuse is true.
+struct refusing_store {
+    bool* refuse;
+    std::deque<int> items;
+    void push(int&& item) {
+        if (*refuse) throw std::bad_alloc();
+        items.push_back(item);
+    }
+    int take() {
+        const int first = items.front();
+        items.pop_front();
+        return first;
+    }
+    std::size_t size() const noexcept { return items.size(); }
+};
+
+TEST(queue, a_store_refusing_a_waiting_pushers_item_fails_that_push_and_loses_no_item) {
+    run_virtual([]() -> corio::task<> {
+        bool refuse = false;
+        corio::basic_queue<int, refusing_store> q(1, refusing_store{&refuse, {}});
+        co_await q.push(1);
+        int waiting = 2;
+        auto pusher = corio::spawn([&q, &waiting]() -> corio::task<> { co_await q.push_from(waiting); });
+        co_await corio::sleep(1s);
+        refuse = true;
+        EXPECT_EQ(co_await q.pop(), 1);  // the taken item still goes out
+        EXPECT_THROW(co_await pusher, std::bad_alloc);
+        EXPECT_EQ(waiting, 2);           // still the caller's, to push again
+        EXPECT_TRUE(q.empty());
+        refuse = false;
+        co_await q.push_from(waiting);
+        EXPECT_EQ(co_await q.pop(), 2);
     }());
 }
 

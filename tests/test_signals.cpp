@@ -212,6 +212,9 @@ TEST(signals, a_signal_has_one_receiver_at_a_time) {
         auto usr2 = corio::open_signals({SIGUSR2});  // the failed open took nothing
         EXPECT_EQ(usr2.signals(), std::vector<int>{SIGUSR2});
         EXPECT_THROW(corio::open_signals({SIGKILL}), corio::signal_error);
+        for (const int fault : {SIGSEGV, SIGBUS, SIGFPE, SIGILL})
+            EXPECT_THROW(corio::open_signals({SIGHUP, fault}), corio::signal_error) << fault;
+        { auto hup = corio::open_signals({SIGHUP}); }  // the refused opens took nothing
         EXPECT_THROW(corio::open_signals({}), corio::signal_error);
         auto duplicates = corio::open_signals({SIGHUP, SIGHUP});
         EXPECT_EQ(duplicates.signals(), std::vector<int>{SIGHUP});

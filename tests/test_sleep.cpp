@@ -164,6 +164,36 @@ TEST(sleep, a_sleep_awaited_a_second_time_throws_instead_of_sleeping) {
     }(), {.virtual_time = true});
 }
 
+TEST(clock, deadline_after_saturates_at_the_end_of_time) {
+    using corio::clock;
+    constexpr clock::time_point start(1h);
+    static_assert(corio::deadline_after(start, 2h) == clock::time_point(3h));
+    static_assert(corio::deadline_after(start, -30min) == clock::time_point(30min));
+    static_assert(corio::deadline_after(start, clock::duration::max()) == clock::time_point::max());
+    static_assert(corio::deadline_after(clock::time_point::max(), 1ns) == clock::time_point::max());
+    EXPECT_EQ(corio::deadline_after(start, clock::duration::max() - 1h + 1ns), clock::time_point::max());
+}
+
+// `now + duration::max()` used to wrap around into the past: each of these then fired at once.
+TEST(sleep, the_longest_limits_never_fire_early) {
+    corio::run([]() -> corio::task<> {
+        constexpr auto forever = corio::clock::duration::max();
+        auto sleeper = corio::spawn([]() -> corio::task<> { co_await corio::sleep(corio::clock::duration::max()); });
+        bool called = false;
+        corio::timer_handle call = corio::current_loop("test").call_later(forever, [&called] { called = true; });
+        const int v = co_await corio::fail_after(forever, []() -> corio::task<int> {
+            co_await corio::sleep(1s);
+            co_return 7;
+        });
+        EXPECT_EQ(v, 7);
+        EXPECT_FALSE(sleeper.done());
+        EXPECT_FALSE(called);
+        EXPECT_TRUE(call.cancel());
+        sleeper.cancel();
+        EXPECT_THROW(co_await sleeper, corio::cancelled_error);
+    }(), {.virtual_time = true});
+}
+
 TEST(clock, outside_a_loop_reads_steady_clock) {
     const auto a = corio::clock::now();
     const auto b = corio::clock::now();

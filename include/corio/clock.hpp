@@ -4,6 +4,10 @@
 // the loop runs with run_options::virtual_time (then it only moves when the loop is idle and jumps
 // to the next timer, or while the loop blocks on I/O). Outside a loop it reads std::chrono::steady_clock.
 //
+// deadline_after(from, d) is `from + d` for deadlines, saturated at time_point::max() (the end of
+// time: I/O waits read it as "no deadline"), so a duration::max() limit never wraps around into a
+// deadline in the past that would fire at once.
+//
 // Thread-safety: now() may be called from any thread; off the loop thread it reads steady_clock.
 #pragma once
 
@@ -26,5 +30,10 @@ struct clock {
             std::chrono::steady_clock::now().time_since_epoch()));
     }
 };
+
+/// `from + d`, or time_point::max() (no deadline) when that is too far to represent.
+constexpr clock::time_point deadline_after(clock::time_point from, clock::duration d) noexcept {
+    return d > clock::duration::zero() && from > clock::time_point::max() - d ? clock::time_point::max() : from + d;
+}
 
 }  // namespace corio

@@ -36,6 +36,7 @@
 #include <functional>
 #include <memory>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "corio/clock.hpp"
@@ -189,7 +190,7 @@ public:
     /// the loop ends: dropping the handle does not cancel it.
     timer_handle call_at(clock::time_point when, std::function<void()> fn);
     /// call_at(now() + d, fn) (asyncio's loop.call_later).
-    timer_handle call_later(clock::duration d, std::function<void()> fn) { return call_at(now_ + d, std::move(fn)); }
+    timer_handle call_later(clock::duration d, std::function<void()> fn) { return call_at(deadline_after(now_, d), std::move(fn)); }
 
     // ---- running ----
     /// Runs until `main` is done.
@@ -267,7 +268,29 @@ private:
 
 namespace detail {
 [[noreturn]] void throw_no_loop(const char* caller);
-}
+
+/// Counts as external work of a loop while it lives (begin_external_work/end_external_work):
+/// virtual time does not jump past it. Empty (counting nothing) when default-made or moved from.
+class external_work {
+public:
+    external_work() noexcept = default;
+    explicit external_work(event_loop& loop) noexcept : loop_(&loop) { loop.begin_external_work(); }
+    external_work(external_work&& other) noexcept : loop_(std::exchange(other.loop_, nullptr)) {}
+    external_work& operator=(external_work&& other) noexcept {
+        end();
+        loop_ = std::exchange(other.loop_, nullptr);
+        return *this;
+    }
+    ~external_work() { end(); }
+    /// Stops counting (if it did).
+    void end() noexcept {
+        if (loop_ != nullptr) std::exchange(loop_, nullptr)->end_external_work();
+    }
+
+private:
+    event_loop* loop_ = nullptr;  // the loop counting this work; null: none
+};
+}  // namespace detail
 
 /// The event loop of the calling thread; throws corio::error naming `caller` if none is running.
 inline event_loop& current_loop(const char* caller) {

@@ -29,7 +29,8 @@
 //
 // Position: a file keeps its own position(). On a regular file (or a block device) reads and
 // writes are pread/pwrite at that position, so a read whose await was cancelled consumed
-// nothing; other files (FIFOs, character devices) use read/write.
+// nothing; character devices use read/write. FIFOs and sockets are refused at open (file_error):
+// their I/O waits on another process with no bound, which a worker job could not give up.
 //
 // Cancel safety. A worker job cannot be interrupted: a cancelled await whose job has not started
 // skips it and throws cancelled_error at once; one whose job runs WAITS for it to finish, then
@@ -38,8 +39,8 @@
 // close() from another task closes the fd only when the job is done.
 //   open — nothing stays open (a file the job opened is closed); create_new/write/append may
 //     have created (or truncated) the file.
-//   read_some — nothing consumed: position() is unchanged (seekable files; on a FIFO the bytes
-//     read are lost).
+//   read_some — nothing consumed: position() is unchanged (seekable files; on a character
+//     device the bytes read are lost).
 //   read_all — position() goes back to where it was (seekable files).
 //   write_all — a prefix of the data is in the file, and position() is just after it.
 //   sync, size — nothing changes (an fsync that ran completed).

@@ -17,7 +17,8 @@
 //   std::string echoed = co_await cat.read_all();  // stdout, up to its end
 //   corio::exit_status status = co_await cat.wait();
 //
-// process::spawn(argv, options) starts argv[0] (searched in PATH when it has no '/') with
+// process::spawn(argv, options) starts argv[0] (searched in this process's PATH when it has no
+// '/', as posix_spawnp does: a PATH in options.env does not change the search) with
 // posix_spawn, with no shell (process::spawn_shell(command) runs `/bin/sh -c command`, by name).
 // Each of the child's stdin, stdout and stderr is inherited (the default), /dev/null or a pipe
 // (process_options::in/out/err). Piped stdin is a Unix socket pair, as asyncio does, so writing
@@ -150,7 +151,7 @@ public:
     process_error(std::vector<std::string> argv, exit_status status, std::string stderr_tail);
     const std::vector<std::string>& argv() const noexcept { return argv_; }
     const exit_status& status() const noexcept { return status_; }
-    /// The last bytes (at most 1 KiB) of what the child wrote to stderr, if it was captured.
+    /// The last KiB of what the child wrote to stderr (after "..." when cut), if it was captured.
     const std::string& stderr_tail() const noexcept { return stderr_tail_; }
 
 private:

@@ -36,7 +36,9 @@
 // operation that finished anyway (a wait_any loser) can.
 //
 // Throws: queue_closed_error (push on a closed queue; pop on an empty closed queue; the same for
-// try_push/try_pop), cancelled_error, and whatever T's copy/move constructors throw.
+// try_push/try_pop), cancelled_error, and whatever T's copy/move constructors and the Store's
+// push throw (a waiting push whose item the Store refuses throws that error, and a push_from
+// item stays with the caller as far as the Store's push leaves it intact).
 // Thread-safety: none — one loop's thread only (not a cross-thread channel). Destroying a queue
 // while tasks wait on it is a programming error (asserted); leftover items are simply destroyed.
 #pragma once
@@ -44,6 +46,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <deque>
+#include <exception>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -166,6 +169,7 @@ private:
     /// A parked push; `item` is the object to move in once there is room.
     struct push_waiter : detail::waiter {
         T* item = nullptr;
+        std::exception_ptr failure;  // set when refused because the store could not take the item
     };
     /// A parked pop; the queue stores the item here before granting.
     struct pop_waiter : detail::waiter {
@@ -189,6 +193,7 @@ private:
         }
         void await_resume() const {
             this->throw_if_cancelled("cancelled while waiting to push");
+            if (this->failure) std::rethrow_exception(this->failure);
             if (!this->granted()) throw queue_closed_error();
         }
 
@@ -241,13 +246,19 @@ private:
     }
 
     /// Removes the next item (nullopt if empty). The space it frees goes to the
-    /// longest-waiting pusher, whose item is moved in after.
+    /// longest-waiting pusher, whose item is moved in after; if the store cannot take it
+    /// (bad_alloc, a throwing move), that push throws the error and the taken item still goes out.
     std::optional<T> take() {
         if (empty()) return std::nullopt;
         std::optional<T> next(items_.take());
         if (push_waiter* p = pushers_.front()) {
-            items_.push(std::move(*p->item));
-            pushers_.grant(*p);
+            try {
+                items_.push(std::move(*p->item));
+                pushers_.grant(*p);
+            } catch (...) {
+                p->failure = std::current_exception();
+                pushers_.refuse(*p);
+            }
         }
         return next;
     }

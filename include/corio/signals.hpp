@@ -39,7 +39,8 @@
 // as external work (like a socket wait): the clock does not jump past a timeout meanwhile.
 //
 // Throws: open_signals: signal_error (already received elsewhere; cannot be caught: SIGKILL,
-// SIGSTOP, out of range; no signals given), corio::error (no loop runs on this thread).
+// SIGSTOP, out of range; a fault that must be handled where it happens: SIGSEGV, SIGBUS, SIGFPE,
+// SIGILL; no signals given), corio::error (no loop runs on this thread).
 // next(): cancelled_error; corio::error (a moved-from receiver, another thread than its loop's,
 // its loop has ended, the receiver was destroyed while the task waited in it). Thread-safety: a
 // receiver is used and destroyed on its loop's thread (or after its loop ended); receivers on
@@ -95,21 +96,17 @@ private:
     };
     struct next_awaiter final : next_waiter {
         explicit next_awaiter(signal_stream& s) noexcept : stream(s) {}
-        ~next_awaiter() {
-            if (counted_on != nullptr) counted_on->end_external_work();
-        }
         bool await_ready();
         bool await_suspend(std::coroutine_handle<> h) noexcept {
             if (!stream.waiters_.park(*this, h)) return false;
-            counted_on = stream.loop_;  // external work until this awaiter goes, after its task resumed
-            counted_on->begin_external_work();
+            counted = external_work(*stream.loop_);  // until this awaiter goes, after its task resumed
             return true;
         }
         int await_resume() const;  // does not touch `stream`: refused, it may be gone
         std::string describe_wait() const override;  // "waiting for a signal: SIGHUP, SIGTERM"
 
         signal_stream& stream;            // only while waiting: detach() refuses the waiters
-        event_loop* counted_on = nullptr;  // the loop begin_external_work() was called on for this wait
+        external_work counted;             // while waiting: virtual time does not jump past a signal
     };
 
     /// Takes the oldest pending delivery (pending_ must not be empty).

@@ -84,7 +84,7 @@ public:
     explicit sleep_awaiter(clock::time_point stored) noexcept : sleep_wait(stored) {}
     [[gnu::always_inline]] bool await_suspend(std::coroutine_handle<> h) {
         if (awaited_before()) [[unlikely]] throw_awaited_twice();
-        if constexpr (Relative) return suspend_until(current_task->loop().now() + stored().time_since_epoch(), h);
+        if constexpr (Relative) return suspend_until(deadline_after(current_task->loop().now(), stored().time_since_epoch()), h);
         return suspend_until(stored(), h);
     }
 };

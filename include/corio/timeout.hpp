@@ -62,7 +62,7 @@ struct deadline_spec {
     void make_scope(std::optional<timeout_scope>& scope) const {
         const auto now = current_loop("corio timeout").now();
         if (at == clock::time_point::min())
-            scope.emplace(now + after, after);
+            scope.emplace(deadline_after(now, after), after);
         else
             scope.emplace(at, at - now);
     }

@@ -111,7 +111,7 @@ public:
         if (kind_ == kind::uncancellable) return scoped_awaiter<T>(std::move(op_));
         const auto now = current_loop("wait_for").now();
         if (kind_ == kind::absolute_deadline) return scoped_awaiter<T>(std::move(op_), deadline_, deadline_ - now);
-        return scoped_awaiter<T>(std::move(op_), now + timeout_, timeout_);
+        return scoped_awaiter<T>(std::move(op_), deadline_after(now, timeout_), timeout_);
     }
 
 private:

@@ -220,7 +220,7 @@ void debug_monitor::report_blocked_loop(std::chrono::nanoseconds blocked_for) {
 
 void debug_monitor::watch_cancellation(task_state& task) {
     task.add_ref();
-    const auto check_at = loop_.now() + options_.cancel_grace;
+    const auto check_at = deadline_after(loop_.now(), options_.cancel_grace);
     cancelled_.push_back({&task, check_at});
     if (!queued()) loop_.add_timer(*this, check_at);
 }

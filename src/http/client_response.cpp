@@ -16,7 +16,7 @@ namespace detail {
 request_clock::request_clock(std::string description, const client_timeout& timeout)
     : description_(std::move(description)),
       timeout_(timeout),
-      deadline_(timeout.total.count() > 0 ? clock::now() + timeout.total : clock::time_point::max()) {}
+      deadline_(timeout.total.count() > 0 ? deadline_after(clock::now(), timeout.total) : clock::time_point::max()) {}
 
 std::chrono::nanoseconds request_clock::budget(std::chrono::nanoseconds limit, const char* limit_name) {
     constexpr std::chrono::nanoseconds fallback = std::chrono::seconds(60);  // neither limit set (writes)

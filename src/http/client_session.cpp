@@ -56,7 +56,7 @@ public:
         auto endpoints = co_await net::resolve(u.host(), u.port(), {.timeout = timeout});
         clk.trace(trace_kind::dns_end, u.host());
         if (dns_cache_.size() >= max_dns_entries) dns_cache_.clear();
-        dns_cache_[key] = {endpoints, clock::now() + dns_ttl};
+        dns_cache_[key] = {endpoints, deadline_after(clock::now(), dns_ttl)};
         co_return endpoints;
     }
     void forget_address(const url& u) { dns_cache_.erase(u.host_port()); }
@@ -227,7 +227,7 @@ task<std::unique_ptr<pooled_connection>> open_unix_connection(session_state& s, 
 /// phase it cut.
 task<std::unique_ptr<pooled_connection>> open_connection(session_state& s, request_clock& clk, const url& u, const route& way,
                                                          pool_slot slot) {
-    const auto deadline = clock::now() + clk.budget(clk.timeout().connect, "connect");
+    const auto deadline = deadline_after(clock::now(), clk.budget(clk.timeout().connect, "connect"));
     const auto left = [deadline] { return std::max<std::chrono::nanoseconds>(deadline - clock::now(), std::chrono::nanoseconds(1)); };
     const url& peer = way.proxy != nullptr ? way.proxy->address : u;  // whom the socket connects to
     const std::string authority = peer.host() + ":" + std::to_string(peer.port());

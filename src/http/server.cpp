@@ -185,12 +185,12 @@ private:
 /// while a body is read whole (body_timeout bounds that), and starts again once it has arrived.
 class handler_deadline {
 public:
-    explicit handler_deadline(clock::duration timeout) : timeout_(timeout), scope_(loop_now() + timeout, timeout) {}
+    explicit handler_deadline(clock::duration timeout) : timeout_(timeout), scope_(deadline_after(loop_now(), timeout), timeout) {}
 
     /// The scope the chain runs in.
     timeout_scope& scope() noexcept { return scope_; }
     void pause() { scope_.reschedule(clock::time_point::max()); }
-    void restart() { scope_.reschedule(loop_now() + timeout_); }
+    void restart() { scope_.reschedule(deadline_after(loop_now(), timeout_)); }
 
 private:
     clock::duration timeout_;
@@ -392,13 +392,13 @@ public:
     task<bool> read_head(request& req, bool& idle, bool first, clock::time_point connected_at) {
         bool started = false;
         complete_ = false;
-        deadline_ = first ? connected_at + options_.header_timeout : loop_now() + options_.idle_timeout;
+        deadline_ = first ? connected_at + options_.header_timeout : deadline_after(loop_now(), options_.idle_timeout);
         for (;;) {
             const parse_result r = parse();
             if (r.event == parse_event::headers) {
                 take_head(req, parser_.head());
                 buffer_.consume(r.consumed);  // after copying: the views point into the buffer
-                deadline_ = loop_now() + options_.body_timeout;
+                deadline_ = deadline_after(loop_now(), options_.body_timeout);
                 if (parser_.head().expect_continue) co_await stream_.write_all("HTTP/1.1 100 Continue\r\n\r\n");
                 co_return true;
             }
@@ -406,7 +406,7 @@ public:
             if (!started && !buffer_.unread().empty()) {  // a request line has begun
                 started = true;
                 idle = false;
-                if (!first) deadline_ = loop_now() + options_.header_timeout;
+                if (!first) deadline_ = deadline_after(loop_now(), options_.header_timeout);
             }
             const bool received = co_await receive();  // named: g++ 12 (design notes)
             if (!received) {

@@ -34,7 +34,7 @@ public:
             ares_destroy(channel_);
             throw dns_error("invalid DNS server list '" + servers + "'");
         }
-        loop_.begin_external_work();  // virtual time must not jump past a real lookup
+        counted_ = corio::detail::external_work(loop_);  // virtual time must not jump past a real lookup
     }
     lookup(const lookup&) = delete;
     lookup& operator=(const lookup&) = delete;
@@ -42,7 +42,6 @@ public:
         ares_destroy(channel_);  // cancels the query and closes its sockets (telling on_socket_state)
         for (auto& [fd, watch] : sockets_) loop_.unwatch(fd);
         loop_.remove_timer(*this);
-        loop_.end_external_work();
     }
 
     void start(const std::string& host, std::uint16_t port, int family) {
@@ -124,6 +123,7 @@ private:
     }
 
     event_loop& loop_;
+    corio::detail::external_work counted_;  // from setup on; ends after the destructor's body
     ares_channel channel_ = nullptr;
     std::unordered_map<int, std::unique_ptr<socket_watch>> sockets_;  // c-ares sockets being watched
 };

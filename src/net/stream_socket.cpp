@@ -117,7 +117,7 @@ task<std::size_t> basic_stream<Protocol>::read_some(std::span<char> buffer) {
     corio::detail::fd_watch& watch = open_watch("read");
     for (;;) {
         // The last read ran dry and no readiness edge came since: wait instead of a doomed recv.
-        if (watch.must_wait_to_read() && !co_await watch.readable(current_loop("read_some").now() + options_.read_timeout))
+        if (watch.must_wait_to_read() && !co_await watch.readable(deadline_after(current_loop("read_some").now(), options_.read_timeout)))
             detail_socket::throw_timeout("read from " + peer_name(), options_.read_timeout);
         const ssize_t n = watch.receive(buffer);
         // A short read drained the socket (or the ring's queue): the next read waits for an edge
@@ -157,7 +157,7 @@ task<> basic_stream<Protocol>::write_all(std::span<const std::string_view> piece
         message.msg_iov = vectors + first;
         message.msg_iovlen = count - first;
         if (corio::detail::uring_reactor* ring = watch.ring()) {  // one request, submitted by the loop's next wait
-            const auto stalled_at = current_loop("write_all").now() + options_.write_timeout;
+            const auto stalled_at = deadline_after(current_loop("write_all").now(), options_.write_timeout);
             corio::detail::ring_operation send(*ring, std::min(deadline, stalled_at));
             if (message.msg_iovlen == 1)
                 io_uring_prep_send(&send.request(), watch.fd(), vectors[first].iov_base, vectors[first].iov_len, MSG_NOSIGNAL);
@@ -205,7 +205,7 @@ task<> basic_stream<Protocol>::send_file(int file_fd, std::uint64_t offset, std:
 template <class Protocol>
 task<> basic_stream<Protocol>::wait_writable(corio::detail::fd_watch& watch, clock::time_point deadline) {
     watch.not_writable();
-    const auto stalled_at = current_loop("write_all").now() + options_.write_timeout;
+    const auto stalled_at = deadline_after(current_loop("write_all").now(), options_.write_timeout);
     if (co_await watch.writable(std::min(deadline, stalled_at))) co_return;
     throw_write_timeout(stalled_at, deadline);
 }

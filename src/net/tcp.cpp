@@ -54,7 +54,7 @@ struct attempt_outcome {
 }  // namespace
 
 task<tcp_stream> tcp_stream::connect(endpoint peer, tcp_options options) {
-    return connect_before(peer, current_loop("connect").now() + options.connect_timeout, options);
+    return connect_before(peer, deadline_after(current_loop("connect").now(), options.connect_timeout), options);
 }
 
 task<tcp_stream> tcp_stream::connect(std::string host, std::uint16_t port, tcp_options options) {
@@ -66,7 +66,7 @@ task<tcp_stream> tcp_stream::connect(std::string host, std::uint16_t port, tcp_o
 
 task<tcp_stream> tcp_stream::connect(std::vector<endpoint> peers, std::string name, tcp_options options) {
     const corio::detail::deadline_check check("TCP connect to", options.connect_timeout, [&] { return name; });
-    const auto deadline = current_loop("connect").now() + options.connect_timeout;
+    const auto deadline = deadline_after(current_loop("connect").now(), options.connect_timeout);
     if (peers.size() == 1 && peers.front().to_string() == name)  // a numeric host: its own error says it all
         co_return co_await connect_before(peers.front(), deadline, options);
     if (peers.empty()) throw connect_error("connect to " + name + " failed: no address");

@@ -362,7 +362,7 @@ task<tls_stream> tls_stream::accept(tcp_stream tcp, tls_context context, std::ch
 task<> tls_stream::handshake(std::chrono::nanoseconds timeout) {
     static constexpr const char* operation = "TLS handshake with";
     const corio::detail::deadline_check check(operation, timeout, [this] { return tcp_.peer().to_string(); });
-    const auto deadline = current_loop("tls handshake").now() + timeout;
+    const auto deadline = deadline_after(current_loop("tls handshake").now(), timeout);
     for (;;) {
         SSL* ssl = open_ssl(operation);
         begin_ssl_call();
@@ -388,7 +388,7 @@ task<std::size_t> tls_stream::read_some(std::span<char> buffer) {
         const int sys_error = errno;
         const int ssl_error = SSL_get_error(ssl, result);
         if (ssl_error == SSL_ERROR_ZERO_RETURN) co_return 0;  // close_notify, or EOF (IGNORE_UNEXPECTED_EOF)
-        co_await await_progress(ssl_error, sys_error, operation, current_loop("read_some").now() + timeout, timeout);
+        co_await await_progress(ssl_error, sys_error, operation, deadline_after(current_loop("read_some").now(), timeout), timeout);
     }
 }
 
@@ -405,7 +405,7 @@ task<> tls_stream::write_all(std::string_view data, clock::time_point deadline) 
             continue;
         }
         const int sys_error = errno;
-        const auto stalled_at = current_loop("write_all").now() + timeout;
+        const auto stalled_at = deadline_after(current_loop("write_all").now(), timeout);
         co_await await_progress(SSL_get_error(ssl, result), sys_error, operation, std::min(deadline, stalled_at), timeout);
     }
 }
@@ -440,7 +440,7 @@ task<> tls_stream::shutdown() { return send_close_notify(tcp_.options().write_ti
 
 task<> tls_stream::send_close_notify(std::chrono::nanoseconds timeout) {
     static constexpr const char* operation = "TLS close_notify to";
-    const auto deadline = current_loop("shutdown").now() + timeout;
+    const auto deadline = deadline_after(current_loop("shutdown").now(), timeout);
     for (;;) {
         SSL* ssl = open_ssl(operation);
         begin_ssl_call();

@@ -8,7 +8,6 @@
 #include <string>
 
 #include "corio/detail/debug_hooks.hpp"
-#include "corio/sleep.hpp"
 #include "socket_util.hpp"
 
 namespace corio::net {
@@ -22,18 +21,6 @@ endpoint bound_endpoint(int fd) {
     socklen_t length = sizeof bound;
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
     return endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&bound), length);
-}
-
-/// After a receive ran dry: true when a datagram may have come, false once `deadline` passed.
-/// fd_watch keeps an error it saw (EPOLLERR: the ICMP error a connected socket reports) as a
-/// sticky hang-up, after which readable() never waits: such a socket polls every millisecond
-/// instead of spinning the loop with recvmsg.
-task<bool> wait_for_datagram(detail::fd_watch& watch, clock::time_point deadline) {
-    if (!watch.peer_closed()) co_return co_await watch.readable(deadline);
-    const auto now = current_loop("receive").now();
-    if (now >= deadline) co_return false;
-    co_await sleep_until(std::min(deadline, now + std::chrono::milliseconds(1)));
-    co_return true;
 }
 
 }  // namespace
@@ -77,7 +64,7 @@ task<> udp_socket::send_datagram(std::string_view data, const endpoint* to) {
     const std::string peer = to != nullptr ? to->to_string() : name();
     const corio::detail::deadline_check check("UDP send to", options_.send_timeout, [&] { return peer; });
     detail::fd_watch& watch = open_watch("send");
-    const auto deadline = current_loop("send").now() + options_.send_timeout;
+    const auto deadline = deadline_after(current_loop("send").now(), options_.send_timeout);
     for (;;) {
         const ssize_t n = ::sendto(watch.fd(), data.data(), data.size(), MSG_NOSIGNAL, to != nullptr ? to->data() : nullptr,
                                    to != nullptr ? to->size() : 0);
@@ -98,7 +85,7 @@ task<received_datagram> udp_socket::receive(std::span<char> buffer) {
 task<received_datagram> udp_socket::receive_from(std::span<char> buffer) {
     const corio::detail::deadline_check check("UDP receive on", options_.receive_timeout, [this] { return name(); });
     detail::fd_watch& watch = open_watch("receive");
-    const auto deadline = current_loop("receive").now() + options_.receive_timeout;
+    const auto deadline = deadline_after(current_loop("receive").now(), options_.receive_timeout);
     for (;;) {
         sockaddr_storage sender{};
         iovec vector{buffer.data(), buffer.size()};
@@ -119,7 +106,7 @@ task<received_datagram> udp_socket::receive_from(std::span<char> buffer) {
         if (errno == EINTR) continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK) throw_io_error("receive on " + name(), errno);
         watch.not_readable();
-        const bool readable = co_await wait_for_datagram(watch, deadline);
+        const bool readable = co_await watch.readable(deadline);
         if (!readable) detail_socket::throw_timeout("receive on " + name(), options_.receive_timeout);
     }
 }

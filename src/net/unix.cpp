@@ -78,7 +78,7 @@ task<unix_stream> unix_stream::connect(std::string path, unix_options options) {
     const std::optional<unix_address> address = address_of(path);
     if (!address) throw connect_error(what + " failed: " + too_long(path));
     auto watch = detail_socket::open_socket(AF_UNIX, SOCK_STREAM, what);
-    const auto deadline = current_loop("connect").now() + options.connect_timeout;
+    const auto deadline = deadline_after(current_loop("connect").now(), options.connect_timeout);
     co_await detail_socket::connect_socket(*watch, address->data(), address->size, deadline, what, options.connect_timeout);
     detail_socket::read_through_ring(*watch);
     co_return unix_stream(std::move(watch), std::move(path), options);

@@ -103,7 +103,7 @@ task<connection> connect(std::string conninfo, connect_options options) {
     s->conn = PQconnectStartParams(keys, values, 1);
     if (s->conn == nullptr) throw std::bad_alloc();
     if (PQstatus(s->conn) == CONNECTION_BAD) s->fail("connect");
-    const auto deadline = clock::now() + options.connect_timeout;
+    const auto deadline = deadline_after(clock::now(), options.connect_timeout);
     for (auto status = PGRES_POLLING_WRITING; status != PGRES_POLLING_OK;) {
         if (status == PGRES_POLLING_FAILED) s->fail("connect");
         const bool ready = co_await s->wait_connecting(status == PGRES_POLLING_READING, deadline);  // named: g++ 12 (design notes)
@@ -120,14 +120,14 @@ task<connection> connect(std::string conninfo, connect_options options) {
 task<result> connection::run(std::shared_ptr<state> s, std::string sql, std::vector<param> params) {
     const corio::detail::deadline_check check("PostgreSQL query on", s->options.query_timeout, [&] { return s->target.text; });
     auto claimed = co_await claim(s, "a query");
-    co_return co_await s->recovering(s->execute(sql, params, clock::now() + s->options.query_timeout));
+    co_return co_await s->recovering(s->execute(sql, params, deadline_after(clock::now(), s->options.query_timeout)));
 }
 
 task<std::vector<result>> connection::run_pipeline(std::shared_ptr<state> s, batch statements) {
     const corio::detail::deadline_check check("PostgreSQL batch on", s->options.query_timeout, [&] { return s->target.text; });
     auto claimed = co_await claim(s, "a batch");
     if (statements.empty()) co_return std::vector<result>{};
-    co_return co_await s->recovering(s->pipeline(statements.statements(), clock::now() + s->options.query_timeout));
+    co_return co_await s->recovering(s->pipeline(statements.statements(), deadline_after(clock::now(), s->options.query_timeout)));
 }
 
 task<std::uint64_t> connection::affected(task<result> pending) {

@@ -250,7 +250,7 @@ struct connection::state {
 
     /// round_trip() within query_timeout.
     task<result> results(const std::string& sql, std::optional<ExecStatusType> copy = {}) {
-        return round_trip(clock::now() + options.query_timeout, sql, copy);
+        return round_trip(deadline_after(clock::now(), options.query_timeout), sql, copy);
     }
 
     /// Every result of the query sent; the last one, or the first error once all are read.
@@ -451,7 +451,7 @@ struct connection::state {
         try {
             if (!closing && PQstatus(conn) == CONNECTION_OK && watch) {
                 co_await send_cancel();
-                co_await drain(clock::now() + options.cancel_timeout);
+                co_await drain(deadline_after(clock::now(), options.cancel_timeout));
                 idle = is_idle();
             }
         } catch (...) {

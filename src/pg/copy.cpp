@@ -73,7 +73,7 @@ task<> put_copy_data(connection::state& s, std::string_view data, clock::time_po
 
 /// Once the COPY FROM STDIN has started: every chunk sent, then the COPY's result.
 task<result> send_chunks(connection::state& s, async_generator<std::string>& chunks, const std::string& sql) {
-    const auto deadline = clock::now() + s.options.query_timeout;
+    const auto deadline = deadline_after(clock::now(), s.options.query_timeout);
     co_await s.flush(deadline, sql);
     co_await s.collect(deadline, sql, PGRES_COPY_IN);
     for (;;) {
@@ -101,7 +101,7 @@ async_generator<std::string> copy_out(std::shared_ptr<connection::state> s, std:
     for (bool more = true; more;) {
         std::string chunk;
         const auto budget = s->options.query_timeout;
-        more = co_await s->recovering(s->copy_data(chunk, clock::now() + budget, budget, sql));
+        more = co_await s->recovering(s->copy_data(chunk, deadline_after(clock::now(), budget), budget, sql));
         if (!chunk.empty()) co_yield std::move(chunk);
     }
     co_await s->recovering(s->results(sql));  // the COPY's result: query_error if it failed

@@ -94,6 +94,9 @@ public:
     void unregister() noexcept;
     /// The loop has seen the peer close its side (or an error): sticky, unlike readiness.
     bool peer_closed() const noexcept { return peer_closed_; }
+    /// For a datagram socket: an error (EPOLLERR: an ICMP error that the next receive reports and
+    /// clears) wakes the waiters but is no hang-up, so reads wait again after it.
+    void errors_are_transient() noexcept { transient_errors_ = true; }
     void not_writable() noexcept { writable_ = false; }
 
     class waiter;
@@ -166,7 +169,8 @@ private:
     waiter* writer_ = nullptr;
     bool readable_ = true;        // no EAGAIN seen since the last readiness edge: worth trying
     bool writable_ = true;
-    bool peer_closed_ = false;    // EPOLLRDHUP/HUP/ERR seen; never cleared
+    bool peer_closed_ = false;    // EPOLLRDHUP/HUP (or ERR, unless transient_errors_) seen; never cleared
+    bool transient_errors_ = false;  // EPOLLERR does not set peer_closed_ (a datagram socket)
     bool owned_ = true;           // close() closes fd_ (false: a borrowed fd)
     bool registered_ = false;     // the reactor reports this fd's readiness (since the first wait)
     bool fed_by_ring_ = false;    // a ring_receiver/ring_acceptor reports read readiness

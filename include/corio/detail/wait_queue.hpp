@@ -134,6 +134,9 @@ public:
     /// Grants every parked waiter.
     void grant_all() noexcept { finish_all(waiter::status::granted); }
 
+    /// Ends `w`'s wait without success (unlinks it, wakes its task).
+    void refuse(W& w) noexcept { static_cast<waiter&>(w).finish(waiter::status::refused); }
+
     /// Ends every parked waiter's wait without success.
     void refuse_all() noexcept { finish_all(waiter::status::refused); }
 

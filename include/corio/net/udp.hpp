@@ -94,7 +94,9 @@ public:
 
 private:
     udp_socket(std::unique_ptr<detail::fd_watch> watch, endpoint local, endpoint peer, udp_options options) noexcept
-        : watch_(std::move(watch)), local_(local), peer_(peer), options_(options) {}
+        : watch_(std::move(watch)), local_(local), peer_(peer), options_(options) {
+        watch_->errors_are_transient();  // an ICMP error fails one receive, then reads wait again
+    }
     /// Sends one datagram, to `to` (null: the connected peer).
     task<> send_datagram(std::string_view data, const endpoint* to);
     detail::fd_watch& open_watch(const char* operation) const;
