@@ -1,7 +1,9 @@
 // Implementation of event_loop::call_at / call_later and timer_handle (corio/event_loop.hpp).
+#include <exception>
 #include <utility>
 
 #include "corio/event_loop.hpp"
+#include "corio/log.hpp"
 
 namespace corio::detail {
 
@@ -51,12 +53,16 @@ private:
         call.loop_->call_soon([self = std::move(call.self_)] { self->run(); });
     }
 
-    /// Run by the loop as a call_soon callback, which logs what fn throws.
-    void run() {
+    /// Run by the loop as a call_soon callback; logs what fn throws, naming the call's kind.
+    void run() noexcept {
         if (state_ != state::due) return;  // cancelled, or dropped, meanwhile
         std::function<void()> fn = std::move(fn_);
         end(state::ran);
-        fn();
+        try {
+            fn();
+        } catch (...) {
+            log_error("call_later/call_at callback threw: " + describe(std::current_exception()));
+        }
     }
 
     /// Leaves the timers and the loop's list and releases the callback; may release the last

@@ -145,7 +145,7 @@ TEST(call_later, an_exception_from_the_callback_is_logged_and_the_loop_goes_on) 
     });
     corio::set_error_logger(previous);
     ASSERT_EQ(logged.size(), 1u);
-    EXPECT_NE(logged[0].find("reload failed: config.toml"), std::string::npos) << logged[0];
+    EXPECT_NE(logged[0].find("call_later/call_at callback threw: reload failed: config.toml"), std::string::npos) << logged[0];
     EXPECT_TRUE(later_ran);
 }
 
